@@ -1,0 +1,53 @@
+# gunicorn settings for interview_app, read by `gunicorn -c gunicorn.conf.py wsgi:app`
+# (the Procfile's command). Each value can be overridden by the environment
+# variable named beside it.
+#
+# Keep this file free of imports beyond `os`: it is loaded in the master before
+# the gevent worker monkey-patches the standard library, and anything that
+# imports `ssl` here would leave the worker with blocking sockets (and a
+# MonkeyPatchWarning in the log).
+import os
+
+# Heroku tells the app which port to listen on.
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# gevent: one worker holds thousands of idle, long-lived SSE connections as
+# greenlets. Needs gunicorn[gevent] (the worker imports `packaging`).
+worker_class = "gevent"
+
+# Streams live in each worker's memory unless REDIS_URL shares them, and a
+# `GET /api/streams/<id>` must reach the worker that holds its stream. So without
+# Redis there is exactly one worker (Heroku sets WEB_CONCURRENCY by dyno size, and
+# we ignore it then); with Redis, WEB_CONCURRENCY workers (default 2 per core).
+if os.environ.get("REDIS_URL", "").strip():
+    workers = int(os.environ.get("WEB_CONCURRENCY", "") or 2 * (os.cpu_count() or 1))
+else:
+    workers = 1
+
+# Concurrent connections per worker (gunicorn's default is 1000). The upstream
+# connection pool is sized to the same number (UPSTREAM_POOL_SIZE defaults to it).
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "") or 2000)
+
+# For async workers this is a liveness heartbeat, not a request time limit:
+# streams may run for minutes.
+timeout = 30
+
+# Heroku sends SIGTERM and kills 30 s later: finish or hand off streams before that.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "") or 25)
+
+# Idle keep-alive between requests on one connection.
+keepalive = 5
+
+# Never preload: the app must be imported after the worker has patched the
+# standard library, and each worker needs its own upstream client.
+preload_app = False
+
+# Logs to stderr, where Heroku collects them. Access logs are off by default:
+# one line per stream is noise at thousands of streams; ACCESS_LOG=1 turns them on.
+errorlog = "-"
+accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in ("1", "true", "yes") else None
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Do not trust X-Forwarded-* by default; the app reads X-Forwarded-For itself,
+# through TRUSTED_PROXIES hops.
+forwarded_allow_ips = "127.0.0.1"

@@ -1,0 +1,201 @@
+"""The HTTP API: JSON in, Server-Sent Events out.
+
+Each view reads and validates everything from `request` first, opens the
+upstream (so its failures are still real HTTP statuses), and only then returns a
+streaming Response whose generator gets plain values as arguments.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from interview_app import relay
+from interview_app.errors import ApiError
+from interview_app.llm import LLM, Completion, UpstreamError
+from interview_app.prompts import Kind, Request, detect_language
+from interview_app.settings import Settings
+from interview_app.streams import MemoryStream, MemoryStore
+
+bp = Blueprint("api", __name__)
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class Gauge:
+    """Streams this worker is generating, against its cap."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.active >= self.limit:
+                raise ApiError(
+                    503,
+                    "server_busy",
+                    "This server is at capacity. Please retry in a few seconds.",
+                    retry_after=2,
+                )
+            self.active += 1
+
+    def leave(self, outcome: str = "") -> None:
+        with self._lock:
+            self.active -= 1
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["interview_app.settings"]
+    return settings
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+    try:
+        data = orjson.loads(request.get_data(cache=False))
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "The body must be a JSON object.")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, limit: int, *, required: bool) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, "missing_field", f"'{name}' is required.")
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"'{name}' must be a string.")
+    if not value.strip():
+        if required:
+            raise ApiError(400, "missing_field", f"'{name}' must not be empty.")
+        return None
+    if len(value) > limit:
+        raise ApiError(400, "too_long", f"'{name}' is longer than {limit} characters.")
+    return value
+
+
+def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> Request:
+    """Validate a coaching request body for `kind`."""
+    question = _text(data, "question", settings.max_question_chars, required=True)
+    answer = _text(data, "answer", settings.max_answer_chars, required=kind == "feedback")
+    role = _text(data, "role", settings.max_role_chars, required=False)
+    language = data.get("language")
+    if language is None:
+        language = detect_language(question, answer)
+    elif language not in ("ko", "en"):
+        raise ApiError(400, "invalid_field", "'language' must be 'ko' or 'en'.")
+    assert question is not None
+    return Request(kind, question, answer if kind == "feedback" else None, language, role)
+
+
+def _open(req: Request) -> Completion:
+    llm: LLM = current_app.extensions["interview_app.llm"]
+    gauge: Gauge = current_app.extensions["interview_app.gauge"]
+    gauge.enter()
+    try:
+        return llm.open(req)
+    except UpstreamError as exc:
+        gauge.leave()
+        raise ApiError(exc.status, exc.code, exc.message, retry_after=exc.retry_after) from None
+    except BaseException:
+        gauge.leave()
+        raise
+
+
+def _sse(body: Any) -> Response:
+    return Response(stream_with_context(body), mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def _direct(kind: Kind) -> Response:
+    settings = _settings()
+    req = parse_request(_json_body(), kind, settings)
+    completion = _open(req)
+    stream = MemoryStream()
+    relay.start(completion, stream, current_app.extensions["interview_app.gauge"].leave)
+    body = relay.read(
+        stream,
+        after=0,
+        heartbeat=settings.sse_heartbeat_seconds,
+        retry_ms=settings.sse_retry_ms,
+        cancel_on_exit=True,
+    )
+    return _sse(body)
+
+
+@bp.post("/api/answer")
+def answer() -> Response:
+    """Stream a model answer to an interview question."""
+    return _direct("answer")
+
+
+@bp.post("/api/feedback")
+def feedback() -> Response:
+    """Stream coaching feedback on a candidate's answer."""
+    return _direct("feedback")
+
+
+@bp.post("/api/streams")
+def create_stream() -> tuple[Response, int, dict[str, str]]:
+    """Start a generation and return where to read it (EventSource cannot POST)."""
+    settings = _settings()
+    data = _json_body()
+    kind = data.get("kind")
+    if kind not in ("answer", "feedback"):
+        raise ApiError(400, "invalid_field", "'kind' must be 'answer' or 'feedback'.")
+    req = parse_request(data, kind, settings)
+    completion = _open(req)
+    store: MemoryStore = current_app.extensions["interview_app.store"]
+    stream = store.create()
+    relay.start(completion, stream, current_app.extensions["interview_app.gauge"].leave)
+    url = f"/api/streams/{stream.id}"
+    return jsonify({"id": stream.id, "url": url}), 201, {"Location": url}
+
+
+def _last_event_id() -> int:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("lastEventId") or "0"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be a number.") from None
+    if value < 0:
+        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be >= 0.")
+    return value
+
+
+@bp.get("/api/streams/<stream_id>")
+def read_stream(stream_id: str) -> Response:
+    """The SSE stream of a stored generation, resumable with Last-Event-ID."""
+    settings = _settings()
+    after = _last_event_id()
+    store: MemoryStore = current_app.extensions["interview_app.store"]
+    stream = store.get(stream_id)
+    if stream is None:
+        raise ApiError(404, "stream_not_found", "No such stream: it never existed or expired.")
+    last, ended = stream.size()
+    if ended and after >= last:
+        # 204 is the one answer that makes EventSource stop reconnecting.
+        return Response(status=204)
+    body = relay.read(
+        stream,
+        after=min(after, last),
+        heartbeat=settings.sse_heartbeat_seconds,
+        retry_ms=settings.sse_retry_ms,
+        cancel_on_exit=False,
+    )
+    return _sse(body)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness, and which backend answers."""
+    llm: LLM = current_app.extensions["interview_app.llm"]
+    return jsonify({"status": "ok", "backend": llm.name, "model": llm.model})

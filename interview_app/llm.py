@@ -1,0 +1,225 @@
+"""The LLM port and its OpenAI adapter (the offline backend lives in `offline.py`).
+
+`LLM.open()` makes the upstream request and returns only once the upstream has
+answered with a status, so the API can still turn a failure into a real HTTP
+status. The returned `Completion` yields text as it arrives and raises
+`StreamFailure` for anything that goes wrong after that.
+
+Why raw lines instead of the SDK's typed chunks: the same SDK call through
+`with_streaming_response` keeps the SDK's auth, retries, base_url and status
+errors, while parsing each `data:` line with orjson costs a fraction of building a
+pydantic `ChatCompletionChunk` per token (see docs/benchmarks.md). Reading the
+body by network chunk also lets tokens that arrived together leave as one event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import httpx2
+import openai
+import orjson
+
+from interview_app.prompts import Request, messages
+from interview_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class UpstreamError(Exception):
+    """The upstream failed before the stream began; carries the HTTP answer to give."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class StreamFailure(Exception):
+    """The stream failed after it began; becomes an `error` event."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class Completion(Protocol):
+    """One streaming generation: iterate for text, then read `summary()`."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+class LLM(Protocol):
+    """Something that streams a completion for a coaching request."""
+
+    name: str
+    model: str
+
+    def open(self, request: Request) -> Completion: ...
+
+
+def _retry_after(exc: openai.APIStatusError, default: int) -> int:
+    raw = exc.response.headers.get("retry-after", "")
+    try:
+        return max(1, min(3600, round(float(raw))))
+    except ValueError:
+        return default
+
+
+def _upstream_error(exc: Exception) -> UpstreamError:
+    """Map an SDK exception to what our client should be told (never its auth)."""
+    if isinstance(exc, openai.APITimeoutError):
+        return UpstreamError(504, "upstream_timeout", "The model server did not answer in time.")
+    if isinstance(exc, openai.APIConnectionError):
+        return UpstreamError(502, "upstream_unreachable", "The model server cannot be reached.")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429 or status in (503, 529):
+            return UpstreamError(
+                503,
+                "upstream_busy",
+                "The model server is busy. Please retry shortly.",
+                retry_after=_retry_after(exc, 5),
+            )
+        if status in (401, 403):
+            log.error("upstream rejected our credentials (HTTP %s)", status)
+            return UpstreamError(
+                502, "upstream_misconfigured", "The service is misconfigured upstream."
+            )
+        log.error("upstream answered HTTP %s", status)
+        return UpstreamError(
+            502, "upstream_error", f"The model server failed (HTTP {status})."
+        )
+    return UpstreamError(502, "upstream_error", "The model server failed.")
+
+
+class OpenAICompletion:
+    """Raw-line reader of a chat completion stream."""
+
+    def __init__(self, response: Any, model: str) -> None:
+        self._response = response
+        self._model = model
+        self._finish_reason: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._done = False
+
+    def __iter__(self) -> Iterator[str]:
+        pending = b""
+        try:
+            for chunk in self._response.iter_bytes():
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                text = self._parse(lines)
+                if text:
+                    yield text
+            text = self._parse([pending]) if pending else ""
+            if text:
+                yield text
+        except httpx2.TimeoutException:
+            raise StreamFailure(
+                "upstream_timeout", "The model went silent for too long.", retryable=True
+            ) from None
+        except (httpx2.TransportError, openai.APIError) as exc:
+            raise StreamFailure(
+                "upstream_disconnected",
+                f"The model server dropped the stream ({type(exc).__name__}).",
+                retryable=True,
+            ) from None
+        if not self._done and self._finish_reason is None:
+            raise StreamFailure(
+                "upstream_incomplete", "The model server ended the stream early.", retryable=True
+            )
+
+    def _parse(self, lines: list[bytes]) -> str:
+        texts = []
+        for line in lines:
+            if not line.startswith(b"data:"):
+                continue  # comments, `event:` lines and the blank separators
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                self._done = True
+                continue
+            try:
+                obj = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                raise StreamFailure(
+                    "upstream_bad_response", "The model server sent bad data.", retryable=True
+                ) from None
+            if "error" in obj:
+                raise StreamFailure(
+                    "upstream_error", "The model server failed mid-stream.", retryable=True
+                )
+            for choice in obj.get("choices") or ():
+                content = (choice.get("delta") or {}).get("content")
+                if content:
+                    texts.append(content)
+                if choice.get("finish_reason"):
+                    self._finish_reason = choice["finish_reason"]
+            if obj.get("usage"):
+                self._usage = obj["usage"]
+            if obj.get("model"):
+                self._model = obj["model"]
+        return "".join(texts)
+
+    def close(self) -> None:
+        self._response.close()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "finish_reason": self._finish_reason or "stop",
+            "backend": "openai",
+            "model": self._model,
+            "usage": self._usage,
+        }
+
+
+class OpenAIBackend:
+    """Any OpenAI-compatible chat completions server, through the sync SDK."""
+
+    name = "openai"
+
+    def __init__(self, settings: Settings) -> None:
+        self.model = settings.openai_model
+        timeout = httpx2.Timeout(
+            settings.upstream_read_timeout_seconds,
+            connect=settings.upstream_connect_timeout_seconds,
+        )
+        # The SDK's default pool holds 1,000 connections and silently queues the
+        # rest; one gevent worker can hold more streams than that.
+        limits = httpx2.Limits(
+            max_connections=settings.upstream_pool_size,
+            max_keepalive_connections=min(100, settings.upstream_pool_size),
+        )
+        self.client = openai.OpenAI(
+            # A local server (vLLM, Ollama, llama.cpp) takes any key; the SDK wants one.
+            api_key=settings.openai_api_key or "unused",
+            base_url=settings.openai_base_url,
+            max_retries=settings.openai_max_retries,
+            timeout=timeout,
+            http_client=openai.DefaultHttpxClient(timeout=timeout, limits=limits),
+        )
+
+    def open(self, request: Request) -> Completion:
+        manager = self.client.chat.completions.with_streaming_response.create(
+            model=self.model,
+            messages=messages(request),  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        try:
+            response = manager.__enter__()
+        except openai.APIError as exc:
+            raise _upstream_error(exc) from None
+        return OpenAICompletion(response, self.model)

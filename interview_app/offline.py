@@ -1,0 +1,151 @@
+"""The offline backend: deterministic coaching with no key and no network.
+
+Feedback is a rule-based analysis of the candidate's own answer (STAR coverage and
+balance, ownership, a quantified result, filler words, conclusion first, length),
+each finding with a concrete suggestion. A model answer is a labelled template
+shaped by the question. The text streams word by word through the same pipeline
+as the real model, paced at `OFFLINE_TOKENS_PER_SECOND` so the page shows what
+streaming looks like (0 sends it all at once).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from interview_app.analysis import Analysis, analyse
+from interview_app.prompts import Request, is_behavioural
+
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+
+def _feedback_en(a: Analysis) -> str:
+    out = [f"**Score: {a.score}/5** (offline coach: a rule-based reading of your answer)\n"]
+    out.append("\n**What landed**\n")
+    out += [f"- {line}\n" for line in a.strengths] or ["- You gave an answer to build on.\n"]
+    out.append("\n**What to sharpen**\n")
+    out += [f"- {line}\n" for line in a.suggestions] or ["- Little to fix: rehearse it aloud.\n"]
+    out.append("\n**A stronger shape**\n")
+    out.append(
+        "1. Conclusion: one sentence on what you achieved.\n"
+        "2. Situation and task: two sentences at most.\n"
+        "3. Action: what *you* did, step by step, with the reason for each choice.\n"
+        "4. Result: a number (%, time, money, users) and what you learned.\n"
+    )
+    return "".join(out)
+
+
+def _feedback_ko(a: Analysis) -> str:
+    out = [f"**점수: {a.score}/5** (오프라인 코치: 답변을 규칙으로 분석한 결과입니다)\n"]
+    out.append("\n**잘한 점**\n")
+    out += [f"- {line}\n" for line in a.strengths] or ["- 다듬어 나갈 답변의 뼈대가 있습니다.\n"]
+    out.append("\n**다듬을 점**\n")
+    out += [f"- {line}\n" for line in a.suggestions] or ["- 고칠 점이 거의 없습니다. 소리 내어 연습해 보세요.\n"]
+    out.append("\n**더 나은 구성**\n")
+    out.append(
+        "1. 결론: 무엇을 이뤘는지 한 문장으로 먼저 말하기 (두괄식).\n"
+        "2. 상황과 과제: 두 문장 이내로.\n"
+        "3. 행동: *제가* 한 일을 단계별로, 각 선택의 이유와 함께.\n"
+        "4. 결과: 숫자(%, 시간, 비용, 사용자 수)와 배운 점.\n"
+    )
+    return "".join(out)
+
+
+def _outline(request: Request) -> str:
+    q = " ".join(request.question.split())
+    role = f" ({request.role})" if request.role else ""
+    if request.language == "ko":
+        head = (
+            f"> 오프라인 모드의 **답변 템플릿**입니다. 대괄호를 본인의 경험과 숫자로 채우세요.\n\n"
+            f"**질문**{role}: {q}\n\n"
+        )
+        if is_behavioural(request.question):
+            return head + (
+                "1. **결론 먼저**: \"저는 [상황]에서 [행동]으로 [숫자 결과]를 만들었습니다.\"\n"
+                "2. **상황 (S)**: [언제, 어디서, 어떤 문제였는지 한두 문장]\n"
+                "3. **과제 (T)**: [제가 맡은 책임과 목표]\n"
+                "4. **행동 (A)**: 제가 [첫 번째 행동]을 했고, [이유] 때문에 [두 번째 행동]을 택했습니다.\n"
+                "5. **결과 (R)**: [지표]가 [몇 %/몇 배] 개선되었고, [배운 점]을 얻었습니다.\n"
+                "6. **연결**: 이 경험을 [지원 직무]에서 [어떻게] 살리겠습니다.\n"
+            )
+        return head + (
+            "1. **결론 먼저**: \"[질문에 대한 한 문장 답]\"\n"
+            "2. **근거 1**: [이유와 그것을 보여주는 제 경험]\n"
+            "3. **근거 2**: [두 번째 이유, 가능하면 숫자와 함께]\n"
+            "4. **사례**: [짧은 실제 사례: 상황, 제 행동, 결과]\n"
+            "5. **마무리**: [지원 직무와 연결하는 한 문장]\n"
+        )
+    head = (
+        "> **Answer template** from offline mode. Fill the [brackets] with your own "
+        "facts and numbers.\n\n"
+        f"**Question**{role}: {q}\n\n"
+    )
+    if is_behavioural(request.question):
+        return head + (
+            "1. **Headline**: \"At [company], I [action] and [quantified result].\"\n"
+            "2. **Situation**: [when, where, what was at stake: one or two sentences]\n"
+            "3. **Task**: [what you were responsible for and the goal]\n"
+            "4. **Action**: I [first step], then I [second step] because [reason].\n"
+            "5. **Result**: [metric] improved by [number], and I learned [lesson].\n"
+            "6. **Bridge**: How this prepares you for [the role].\n"
+        )
+    return head + (
+        "1. **Answer first**: \"[your one-sentence answer]\"\n"
+        "2. **Reason 1**: [why, with evidence from your experience]\n"
+        "3. **Reason 2**: [a second reason, with a number if you can]\n"
+        "4. **Example**: [a short real example: situation, your action, the result]\n"
+        "5. **Close**: [one sentence tying it to the role]\n"
+    )
+
+
+class OfflineCompletion:
+    """Streams a prepared text word by word, paced like a model."""
+
+    def __init__(self, text: str, extra: dict[str, Any], tokens_per_second: float) -> None:
+        self._tokens = _TOKEN.findall(text)
+        self._extra = extra
+        self._interval = 1.0 / tokens_per_second if tokens_per_second > 0 else 0.0
+        self._closed = threading.Event()
+
+    def __iter__(self) -> Iterator[str]:
+        if not self._interval:
+            yield "".join(self._tokens)
+            return
+        for token in self._tokens:
+            # Event.wait doubles as the pace and as a prompt stop on close().
+            if self._closed.wait(self._interval):
+                return
+            yield token
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "finish_reason": "stop",
+            "backend": "offline",
+            "model": "offline-coach",
+            "usage": None,
+            **self._extra,
+        }
+
+
+class OfflineBackend:
+    """The embedded default backend."""
+
+    name = "offline"
+    model = "offline-coach"
+
+    def __init__(self, tokens_per_second: float = 40.0) -> None:
+        self.tokens_per_second = tokens_per_second
+
+    def open(self, request: Request) -> OfflineCompletion:
+        if request.kind == "feedback" and request.answer is not None:
+            result = analyse(request.question, request.answer, request.language)
+            text = (_feedback_ko if request.language == "ko" else _feedback_en)(result)
+            extra: dict[str, Any] = {"analysis": result.as_dict()}
+        else:
+            text, extra = _outline(request), {}
+        return OfflineCompletion(text, extra, self.tokens_per_second)

@@ -1,0 +1,159 @@
+"""Typed settings, parsed once from an injectable mapping (the environment by default).
+
+Every setting is listed, with its default, in `.env.example` and the README.
+A bad value fails at start-up with a message naming the variable, never later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:
+        raise SettingsError(f"{name} must be >= {minimum:g}, got {raw!r}")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {raw!r}")
+    return value
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be one of true/false/1/0/yes/no/on/off, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_max_retries: int = 2
+    llm_backend: str = "offline"
+    sse_heartbeat_seconds: float = 15.0
+    sse_retry_ms: int = 3000
+    upstream_read_timeout_seconds: float = 60.0
+    upstream_connect_timeout_seconds: float = 10.0
+    upstream_pool_size: int = 2000
+    max_question_chars: int = 1000
+    max_answer_chars: int = 10_000
+    max_role_chars: int = 200
+    max_body_bytes: int = 64 * 1024
+    offline_tokens_per_second: float = 40.0
+    stream_ttl_seconds: float = 600.0
+    stream_grace_seconds: float = 30.0
+    redis_url: str | None = field(default=None, repr=False)
+    rate_limit_per_minute: int = 20
+    max_streams_per_client: int = 3
+    max_streams_per_worker: int = 1800
+    trusted_proxies: int = 0
+    cors_origins: tuple[str, ...] = ()
+    log_json: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse settings from `environ` (default: `os.environ`)."""
+        env = os.environ if environ is None else environ
+        key = _text(env, "OPENAI_API_KEY")
+        backend = (_text(env, "LLM_BACKEND") or ("openai" if key else "offline")).lower()
+        if backend not in ("openai", "offline"):
+            raise SettingsError(f"LLM_BACKEND must be 'openai' or 'offline', got {backend!r}")
+        base_url = _text(env, "OPENAI_BASE_URL")
+        if backend == "openai" and key is None and base_url is None:
+            raise SettingsError(
+                "LLM_BACKEND=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+            )
+        origins = tuple(o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip())
+        return cls(
+            openai_api_key=key,
+            openai_base_url=base_url,
+            openai_model=_text(env, "OPENAI_MODEL") or cls.openai_model,
+            openai_max_retries=_integer(env, "OPENAI_MAX_RETRIES", cls.openai_max_retries),
+            llm_backend=backend,
+            sse_heartbeat_seconds=_number(
+                env, "SSE_HEARTBEAT_SECONDS", cls.sse_heartbeat_seconds, minimum=0.01
+            ),
+            sse_retry_ms=_integer(env, "SSE_RETRY_MS", cls.sse_retry_ms),
+            upstream_read_timeout_seconds=_number(
+                env,
+                "UPSTREAM_READ_TIMEOUT_SECONDS",
+                cls.upstream_read_timeout_seconds,
+                minimum=0.01,
+            ),
+            upstream_connect_timeout_seconds=_number(
+                env,
+                "UPSTREAM_CONNECT_TIMEOUT_SECONDS",
+                cls.upstream_connect_timeout_seconds,
+                minimum=0.01,
+            ),
+            upstream_pool_size=_integer(
+                env,
+                "UPSTREAM_POOL_SIZE",
+                _integer(env, "WORKER_CONNECTIONS", cls.upstream_pool_size, minimum=1),
+                minimum=1,
+            ),
+            max_question_chars=_integer(
+                env, "MAX_QUESTION_CHARS", cls.max_question_chars, minimum=1
+            ),
+            max_answer_chars=_integer(env, "MAX_ANSWER_CHARS", cls.max_answer_chars, minimum=1),
+            max_role_chars=_integer(env, "MAX_ROLE_CHARS", cls.max_role_chars, minimum=1),
+            max_body_bytes=_integer(env, "MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            offline_tokens_per_second=_number(
+                env, "OFFLINE_TOKENS_PER_SECOND", cls.offline_tokens_per_second
+            ),
+            stream_ttl_seconds=_number(env, "STREAM_TTL_SECONDS", cls.stream_ttl_seconds),
+            stream_grace_seconds=_number(env, "STREAM_GRACE_SECONDS", cls.stream_grace_seconds),
+            redis_url=_text(env, "REDIS_URL"),
+            rate_limit_per_minute=_integer(
+                env, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute
+            ),
+            max_streams_per_client=_integer(
+                env, "MAX_STREAMS_PER_CLIENT", cls.max_streams_per_client
+            ),
+            max_streams_per_worker=_integer(
+                env, "MAX_STREAMS_PER_WORKER", cls.max_streams_per_worker, minimum=1
+            ),
+            trusted_proxies=_integer(env, "TRUSTED_PROXIES", cls.trusted_proxies),
+            cors_origins=origins,
+            log_json=_boolean(env, "LOG_JSON", cls.log_json),
+        )
