@@ -81,9 +81,7 @@ _NUMBER = {
 }
 _FILLER = {
     "en": re.compile(r"\b(um+|uh+|erm|you know|i mean|kind of|sort of|basically)\b|\blike,", _I),
-    "ko": re.compile(
-        r"(?<![가-힣])(?:음+|어+|뭐)(?![가-힣])|(?<![가-힣])그(?=\s*(?:\.{2,}|…|,))"
-    ),
+    "ko": re.compile(r"(?<![가-힣])(?:음+|어+|뭐)(?![가-힣])|(?<![가-힣])그(?=\s*(?:\.{2,}|…|,))"),
 }
 _CONCLUSION = {
     "en": re.compile(
@@ -94,20 +92,20 @@ _CONCLUSION = {
     ),
     "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|제 답은|네[,.]|아니요)"),
 }
-_LENGTH = {"en": (80, 350), "ko": (60, 300)}
+_LENGTH = {"en": (80, 350), "ko": (60, 250)}
 
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "star_ok": "Your answer covers all of STAR: situation, task, action and result.",
         "star_missing": "Add the missing STAR part(s): {parts}. {hint}",
         "balance": "About {pct}% of your words set the scene. Cut the situation to two "
         "sentences and spend the time on what you did and what changed.",
         "first_ok": "You own your actions in the first person.",
-        "first_missing": "You say \"we\" {we} times but never \"I\". Say what *you* did: "
-        "\"I proposed…\", \"I built…\".",
+        "first_missing": 'You say "we" {we} times but never "I". Say what *you* did: '
+        '"I proposed…", "I built…".',
         "number_ok": "You quantify the result, which makes it credible.",
         "number_missing": "Put a number on the result: %, time saved, money, users "
-        "(\"cut response time from 2 s to 400 ms\").",
+        '("cut response time from 2 s to 400 ms").',
         "filler": "{n} filler words (um, uh, like, you know). Pause silently instead.",
         "filler_ok": "Clean delivery: no filler words to speak of.",
         "conclusion_ok": "You lead with the point, so the interviewer knows where you are going.",
@@ -129,16 +127,16 @@ _TEXT = {
         "제가 한 행동과 결과에 시간을 쓰세요.",
         "first_ok": "'제가'로 본인의 행동을 분명히 말합니다.",
         "first_missing": "'저희'/'우리 팀'이 {we}번 나오지만 '제가'는 없습니다. "
-        "\"제가 제안했습니다\", \"제가 구현했습니다\"처럼 본인이 한 일을 말하세요.",
+        '"제가 제안했습니다", "제가 구현했습니다"처럼 본인이 한 일을 말하세요.',
         "number_ok": "결과를 숫자로 보여 주어 설득력이 있습니다.",
         "number_missing": "결과를 숫자로 말하세요: %, 단축된 시간, 비용, 사용자 수 "
-        "(\"응답 시간을 2초에서 0.4초로 줄였습니다\").",
+        '("응답 시간을 2초에서 0.4초로 줄였습니다").',
         "filler": "군말(음, 어, 그, 뭐)이 {n}번 있습니다. 군말 대신 잠깐 멈추세요.",
         "filler_ok": "군말 없이 깔끔합니다.",
         "conclusion_ok": "결론을 먼저 말해(두괄식) 면접관이 흐름을 따라가기 쉽습니다.",
         "conclusion": "두괄식으로, 결론을 한 문장으로 먼저 말한 뒤 이야기를 풀어 가세요.",
-        "short": "{n}어절로 짧습니다. 150~250어절(1~2분 분량)을 목표로 하세요.",
-        "long": "{n}어절로 깁니다. 150~250어절로, 배경 설명부터 줄이세요.",
+        "short": "{n}어절로 짧습니다. 80~200어절(1~2분 분량)을 목표로 하세요.",
+        "long": "{n}어절로 깁니다. 80~200어절로, 배경 설명부터 줄이세요.",
         "hints": {
             "situation": "언제, 어디서 있었던 일인가요?",
             "task": "제가 맡은 책임은 무엇이었나요?",
@@ -222,7 +220,7 @@ def analyse(question: str, answer: str, lang: Language) -> Analysis:
             fix.append(text["star_missing"].format(parts=names, hint=text["hints"][missing[0]]))
         else:
             good.append(text["star_ok"])
-        balanced = share <= 0.4 or words < 30
+        balanced = share <= 0.4 or words < 20
         checks.append((0.5, balanced))
         if not balanced:
             fix.append(text["balance"].format(pct=round(share * 100)))

@@ -18,7 +18,7 @@ from interview_app.errors import ApiError
 from interview_app.llm import LLM, Completion, UpstreamError
 from interview_app.prompts import Kind, Request, detect_language
 from interview_app.settings import Settings
-from interview_app.streams import MemoryStream, MemoryStore
+from interview_app.streams import MemoryStore, MemoryStream
 
 bp = Blueprint("api", __name__)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx2
 import openai
@@ -69,6 +69,8 @@ class LLM(Protocol):
 
     def open(self, request: Request) -> Completion: ...
 
+    def close(self) -> None: ...
+
 
 def _retry_after(exc: openai.APIStatusError, default: int) -> int:
     raw = exc.response.headers.get("retry-after", "")
@@ -99,9 +101,7 @@ def _upstream_error(exc: Exception) -> UpstreamError:
                 502, "upstream_misconfigured", "The service is misconfigured upstream."
             )
         log.error("upstream answered HTTP %s", status)
-        return UpstreamError(
-            502, "upstream_error", f"The model server failed (HTTP {status})."
-        )
+        return UpstreamError(502, "upstream_error", f"The model server failed (HTTP {status}).")
     return UpstreamError(502, "upstream_error", "The model server failed.")
 
 
@@ -214,7 +214,7 @@ class OpenAIBackend:
     def open(self, request: Request) -> Completion:
         manager = self.client.chat.completions.with_streaming_response.create(
             model=self.model,
-            messages=messages(request),  # type: ignore[arg-type]
+            messages=cast(Any, messages(request)),
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -223,3 +223,7 @@ class OpenAIBackend:
         except openai.APIError as exc:
             raise _upstream_error(exc) from None
         return OpenAICompletion(response, self.model)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()

@@ -42,7 +42,9 @@ def _feedback_ko(a: Analysis) -> str:
     out.append("\n**잘한 점**\n")
     out += [f"- {line}\n" for line in a.strengths] or ["- 다듬어 나갈 답변의 뼈대가 있습니다.\n"]
     out.append("\n**다듬을 점**\n")
-    out += [f"- {line}\n" for line in a.suggestions] or ["- 고칠 점이 거의 없습니다. 소리 내어 연습해 보세요.\n"]
+    out += [f"- {line}\n" for line in a.suggestions] or [
+        "- 고칠 점이 거의 없습니다. 소리 내어 연습해 보세요.\n"
+    ]
     out.append("\n**더 나은 구성**\n")
     out.append(
         "1. 결론: 무엇을 이뤘는지 한 문장으로 먼저 말하기 (두괄식).\n"
@@ -63,15 +65,16 @@ def _outline(request: Request) -> str:
         )
         if is_behavioural(request.question):
             return head + (
-                "1. **결론 먼저**: \"저는 [상황]에서 [행동]으로 [숫자 결과]를 만들었습니다.\"\n"
+                '1. **결론 먼저**: "저는 [상황]에서 [행동]으로 [숫자 결과]를 만들었습니다."\n'
                 "2. **상황 (S)**: [언제, 어디서, 어떤 문제였는지 한두 문장]\n"
                 "3. **과제 (T)**: [제가 맡은 책임과 목표]\n"
-                "4. **행동 (A)**: 제가 [첫 번째 행동]을 했고, [이유] 때문에 [두 번째 행동]을 택했습니다.\n"
+                "4. **행동 (A)**: 제가 [첫 번째 행동]을 했고, "
+                "[이유] 때문에 [두 번째 행동]을 택했습니다.\n"
                 "5. **결과 (R)**: [지표]가 [몇 %/몇 배] 개선되었고, [배운 점]을 얻었습니다.\n"
                 "6. **연결**: 이 경험을 [지원 직무]에서 [어떻게] 살리겠습니다.\n"
             )
         return head + (
-            "1. **결론 먼저**: \"[질문에 대한 한 문장 답]\"\n"
+            '1. **결론 먼저**: "[질문에 대한 한 문장 답]"\n'
             "2. **근거 1**: [이유와 그것을 보여주는 제 경험]\n"
             "3. **근거 2**: [두 번째 이유, 가능하면 숫자와 함께]\n"
             "4. **사례**: [짧은 실제 사례: 상황, 제 행동, 결과]\n"
@@ -84,7 +87,7 @@ def _outline(request: Request) -> str:
     )
     if is_behavioural(request.question):
         return head + (
-            "1. **Headline**: \"At [company], I [action] and [quantified result].\"\n"
+            '1. **Headline**: "At [company], I [action] and [quantified result]."\n'
             "2. **Situation**: [when, where, what was at stake: one or two sentences]\n"
             "3. **Task**: [what you were responsible for and the goal]\n"
             "4. **Action**: I [first step], then I [second step] because [reason].\n"
@@ -92,7 +95,7 @@ def _outline(request: Request) -> str:
             "6. **Bridge**: How this prepares you for [the role].\n"
         )
     return head + (
-        "1. **Answer first**: \"[your one-sentence answer]\"\n"
+        '1. **Answer first**: "[your one-sentence answer]"\n'
         "2. **Reason 1**: [why, with evidence from your experience]\n"
         "3. **Reason 2**: [a second reason, with a number if you can]\n"
         "4. **Example**: [a short real example: situation, your action, the result]\n"
@@ -149,3 +152,6 @@ class OfflineBackend:
         else:
             text, extra = _outline(request), {}
         return OfflineCompletion(text, extra, self.tokens_per_second)
+
+    def close(self) -> None:
+        """Nothing to release."""

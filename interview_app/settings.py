@@ -144,9 +144,7 @@ class Settings:
             stream_ttl_seconds=_number(env, "STREAM_TTL_SECONDS", cls.stream_ttl_seconds),
             stream_grace_seconds=_number(env, "STREAM_GRACE_SECONDS", cls.stream_grace_seconds),
             redis_url=_text(env, "REDIS_URL"),
-            rate_limit_per_minute=_integer(
-                env, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute
-            ),
+            rate_limit_per_minute=_integer(env, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute),
             max_streams_per_client=_integer(
                 env, "MAX_STREAMS_PER_CLIENT", cls.max_streams_per_client
             ),

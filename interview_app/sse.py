@@ -66,4 +66,4 @@ def json_event(payload: object, *, event: str | None = None, id: int | None = No
 
 def text_event(text: str, id: int) -> bytes:
     """The frame for one text delta: `id: N` and `data: {"text": ...}`."""
-    return b"id: %d\ndata: {\"text\":%b}\n\n" % (id, orjson.dumps(text))
+    return b'id: %d\ndata: {"text":%b}\n\n' % (id, orjson.dumps(text))

@@ -1,0 +1,70 @@
+"""Shared fixtures: a real local upstream, settings that point at it, an app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from interview_app import create_app
+from interview_app.settings import Settings
+from tests.fakes import FakeUpstream
+
+API_KEY = "sk-test-DO-NOT-LEAK-4242"
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[FakeUpstream]:
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def upstream(upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
+    upstream_server.reset()
+    yield upstream_server
+    # Every test must leave no upstream stream open behind it.
+    assert upstream_server.wait_for(lambda: upstream_server.open_streams == 0), (
+        f"{upstream_server.open_streams} upstream streams left open"
+    )
+
+
+def openai_settings(upstream: FakeUpstream, **overrides: Any) -> Settings:
+    """Settings for the openai backend against the fake upstream, fast timeouts."""
+    base = Settings(
+        openai_api_key=API_KEY,
+        openai_base_url=upstream.url,
+        openai_model="fake-model",
+        openai_max_retries=0,
+        llm_backend="openai",
+        sse_heartbeat_seconds=0.2,
+        upstream_read_timeout_seconds=2.0,
+        upstream_connect_timeout_seconds=2.0,
+        stream_grace_seconds=1.0,
+        log_json=False,
+    )
+    return replace(base, **overrides)
+
+
+@pytest.fixture
+def make_client(upstream: FakeUpstream) -> Iterator[Callable[..., FlaskClient]]:
+    apps: list[Flask] = []
+
+    def make(**overrides: Any) -> FlaskClient:
+        app: Flask = create_app(openai_settings(upstream, **overrides))
+        apps.append(app)
+        return app.test_client()
+
+    yield make
+    for app in apps:
+        app.extensions["interview_app.llm"].close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., FlaskClient]) -> FlaskClient:
+    return make_client()

@@ -1,0 +1,274 @@
+"""A local OpenAI-compatible server for tests and benchmarks.
+
+It speaks the real wire format of `POST /v1/chat/completions` with `stream: true`:
+HTTP/1.1 keep-alive, chunked transfer encoding, `data: {json}` events and a final
+`data: [DONE]`. A `Script` chooses the tokens, their pace and a failure mode
+(an HTTP status, a dropped connection, silence, slow headers). It counts open
+streams, noticing a client that leaves at once, so tests can assert that the
+app closed its upstream.
+
+asyncio rather than a threaded server because benchmarks hold thousands of
+streams open at once. Run it alone with `python -m tests.fakes --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Script:
+    """What the next responses do."""
+
+    tokens: list[str] = field(default_factory=lambda: ["Hello", ",", " world", "!"])
+    interval: float = 0.0
+    status: int = 200
+    retry_after: str | None = None
+    drop_after: int | None = None
+    silence_after: int | None = None
+    header_delay: float = 0.0
+    usage: bool = True
+    timestamps: bool = False
+    batch: int = 1
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def _event(obj: Any) -> bytes:
+    return _chunk(b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n")
+
+
+class FakeUpstream:
+    """The server; `start()` runs it on its own thread and event loop."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.script = Script()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.open_streams = 0
+        self.total_streams = 0
+        self.client_disconnects = 0
+        self.tokens_sent = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def reset(self, script: Script | None = None) -> None:
+        self.script = script or Script()
+        self.requests.clear()
+        self.headers.clear()
+        self.total_streams = 0
+        self.client_disconnects = 0
+        self.tokens_sent = 0
+
+    def start(self) -> FakeUpstream:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.01)
+        return bool(predicate())
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._connection, self.host, self.port, backlog=4096)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        self._server.close()
+        self._loop.run_until_complete(self._server.wait_closed())
+        for task in asyncio.all_tasks(self._loop):
+            task.cancel()
+        self._loop.run_until_complete(asyncio.sleep(0.05))
+        self._loop.close()
+
+    async def serve_forever(self) -> None:
+        self._server = await asyncio.start_server(
+            self._connection, self.host, self.port, backlog=4096
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        await self._server.serve_forever()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if not await self._respond(method, path, headers, body, reader, writer):
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _respond(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        script = self.script
+        if method != "POST" or not path.endswith("/chat/completions"):
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            return True
+        request = json.loads(body or b"{}")
+        self.requests.append(request)
+        self.headers.append(headers)
+        if script.header_delay:
+            await asyncio.sleep(script.header_delay)
+        if script.status != 200:
+            payload = json.dumps({"error": {"message": "fake failure", "type": "fake"}}).encode()
+            extra = f"Retry-After: {script.retry_after}\r\n" if script.retry_after else ""
+            writer.write(
+                f"HTTP/1.1 {script.status} Fake\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\n{extra}\r\n".encode()
+                + payload
+            )
+            await writer.drain()
+            return True
+        return await self._stream(request, script, reader, writer)
+
+    async def _stream(
+        self,
+        request: dict[str, Any],
+        script: Script,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        model = request.get("model", "fake-model")
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0}
+        base["model"] = model
+        self.open_streams += 1
+        self.total_streams += 1
+        # A client that leaves sends EOF; watching for it ends the stream at once.
+        gone = asyncio.ensure_future(reader.read(1))
+        try:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                b"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n\r\n"
+            )
+            writer.write(
+                _event(
+                    {
+                        **base,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {"role": "assistant", "content": ""},
+                                "finish_reason": None,
+                            }
+                        ],
+                    }
+                )
+            )
+            await writer.drain()
+            for i in range(0, len(script.tokens), script.batch):
+                if script.drop_after is not None and i >= script.drop_after:
+                    writer.transport.abort()
+                    return False
+                if script.silence_after is not None and i >= script.silence_after:
+                    await gone
+                    self.client_disconnects += 1
+                    return False
+                if script.interval and i:
+                    done, _ = await asyncio.wait({gone}, timeout=script.interval)
+                    if done:
+                        self.client_disconnects += 1
+                        return False
+                out = b""
+                for token in script.tokens[i : i + script.batch]:
+                    if script.timestamps:
+                        token = f"{time.time():.6f} "
+                    out += _event(
+                        {
+                            **base,
+                            "choices": [
+                                {"index": 0, "delta": {"content": token}, "finish_reason": None}
+                            ],
+                        }
+                    )
+                writer.write(out)
+                await writer.drain()
+                self.tokens_sent += len(script.tokens[i : i + script.batch])
+            writer.write(
+                _event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            )
+            if script.usage and (request.get("stream_options") or {}).get("include_usage"):
+                n = len(script.tokens)
+                usage = {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": 10 + n}
+                writer.write(_event({**base, "choices": [], "usage": usage}))
+            writer.write(_chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+            await writer.drain()
+            return True
+        except ConnectionError:
+            self.client_disconnects += 1
+            return False
+        finally:
+            self.open_streams -= 1
+            gone.cancel()
+            # Let the cancelled read finish before the next request reads the socket.
+            with contextlib.suppress(BaseException):
+                await gone
+
+
+def main() -> None:
+    """Run the fake upstream alone (benchmarks start it this way)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--tokens", type=int, default=100, help="tokens per response")
+    parser.add_argument("--rate", type=float, default=50.0, help="tokens per second (0: burst)")
+    parser.add_argument("--timestamps", action="store_true", help="tokens carry send times")
+    args = parser.parse_args()
+    upstream = FakeUpstream(port=args.port)
+    upstream.script = Script(
+        tokens=["tok "] * args.tokens,
+        interval=1.0 / args.rate if args.rate else 0.0,
+        timestamps=args.timestamps,
+    )
+    asyncio.run(upstream.serve_forever())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""End to end: the Procfile command (gunicorn + gevent), real HTTP on both sides."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests import sse_client
+from tests.conftest import API_KEY
+from tests.fakes import FakeUpstream, Script
+from tests.server import Server
+
+Q = json.dumps({"question": "Tell me about a time you failed."})
+
+
+@pytest.fixture(scope="module")
+def server(upstream_server: FakeUpstream) -> Iterator[Server]:
+    srv = Server(
+        {
+            "OPENAI_API_KEY": API_KEY,
+            "OPENAI_BASE_URL": upstream_server.url,
+            "OPENAI_MODEL": "fake-model",
+            "OPENAI_MAX_RETRIES": "0",
+            "SSE_HEARTBEAT_SECONDS": "0.2",
+            "UPSTREAM_READ_TIMEOUT_SECONDS": "3",
+        }
+    )
+    yield srv
+    srv.stop()
+    log = srv.output()
+    assert "MonkeyPatchWarning" not in log, log
+    assert "Traceback" not in log, log
+    assert API_KEY not in log
+
+
+def post(server: Server, path: str, body: str) -> tuple[int, dict[str, str], bytes]:
+    conn = server.connection()
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    data = response.read()
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    conn.close()
+    return response.status, headers, data
+
+
+def test_stream_through_gunicorn(server: Server, upstream: FakeUpstream) -> None:
+    tokens = ["안녕하세요", "\n\n", "data: x", "\r", "😀"]
+    upstream.script = Script(tokens=tokens, interval=0.01)
+    status, headers, body = post(server, "/api/answer", Q)
+    assert status == 200
+    assert headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert headers.get("transfer-encoding") == "chunked" and "content-length" not in headers
+    assert sse_client.text_of(body) == "".join(tokens)
+    assert sse_client.messages(body)[-1].event == "done"
+
+
+def test_json_errors_through_gunicorn(server: Server, upstream: FakeUpstream) -> None:
+    status, headers, body = post(server, "/api/answer", "{")
+    assert status == 400 and json.loads(body)["error"]["code"] == "invalid_json"
+    upstream.script = Script(status=429, retry_after="3")
+    status, headers, body = post(server, "/api/answer", Q)
+    assert status == 503 and headers["retry-after"] == "3"
+
+
+def test_several_hundred_streams_at_once(server: Server, upstream: FakeUpstream) -> None:
+    count = 300
+    tokens = [f"t{i} " for i in range(20)]
+    upstream.script = Script(tokens=tokens, interval=0.05)
+    results: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def one() -> None:
+        try:
+            start.wait(30)
+            status, _, body = post(server, "/api/answer", Q)
+            assert status == 200, body
+            events = sse_client.messages(body)
+            assert events[-1].event == "done"
+            results.append(sse_client.text_of(body))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert results == ["".join(tokens)] * count
+
+
+def test_client_leaving_closes_the_upstream(server: Server, upstream: FakeUpstream) -> None:
+    upstream.script = Script(tokens=["x"] * 500, interval=0.02)
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    body = Q.encode()
+    sock.sendall(
+        b"POST /api/answer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+    )
+    received = b""
+    while b'data: {"text"' not in received:
+        received += sock.recv(4096)
+    assert upstream.open_streams == 1
+    sock.close()
+    assert upstream.wait_for(lambda: upstream.open_streams == 0, 3)
+    assert upstream.client_disconnects == 1
+    assert upstream.tokens_sent < 500
+
+
+def test_heartbeats_while_upstream_is_silent(server: Server, upstream: FakeUpstream) -> None:
+    upstream.script = Script(tokens=["a", "b"], silence_after=1)
+    status, _, body = post(server, "/api/answer", Q)
+    blocks = sse_client.parse(body)
+    assert sum(b.comments == ["ping"] for b in blocks) >= 5
+    assert blocks[-1].event == "error" and blocks[-1].json()["code"] == "upstream_timeout"
