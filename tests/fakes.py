@@ -60,6 +60,7 @@ class FakeUpstream:
         self.total_streams = 0
         self.client_disconnects = 0
         self.tokens_sent = 0
+        self.disconnect_log: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._ready = threading.Event()
@@ -69,6 +70,10 @@ class FakeUpstream:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
+    def _disconnected(self, request: dict[str, Any]) -> None:
+        self.client_disconnects += 1
+        self.disconnect_log.append((time.monotonic(), request.get("messages", [{}])[-1]))
+
     def reset(self, script: Script | None = None) -> None:
         self.script = script or Script()
         self.requests.clear()
@@ -76,6 +81,7 @@ class FakeUpstream:
         self.total_streams = 0
         self.client_disconnects = 0
         self.tokens_sent = 0
+        self.disconnect_log = []
 
     def start(self) -> FakeUpstream:
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -157,7 +163,14 @@ class FakeUpstream:
         self.requests.append(request)
         self.headers.append(headers)
         if script.header_delay:
-            await asyncio.sleep(script.header_delay)
+            # A client that gives up while we stall must not get a zombie stream later.
+            gone = asyncio.ensure_future(reader.read(1))
+            done, _ = await asyncio.wait({gone}, timeout=script.header_delay)
+            if done:
+                return False
+            gone.cancel()
+            with contextlib.suppress(BaseException):
+                await gone
         if script.status != 200:
             payload = json.dumps({"error": {"message": "fake failure", "type": "fake"}}).encode()
             extra = f"Retry-After: {script.retry_after}\r\n" if script.retry_after else ""
@@ -210,12 +223,12 @@ class FakeUpstream:
                     return False
                 if script.silence_after is not None and i >= script.silence_after:
                     await gone
-                    self.client_disconnects += 1
+                    self._disconnected(request)
                     return False
                 if script.interval and i:
                     done, _ = await asyncio.wait({gone}, timeout=script.interval)
                     if done:
-                        self.client_disconnects += 1
+                        self._disconnected(request)
                         return False
                 out = b""
                 for token in script.tokens[i : i + script.batch]:
@@ -243,7 +256,7 @@ class FakeUpstream:
             await writer.drain()
             return True
         except ConnectionError:
-            self.client_disconnects += 1
+            self._disconnected(request)
             return False
         finally:
             self.open_streams -= 1
