@@ -194,6 +194,17 @@ def read_stream(stream_id: str) -> Response:
     return _sse(body)
 
 
+@bp.delete("/api/streams/<stream_id>")
+def cancel_stream(stream_id: str) -> Response:
+    """Stop a generation now (the page's stop button), rather than after the grace period."""
+    store: MemoryStore = current_app.extensions["interview_app.store"]
+    stream = store.get(stream_id)
+    if stream is None:
+        raise ApiError(404, "stream_not_found", "No such stream: it never existed or expired.")
+    stream.cancel(relay.CANCELLED)
+    return Response(status=204)
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     """Liveness, and which backend answers."""

@@ -1,13 +1,43 @@
-"""The practice page at `/`, served with no CDN so it works with no internet."""
+"""The practice page at `/`, its question bank, and its browser libraries.
+
+Everything is served from here, with no CDN, so the page works with no internet.
+The Markdown renderer and sanitizer come from the npm registry (`npm ci` in the
+setup script puts them in `node_modules/`); only the two files below are served.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, jsonify, render_template, send_from_directory
+
+from interview_app import questions
 
 page = Blueprint("page", __name__)
+
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR = {
+    "markdown-it.min.js": "markdown-it/dist/browser/markdown-it.umd.min.js",
+    "purify.min.js": "dompurify/dist/purify.min.js",
+}
 
 
 @page.get("/")
 def index() -> str:
     """The practice page."""
     return render_template("index.html")
+
+
+@page.get("/api/questions")
+def question_bank() -> Response:
+    """The built-in bilingual question bank."""
+    return jsonify(questions.as_json())
+
+
+@page.get("/vendor/<name>")
+def vendor(name: str) -> Response:
+    """One of the page's npm libraries, from node_modules."""
+    path = VENDOR.get(name)
+    if path is None:
+        abort(404)
+    return send_from_directory(NODE_MODULES, path, max_age=3600)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 CANCELLED = {
     "code": "cancelled",
-    "message": "The reader left, so generation stopped.",
+    "message": "Generation was stopped.",
     "retryable": False,
 }
 

@@ -1,0 +1,270 @@
+// The practice page: POST /api/streams, then read it with EventSource.
+// Model output is rendered as Markdown with raw HTML off (markdown-it) and the
+// result sanitized again (DOMPurify) before it touches the DOM; without those
+// libraries it falls back to plain text. Nothing the model writes can run.
+"use strict";
+
+const TEXT = {
+  ko: {
+    title: "면접 코치", offline: "오프라인 모드", language: "언어", pick: "질문 고르기",
+    pickNone: "직접 입력", question: "질문", answer: "내 답변",
+    questionHint: "면접 질문을 입력하거나 위에서 고르세요",
+    answerHint: "피드백을 받을 내 답변을 입력하세요",
+    askAnswer: "모범 답변", askFeedback: "피드백 받기", stop: "멈추기", score: "점수",
+    idle: "질문을 고르고 버튼을 누르세요.", connecting: "연결하는 중…", writing: "작성하는 중…",
+    reconnecting: "연결이 끊겨 다시 연결하는 중… (놓친 부분부터 이어서 받습니다)",
+    done: "완료", stopped: "멈췄습니다.",
+    needQuestion: "먼저 질문을 입력하세요.", needAnswer: "피드백을 받으려면 답변을 입력하세요.",
+    network: "서버에 연결할 수 없습니다. 인터넷 연결을 확인하고 다시 시도하세요.",
+    busy: "AI 서비스가 붐빕니다. {s}초 뒤에 다시 시도하세요.",
+    limited: "요청이 너무 많습니다. {s}초 뒤에 다시 시도하세요.",
+    down: "AI 서비스에 지금 연결할 수 없습니다. 잠시 뒤 다시 시도하고, 계속되면 운영자에게 알려 주세요.",
+    slow: "AI가 제때 답하지 않았습니다. 다시 시도하세요.",
+    invalid: "입력을 확인하세요: {m}",
+    cut: "답변이 중간에 끊겼습니다. 다시 시도하세요.",
+    restarting: "서버가 재시작 중입니다. 잠시 뒤 다시 시도하세요.",
+    lost: "스트림을 더 이상 받을 수 없습니다. 다시 시도하세요.",
+    failed: "문제가 생겼습니다: {m}",
+    star: { situation: "상황 (S)", task: "과제 (T)", action: "행동 (A)", result: "결과 (R)" },
+    firstPerson: "'제가'로 말하기", quantified: "숫자로 된 결과", fillers: "군말 {n}개",
+    words: "{n}어절",
+  },
+  en: {
+    title: "Interview coach", offline: "Offline mode", language: "Language",
+    pick: "Pick a question", pickNone: "Type my own", question: "Question", answer: "My answer",
+    questionHint: "Type an interview question or pick one above",
+    answerHint: "Type your answer to get feedback on it",
+    askAnswer: "Model answer", askFeedback: "Feedback", stop: "Stop", score: "Score",
+    idle: "Pick a question and press a button.", connecting: "Connecting…", writing: "Writing…",
+    reconnecting: "Connection lost, reconnecting… (you will get the rest from where it broke)",
+    done: "Done", stopped: "Stopped.",
+    needQuestion: "Type a question first.", needAnswer: "Type your answer to get feedback.",
+    network: "Cannot reach the server. Check your connection and try again.",
+    busy: "The AI service is busy. Try again in {s} seconds.",
+    limited: "Too many requests. Try again in {s} seconds.",
+    down: "The AI service is unavailable right now. Try again later; if it persists, tell the site owner.",
+    slow: "The AI took too long to answer. Try again.",
+    invalid: "Please check your input: {m}",
+    cut: "The answer was cut off. Try again.",
+    restarting: "The server is restarting. Try again in a moment.",
+    lost: "The stream is no longer available. Try again.",
+    failed: "Something went wrong: {m}",
+    star: { situation: "Situation", task: "Task", action: "Action", result: "Result" },
+    firstPerson: "Speaks in the first person", quantified: "Quantified result",
+    fillers: "{n} filler words", words: "{n} words",
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  language: $("language"), bank: $("bank"), question: $("question"), answer: $("answer"),
+  askAnswer: $("ask-answer"), askFeedback: $("ask-feedback"), stop: $("stop"),
+  status: $("status"), output: $("output"), badge: $("offline-badge"),
+  analysis: $("analysis"), score: $("score"), checklist: $("checklist"),
+};
+
+let lang = (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en";
+let bank = [];
+let source = null;   // the open EventSource
+let streamUrl = null;
+let text = "";
+let renderQueued = false;
+
+const t = (key, vars = {}) =>
+  TEXT[lang][key].replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+
+const md = window.markdownit ? window.markdownit({ html: false, linkify: false, breaks: true }) : null;
+
+function render() {
+  renderQueued = false;
+  if (md && window.DOMPurify) {
+    ui.output.innerHTML = window.DOMPurify.sanitize(md.render(text), {
+      FORBID_TAGS: ["style", "form", "input"],
+    });
+  } else {
+    ui.output.textContent = text;
+  }
+}
+
+function queueRender() {
+  if (!renderQueued) {
+    renderQueued = true;
+    requestAnimationFrame(render);
+  }
+}
+
+function setStatus(state, message) {
+  ui.status.dataset.state = state;
+  ui.status.textContent = message;
+  const busy = state === "streaming";
+  ui.stop.disabled = !busy;
+  ui.askAnswer.disabled = busy;
+  ui.askFeedback.disabled = busy;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  ui.language.value = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  fillBank();
+  if (ui.status.dataset.state === "idle") setStatus("idle", t("idle"));
+}
+
+function fillBank() {
+  const chosen = ui.bank.value;
+  ui.bank.replaceChildren(new Option(t("pickNone"), ""));
+  for (const category of bank) {
+    const group = document.createElement("optgroup");
+    group.label = category.name[lang];
+    category.questions.forEach((q, i) => group.append(new Option(q[lang], `${category.id}:${i}`)));
+    ui.bank.append(group);
+  }
+  ui.bank.value = chosen;
+}
+
+function pickQuestion() {
+  const [id, index] = ui.bank.value.split(":");
+  const category = bank.find((c) => c.id === id);
+  if (category) ui.question.value = category.questions[Number(index)][lang];
+}
+
+function closeSource() {
+  if (source) source.close();
+  source = null;
+}
+
+function explain(status, body, retryAfter) {
+  const code = body && body.error ? body.error.code : "";
+  const message = body && body.error ? body.error.message : `HTTP ${status}`;
+  const s = retryAfter || "10";
+  if (status === 429) return t("limited", { s });
+  if (status === 503) return t("busy", { s });
+  if (status === 504) return t("slow");
+  if (status === 502) return t("down");
+  if (status >= 400 && status < 500) return t("invalid", { m: message });
+  return t("failed", { m: code || message });
+}
+
+function explainEvent(data) {
+  if (data.code === "server_restarting") return t("restarting");
+  if (data.code && data.code.startsWith("upstream")) return t("cut");
+  if (data.code === "stream_abandoned") return t("lost");
+  return t("failed", { m: data.message || data.code });
+}
+
+function showAnalysis(analysis) {
+  ui.analysis.hidden = !analysis;
+  if (!analysis) return;
+  ui.score.textContent = String(analysis.score);
+  const items = Object.entries(analysis.star).map(([part, ok]) => [TEXT[lang].star[part], ok]);
+  items.push([t("firstPerson"), analysis.first_person]);
+  items.push([t("quantified"), analysis.quantified_result]);
+  items.push([t("fillers", { n: analysis.filler_words }), analysis.filler_words <= 2]);
+  items.push([t("words", { n: analysis.word_count }), true]);
+  ui.checklist.replaceChildren(
+    ...items.map(([label, ok]) => {
+      const li = document.createElement("li");
+      li.className = ok ? "ok" : "missing";
+      li.textContent = `${ok ? "✓" : "✗"} ${label}`;
+      return li;
+    }),
+  );
+}
+
+async function ask(kind) {
+  closeSource();
+  const question = ui.question.value.trim();
+  const answer = ui.answer.value.trim();
+  if (!question) return setStatus("error", t("needQuestion"));
+  if (kind === "feedback" && !answer) return setStatus("error", t("needAnswer"));
+  const body = { kind, question, language: lang };
+  if (kind === "feedback") body.answer = answer;
+  text = "";
+  render();
+  showAnalysis(null);
+  setStatus("streaming", t("connecting"));
+  let response;
+  try {
+    response = await fetch("/api/streams", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    return setStatus("error", t("network"));
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    return setStatus("error", explain(response.status, data, response.headers.get("Retry-After")));
+  }
+  read(data.url);
+}
+
+function read(url) {
+  streamUrl = url;
+  const es = new EventSource(url);
+  source = es;
+  es.onmessage = (event) => {
+    text += JSON.parse(event.data).text;
+    queueRender();
+    if (ui.status.dataset.state !== "streaming" || ui.status.textContent !== t("writing")) {
+      setStatus("streaming", t("writing"));
+    }
+  };
+  es.addEventListener("done", (event) => {
+    // Closing here is what keeps a reconnect from ever starting a new generation.
+    closeSource();
+    const data = JSON.parse(event.data);
+    render();
+    ui.badge.hidden = data.backend !== "offline";
+    showAnalysis(data.analysis || null);
+    setStatus("done", t("done"));
+  });
+  es.addEventListener("error", (event) => {
+    if (event.data) {
+      closeSource();
+      render();
+      setStatus("error", explainEvent(JSON.parse(event.data)));
+    } else if (es.readyState === EventSource.CONNECTING) {
+      setStatus("streaming", t("reconnecting"));
+    } else if (source === es) {
+      closeSource();
+      setStatus("error", t("lost"));
+    }
+  });
+}
+
+function stop() {
+  if (!source) return;
+  closeSource();
+  if (streamUrl) fetch(streamUrl, { method: "DELETE" }).catch(() => {});
+  render();
+  setStatus("idle", t("stopped"));
+}
+
+ui.askAnswer.addEventListener("click", () => ask("answer"));
+ui.askFeedback.addEventListener("click", () => ask("feedback"));
+ui.stop.addEventListener("click", stop);
+ui.bank.addEventListener("change", pickQuestion);
+ui.language.addEventListener("change", () => {
+  lang = ui.language.value;
+  applyLanguage();
+});
+
+applyLanguage();
+fetch("/api/questions")
+  .then((r) => r.json())
+  .then((data) => {
+    bank = data.categories;
+    fillBank();
+  })
+  .catch(() => {});
+fetch("/healthz")
+  .then((r) => r.json())
+  .then((data) => {
+    ui.badge.hidden = data.backend !== "offline";
+  })
+  .catch(() => {});

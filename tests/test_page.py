@@ -1,0 +1,202 @@
+"""The page in real headless Chromium (Debian's), against gunicorn and the local upstream."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import API_KEY
+from tests.fakes import FakeUpstream, Script
+from tests.proxy import CuttableProxy
+from tests.server import Server
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(upstream_server: FakeUpstream) -> Iterator[Server]:
+    srv = Server(
+        {
+            "OPENAI_API_KEY": API_KEY,
+            "OPENAI_BASE_URL": upstream_server.url,
+            "OPENAI_MODEL": "fake-model",
+            "OPENAI_MAX_RETRIES": "0",
+            "SSE_RETRY_MS": "300",
+            "SSE_HEARTBEAT_SECONDS": "1",
+            "STREAM_GRACE_SECONDS": "2",
+        }
+    )
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-US")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def state(page: Page) -> str:
+    return page.get_by_test_id("status").get_attribute("data-state") or ""
+
+
+def test_type_click_and_watch_it_grow(page: Page, server: Server, upstream: FakeUpstream) -> None:
+    tokens = [f"word{i} " for i in range(25)]
+    upstream.script = Script(tokens=tokens, interval=0.08)
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    assert state(page) == "idle"
+    page.get_by_test_id("question").fill("Tell me about a time you failed.")
+    page.get_by_test_id("ask-answer").click()
+    lengths = set()
+    output = page.get_by_test_id("output")
+    while state(page) != "done":
+        assert state(page) in ("streaming", "done"), page.get_by_test_id("status").inner_text()
+        lengths.add(len(output.inner_text()))
+        page.wait_for_timeout(30)
+    assert len(lengths - {0}) >= 5  # it grew in many steps, not all at once
+    assert output.inner_text().split() == [t.strip() for t in tokens]
+    assert upstream.total_streams == 1
+    assert page.get_by_test_id("offline-badge").is_hidden()
+
+
+def test_a_cut_connection_resumes_with_nothing_lost_or_doubled(
+    page: Page, server: Server, upstream: FakeUpstream
+) -> None:
+    proxy = CuttableProxy(server.port)
+    tokens = [f"t{i} " for i in range(40)]
+    upstream.script = Script(tokens=tokens, interval=0.05)
+    try:
+        page.goto(f"http://127.0.0.1:{proxy.port}/")
+        page.get_by_test_id("question").fill("Why do you want this job?")
+        page.get_by_test_id("ask-answer").click()
+        output = page.get_by_test_id("output")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=output]').innerText.length > 20"
+        )
+        before = proxy.connections
+        proxy.cut()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
+            timeout=20_000,
+        )
+        assert proxy.connections > before  # EventSource reconnected
+        assert output.inner_text().split() == [t.strip() for t in tokens]
+        assert upstream.total_streams == 1
+    finally:
+        proxy.close()
+
+
+def test_model_output_stays_inert(page: Page, server: Server, upstream: FakeUpstream) -> None:
+    upstream.script = Script(
+        tokens=[
+            "# Title\n\n",
+            '<img src="x" onerror="window.__xss = 1">\n\n',
+            "<script>window.__xss = 2</script>\n\n",
+            "[click me](javascript:window.__xss=3) ",
+            '<a href="javascript:window.__xss=4">raw link</a> ',
+            "**bold**",
+        ]
+    )
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    page.get_by_test_id("question").fill("q")
+    page.get_by_test_id("ask-answer").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=status]').dataset.state === 'done'"
+    )
+    output = page.get_by_test_id("output")
+    assert output.locator("h1").inner_text() == "Title"
+    assert output.locator("strong").inner_text() == "bold"
+    assert output.locator("img, script, [onerror]").count() == 0
+    assert output.locator("a[href^='javascript']").count() == 0
+    for link in output.get_by_text("click me").all() + output.get_by_text("raw link").all():
+        link.click()
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__xss") is None
+    assert "<script>" in output.inner_text()  # shown as text, not run
+
+
+def test_stop_ends_the_stream_and_releases_the_upstream(
+    page: Page, server: Server, upstream: FakeUpstream
+) -> None:
+    upstream.script = Script(tokens=["x "] * 400, interval=0.03)
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    page.get_by_test_id("question").fill("q")
+    page.get_by_test_id("ask-answer").click()
+    page.wait_for_function("document.querySelector('[data-testid=output]').innerText.length > 10")
+    assert upstream.open_streams == 1
+    page.get_by_test_id("stop").click()
+    assert state(page) == "idle"
+    assert upstream.wait_for(lambda: upstream.open_streams == 0, 2.5)
+    stopped_at = len(page.get_by_test_id("output").inner_text())
+    page.wait_for_timeout(300)
+    assert len(page.get_by_test_id("output").inner_text()) == stopped_at
+    assert upstream.tokens_sent < 400
+
+
+def test_upstream_busy_is_explained(page: Page, server: Server, upstream: FakeUpstream) -> None:
+    upstream.script = Script(status=429, retry_after="12")
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    page.get_by_test_id("question").fill("q")
+    page.get_by_test_id("ask-feedback").click()
+    assert state(page) == "error"  # feedback needs an answer: said before any request
+    assert "answer" in page.get_by_test_id("status").inner_text()
+    page.get_by_test_id("answer").fill("My answer.")
+    page.get_by_test_id("ask-feedback").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=status]').dataset.state === 'error'"
+    )
+    assert "busy" in page.get_by_test_id("status").inner_text()
+    assert "12 seconds" in page.get_by_test_id("status").inner_text()
+
+
+def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "200"})
+    context = browser.new_context(locale="ko-KR")
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{srv.port}/")
+        page.wait_for_selector("[data-testid=offline-badge]:not([hidden])")
+        page.get_by_test_id("bank").select_option(
+            label="실패했던 경험과 그로부터 배운 점을 말해 주세요."
+        )
+        assert "실패" in page.get_by_test_id("question").input_value()
+        page.get_by_test_id("answer").fill(
+            "음... 저희 팀이 프로젝트를 할 때 일정이 밀렸습니다. 저희가 열심히 했습니다."
+        )
+        page.get_by_test_id("ask-feedback").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
+            timeout=20_000,
+        )
+        assert page.get_by_test_id("analysis").is_visible()
+        assert "다듬을 점" in page.get_by_test_id("output").inner_text()
+        assert page.locator("#checklist li").count() == 8
+    finally:
+        context.close()
+        srv.stop()
