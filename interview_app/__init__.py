@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from interview_app import errors
-from interview_app.api import Gauge, bp
+from interview_app import errors, logs, metrics, security
+from interview_app.api import bp
+from interview_app.lifecycle import Lifecycle
 from interview_app.llm import LLM, OpenAIBackend
 from interview_app.offline import OfflineBackend
 from interview_app.page import page
+from interview_app.quotas import Quotas
+from interview_app.redis_streams import RedisStore
 from interview_app.settings import Settings
-from interview_app.streams import MemoryStore
+from interview_app.streams import MemoryStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -23,20 +28,60 @@ def _backend(settings: Settings) -> LLM:
     return OfflineBackend(settings.offline_tokens_per_second)
 
 
+def _redis(settings: Settings) -> redis.Redis | None:
+    if not settings.redis_url:
+        return None
+    # Connects lazily: a Redis that is down at start-up fails requests clearly
+    # (503) instead of the worker, and the pool reconnects when Redis returns.
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=10,  # longer than the longest XREAD block (5 s)
+        health_check_interval=15,
+        max_connections=settings.upstream_pool_size + 100,
+    )
+
+
 def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> Flask:
     """Build the app from `settings` (default: the environment) and an optional LLM."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["interview_app.settings"] = settings
-    app.extensions["interview_app.llm"] = llm or _backend(settings)
-    app.extensions["interview_app.store"] = MemoryStore(
-        settings.stream_ttl_seconds, settings.stream_grace_seconds
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+    redis_client = _redis(settings)
+    store: Store = (
+        RedisStore(redis_client, settings.stream_ttl_seconds, settings.stream_grace_seconds)
+        if redis_client is not None
+        else MemoryStore(settings.stream_ttl_seconds, settings.stream_grace_seconds)
     )
-    app.extensions["interview_app.gauge"] = Gauge(settings.max_streams_per_worker)
+    quotas = Quotas(
+        per_minute=settings.rate_limit_per_minute,
+        per_client=settings.max_streams_per_client,
+        per_worker=settings.max_streams_per_worker,
+        redis_client=redis_client,
+        redis_url=settings.redis_url,
+    )
+    app.extensions.update(
+        {
+            "interview_app.settings": settings,
+            "interview_app.llm": llm or _backend(settings),
+            "interview_app.redis": redis_client,
+            "interview_app.store": store,
+            "interview_app.quotas": quotas,
+            "interview_app.lifecycle": Lifecycle(quotas, settings.shutdown_drain_seconds),
+        }
+    )
+    logs.configure(settings.log_json)
+    logs.init_app(app)
+    security.init_app(app, settings.cors_origins)
     errors.register(app)
     app.register_blueprint(bp)
     app.register_blueprint(page)
-    log.info("interview_app ready: backend=%s", app.extensions["interview_app.llm"].name)
+    app.register_blueprint(metrics.bp)
+    log.info(
+        "ready",
+        extra={"backend": app.extensions["interview_app.llm"].name, "store": type(store).__name__},
+    )
     return app

@@ -7,46 +7,26 @@ streaming Response whose generator gets plain values as arguments.
 
 from __future__ import annotations
 
-import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from interview_app import relay
+from interview_app import metrics, relay
 from interview_app.errors import ApiError
-from interview_app.llm import LLM, Completion, UpstreamError
+from interview_app.lifecycle import Lifecycle
+from interview_app.llm import LLM, UpstreamError
 from interview_app.prompts import Kind, Request, detect_language
+from interview_app.quotas import Quotas
 from interview_app.settings import Settings
-from interview_app.streams import MemoryStore, MemoryStream
+from interview_app.streams import MemoryStream, Store, StoreUnavailable, Stream
 
 bp = Blueprint("api", __name__)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-class Gauge:
-    """Streams this worker is generating, against its cap."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.active = 0
-        self._lock = threading.Lock()
-
-    def enter(self) -> None:
-        with self._lock:
-            if self.active >= self.limit:
-                raise ApiError(
-                    503,
-                    "server_busy",
-                    "This server is at capacity. Please retry in a few seconds.",
-                    retry_after=2,
-                )
-            self.active += 1
-
-    def leave(self, outcome: str = "") -> None:
-        with self._lock:
-            self.active -= 1
+_STORE_DOWN = (503, "store_unavailable", "Our data store is unavailable. Please retry shortly.")
 
 
 def _settings() -> Settings:
@@ -97,30 +77,50 @@ def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> Reque
     return Request(kind, question, answer if kind == "feedback" else None, language, role)
 
 
-def _open(req: Request) -> Completion:
-    llm: LLM = current_app.extensions["interview_app.llm"]
-    gauge: Gauge = current_app.extensions["interview_app.gauge"]
-    gauge.enter()
+def _client() -> str:
+    # ProxyFix (TRUSTED_PROXIES) has already taken X-Forwarded-For into account.
+    return request.remote_addr or "unknown"
+
+
+def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
+    """Admit, open the upstream, and start generating into a new stream."""
+    ext = current_app.extensions
+    lifecycle: Lifecycle = ext["interview_app.lifecycle"]
+    if lifecycle.stopping.is_set():
+        raise ApiError(503, "server_restarting", "The server is restarting.", retry_after=5)
+    started = time.monotonic()
+    quotas: Quotas = ext["interview_app.quotas"]
+    ticket = quotas.admit(_client())
+    llm: LLM = ext["interview_app.llm"]
     try:
-        return llm.open(req)
+        completion = llm.open(req)
     except UpstreamError as exc:
-        gauge.leave()
+        ticket.release()
+        metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
         raise ApiError(exc.status, exc.code, exc.message, retry_after=exc.retry_after) from None
     except BaseException:
-        gauge.leave()
+        ticket.release()
         raise
+    try:
+        stream = make_stream()
+    except BaseException:
+        completion.close()
+        ticket.release()
+        raise
+    ticket.stream = stream
+    metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
+    relay.start(completion, stream, ticket.release, started)
+    return stream
 
 
-def _sse(body: Any) -> Response:
+def _sse(body: Iterator[bytes]) -> Response:
     return Response(stream_with_context(body), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 def _direct(kind: Kind) -> Response:
     settings = _settings()
     req = parse_request(_json_body(), kind, settings)
-    completion = _open(req)
-    stream = MemoryStream()
-    relay.start(completion, stream, current_app.extensions["interview_app.gauge"].leave)
+    stream = _start(req, MemoryStream)
     body = relay.read(
         stream,
         after=0,
@@ -143,6 +143,11 @@ def feedback() -> Response:
     return _direct("feedback")
 
 
+def _store() -> Store:
+    store: Store = current_app.extensions["interview_app.store"]
+    return store
+
+
 @bp.post("/api/streams")
 def create_stream() -> tuple[Response, int, dict[str, str]]:
     """Start a generation and return where to read it (EventSource cannot POST)."""
@@ -152,10 +157,10 @@ def create_stream() -> tuple[Response, int, dict[str, str]]:
     if kind not in ("answer", "feedback"):
         raise ApiError(400, "invalid_field", "'kind' must be 'answer' or 'feedback'.")
     req = parse_request(data, kind, settings)
-    completion = _open(req)
-    store: MemoryStore = current_app.extensions["interview_app.store"]
-    stream = store.create()
-    relay.start(completion, stream, current_app.extensions["interview_app.gauge"].leave)
+    try:
+        stream = _start(req, _store().create)
+    except StoreUnavailable:
+        raise ApiError(*_STORE_DOWN, retry_after=5) from None
     url = f"/api/streams/{stream.id}"
     return jsonify({"id": stream.id, "url": url}), 201, {"Location": url}
 
@@ -171,25 +176,42 @@ def _last_event_id() -> int:
     return value
 
 
+def _find(stream_id: str) -> Stream:
+    try:
+        stream = _store().get(stream_id)
+    except StoreUnavailable:
+        raise ApiError(*_STORE_DOWN, retry_after=5) from None
+    if stream is None:
+        raise ApiError(404, "stream_not_found", "No such stream: it never existed or expired.")
+    return stream
+
+
 @bp.get("/api/streams/<stream_id>")
 def read_stream(stream_id: str) -> Response:
     """The SSE stream of a stored generation, resumable with Last-Event-ID."""
     settings = _settings()
     after = _last_event_id()
-    store: MemoryStore = current_app.extensions["interview_app.store"]
-    stream = store.get(stream_id)
-    if stream is None:
-        raise ApiError(404, "stream_not_found", "No such stream: it never existed or expired.")
-    last, ended = stream.size()
+    stream = _find(stream_id)
+    try:
+        last, ended = stream.size()
+    except StoreUnavailable:
+        raise ApiError(*_STORE_DOWN, retry_after=5) from None
     if ended and after >= last:
         # 204 is the one answer that makes EventSource stop reconnecting.
         return Response(status=204)
+    store = _store()
+    lifecycle: Lifecycle = current_app.extensions["interview_app.lifecycle"]
+
+    def handoff() -> bool:
+        return lifecycle.stopping.is_set() and not store.is_local(stream_id)
+
     body = relay.read(
         stream,
         after=min(after, last),
         heartbeat=settings.sse_heartbeat_seconds,
         retry_ms=settings.sse_retry_ms,
         cancel_on_exit=False,
+        handoff=handoff,
     )
     return _sse(body)
 
@@ -197,11 +219,11 @@ def read_stream(stream_id: str) -> Response:
 @bp.delete("/api/streams/<stream_id>")
 def cancel_stream(stream_id: str) -> Response:
     """Stop a generation now (the page's stop button), rather than after the grace period."""
-    store: MemoryStore = current_app.extensions["interview_app.store"]
-    stream = store.get(stream_id)
-    if stream is None:
-        raise ApiError(404, "stream_not_found", "No such stream: it never existed or expired.")
-    stream.cancel(relay.CANCELLED)
+    stream = _find(stream_id)
+    try:
+        stream.cancel(relay.CANCELLED)
+    except StoreUnavailable:
+        raise ApiError(*_STORE_DOWN, retry_after=5) from None
     return Response(status=204)
 
 

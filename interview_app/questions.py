@@ -97,7 +97,10 @@ BANK: list[tuple[str, tuple[str, str], list[tuple[str, str]]]] = [
         "culture",
         ("Culture fit", "조직 적합성"),
         [
-            ("How do you like to receive feedback?", "피드백은 어떤 방식으로 받는 것을 선호하나요?"),
+            (
+                "How do you like to receive feedback?",
+                "피드백은 어떤 방식으로 받는 것을 선호하나요?",
+            ),
             (
                 "Describe your ideal team.",
                 "이상적인 팀은 어떤 모습이라고 생각하나요?",

@@ -11,35 +11,49 @@ then calls `close()` on our generator, `GeneratorExit` arrives at the current
 the upstream at once; a stored stream (`/api/streams`) keeps generating for
 readers who come back, until the store's grace period says nobody will.
 
-Heartbeats: the reader waits on the buffer for at most `SSE_HEARTBEAT_SECONDS`
-and writes a `: ping` comment when nothing came, so idle proxies keep the
-connection and a departed client is noticed even while the model is silent.
+Heartbeats: the reader waits on the buffer and writes a `: ping` comment after
+`SSE_HEARTBEAT_SECONDS` without a write, so idle proxies keep the connection and
+a departed client is noticed even while the model is silent. Waits are sliced
+to at most 5 s so a draining worker can let a reader go promptly.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 
+from interview_app import metrics
 from interview_app.llm import Completion, StreamFailure
-from interview_app.sse import PING
-from interview_app.streams import Stream
+from interview_app.sse import PING, json_event
+from interview_app.streams import StoreUnavailable, Stream
 
 log = logging.getLogger(__name__)
 
-CANCELLED = {
-    "code": "cancelled",
-    "message": "Generation was stopped.",
-    "retryable": False,
+CANCELLED = {"code": "cancelled", "message": "Generation was stopped.", "retryable": False}
+STORE_DOWN = {
+    "code": "store_unavailable",
+    "message": "Our data store is unavailable. Please retry shortly.",
+    "retryable": True,
 }
+_MAX_WAIT = 5.0
 
 
-def pump(completion: Completion, stream: Stream, on_end: Callable[[str], None]) -> None:
+def pump(
+    completion: Completion,
+    stream: Stream,
+    on_end: Callable[[str], None],
+    started: float,
+) -> None:
     """Copy `completion` into `stream` until it ends, fails or the stream is cancelled."""
     outcome = "done"
+    tokens = 0
     try:
         for text in completion:
+            if not tokens:
+                metrics.TIME_TO_FIRST_TOKEN.observe(time.monotonic() - started)
+            tokens += 1
             if not stream.append_text(text):
                 outcome = "cancelled"
                 return
@@ -47,28 +61,50 @@ def pump(completion: Completion, stream: Stream, on_end: Callable[[str], None]) 
             outcome = "cancelled"
     except StreamFailure as exc:
         outcome = exc.code
+        metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
         stream.finish(
             "error", {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
         )
+    except StoreUnavailable:
+        outcome = "store_unavailable"
+        log.warning("store unavailable: generation stopped")
     except Exception:
         # A cancel closes the upstream under the producer's feet; that is not a bug.
-        if stream.finish(
-            "error",
-            {"code": "internal", "message": "The stream failed on our side.", "retryable": True},
-        ):
+        try:
+            ours = stream.finish(
+                "error",
+                {
+                    "code": "internal",
+                    "message": "The stream failed on our side.",
+                    "retryable": True,
+                },
+            )
+        except StoreUnavailable:
+            ours = False
+        if ours:
             log.exception("producer failed")
             outcome = "internal"
         else:
             outcome = "cancelled"
     finally:
         completion.close()
+        metrics.TOKENS_RELAYED.inc(tokens)
+        metrics.STREAMS_FINISHED.labels(outcome).inc()
+        metrics.STREAMS_ACTIVE.dec()
         on_end(outcome)
 
 
-def start(completion: Completion, stream: Stream, on_end: Callable[[str], None]) -> None:
+def start(
+    completion: Completion, stream: Stream, on_end: Callable[[str], None], started: float
+) -> None:
     """Run `pump` in its own thread (a greenlet under gevent)."""
     stream.on_cancel(completion.close)
-    threading.Thread(target=pump, args=(completion, stream, on_end), daemon=True).start()
+    metrics.STREAMS_ACTIVE.inc()
+    threading.Thread(target=pump, args=(completion, stream, on_end, started), daemon=True).start()
+
+
+def _never() -> bool:
+    return False
 
 
 def read(
@@ -78,21 +114,43 @@ def read(
     heartbeat: float,
     retry_ms: int,
     cancel_on_exit: bool,
+    handoff: Callable[[], bool] = _never,
 ) -> Iterator[bytes]:
-    """The SSE body for `stream` from id `after` on, with heartbeats."""
-    stream.attach()
+    """The SSE body for `stream` from id `after` on, with heartbeats.
+
+    `handoff()` true means this worker is draining and another instance can serve
+    the stream: the response ends without a terminal event, so EventSource
+    reconnects (with Last-Event-ID) elsewhere.
+    """
+    attached = ended = False
     try:
         yield b"retry: %d\n\n" % retry_ms
+        stream.attach()
+        attached = True
+        last_write = time.monotonic()
         while True:
-            frames, ended = stream.read(after, heartbeat)
+            wait = min(_MAX_WAIT, max(0.0, heartbeat - (time.monotonic() - last_write)))
+            frames, ended = stream.read(after, wait)
             if frames:
                 after += len(frames)
+                last_write = time.monotonic()
                 yield b"".join(frames)
-            elif ended:
+            if ended:
                 return
-            else:
-                yield PING
+            if not frames:
+                if time.monotonic() - last_write >= heartbeat:
+                    last_write = time.monotonic()
+                    yield PING
+                if handoff():
+                    return
+    except StoreUnavailable:
+        ended = True
+        yield json_event(STORE_DOWN, event="error")
+    except GeneratorExit:
+        metrics.CLIENT_DISCONNECTS.inc()
+        raise
     finally:
-        stream.detach()
-        if cancel_on_exit:
+        if attached:
+            stream.detach()
+        if cancel_on_exit and not ended:
             stream.cancel(CANCELLED)

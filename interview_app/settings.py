@@ -87,6 +87,7 @@ class Settings:
     max_streams_per_client: int = 3
     max_streams_per_worker: int = 1800
     trusted_proxies: int = 0
+    shutdown_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     log_json: bool = True
 
@@ -152,6 +153,9 @@ class Settings:
                 env, "MAX_STREAMS_PER_WORKER", cls.max_streams_per_worker, minimum=1
             ),
             trusted_proxies=_integer(env, "TRUSTED_PROXIES", cls.trusted_proxies),
+            shutdown_drain_seconds=_number(
+                env, "SHUTDOWN_DRAIN_SECONDS", cls.shutdown_drain_seconds
+            ),
             cors_origins=origins,
             log_json=_boolean(env, "LOG_JSON", cls.log_json),
         )

@@ -22,6 +22,11 @@ from typing import Any, Protocol
 
 from interview_app.sse import json_event, text_event
 
+
+class StoreUnavailable(Exception):
+    """The shared store (Redis) cannot be reached."""
+
+
 ABANDONED = {
     "code": "stream_abandoned",
     "message": "Nobody was reading this stream, so generation stopped. Start a new one.",
@@ -49,6 +54,18 @@ class Stream(Protocol):
     def cancel(self, payload: dict[str, Any]) -> None: ...
 
     def size(self) -> tuple[int, bool]: ...
+
+
+class Store(Protocol):
+    """Where streams live: this process (default) or Redis."""
+
+    def create(self) -> Stream: ...
+
+    def get(self, stream_id: str) -> Stream | None: ...
+
+    def is_local(self, stream_id: str) -> bool: ...
+
+    def sweep(self, now: float | None = None) -> None: ...
 
 
 class MemoryStream:
@@ -148,6 +165,15 @@ class MemoryStore:
 
     def __len__(self) -> int:
         return len(self._streams)
+
+    def is_local(self, stream_id: str) -> bool:
+        """Whether this process generates the stream: always, in memory."""
+        return True
+
+    def running(self) -> list[MemoryStream]:
+        """Streams still being generated."""
+        with self._lock:
+            return [s for s in self._streams.values() if s.ended_at is None]
 
     def sweep(self, now: float | None = None) -> None:
         """End abandoned streams and forget expired ones."""

@@ -47,6 +47,8 @@ def openai_settings(upstream: FakeUpstream, **overrides: Any) -> Settings:
         upstream_connect_timeout_seconds=2.0,
         stream_grace_seconds=1.0,
         log_json=False,
+        rate_limit_per_minute=0,
+        max_streams_per_client=0,
     )
     return replace(base, **overrides)
 

@@ -25,6 +25,8 @@ def server(upstream_server: FakeUpstream) -> Iterator[Server]:
             "OPENAI_BASE_URL": upstream_server.url,
             "OPENAI_MODEL": "fake-model",
             "OPENAI_MAX_RETRIES": "0",
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "MAX_STREAMS_PER_CLIENT": "0",
             "SSE_HEARTBEAT_SECONDS": "0.2",
             "UPSTREAM_READ_TIMEOUT_SECONDS": "3",
         }

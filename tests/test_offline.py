@@ -13,7 +13,9 @@ from tests.test_analysis import BEHAVIOURAL_KO, WEAK_KO
 
 
 def offline_client() -> FlaskClient:
-    return create_app(Settings.from_env({"OFFLINE_TOKENS_PER_SECOND": "0"})).test_client()
+    return create_app(
+        Settings.from_env({"OFFLINE_TOKENS_PER_SECOND": "0", "RATE_LIMIT_PER_MINUTE": "0"})
+    ).test_client()
 
 
 def test_no_key_means_offline() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Error, Page, sync_playwright
 
 from tests.conftest import API_KEY
 from tests.fakes import FakeUpstream, Script
@@ -42,6 +43,8 @@ def server(upstream_server: FakeUpstream) -> Iterator[Server]:
             "OPENAI_BASE_URL": upstream_server.url,
             "OPENAI_MODEL": "fake-model",
             "OPENAI_MAX_RETRIES": "0",
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "MAX_STREAMS_PER_CLIENT": "0",
             "SSE_RETRY_MS": "300",
             "SSE_HEARTBEAT_SECONDS": "1",
             "STREAM_GRACE_SECONDS": "2",
@@ -53,7 +56,9 @@ def server(upstream_server: FakeUpstream) -> Iterator[Server]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US")
+    # The tests poll the page with evaluated JavaScript, which the page's CSP
+    # forbids; the renderer must keep output inert on its own anyway.
+    context = browser.new_context(locale="en-US", bypass_csp=True)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -177,7 +182,7 @@ def test_upstream_busy_is_explained(page: Page, server: Server, upstream: FakeUp
 
 def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
     srv = Server({"OFFLINE_TOKENS_PER_SECOND": "200"})
-    context = browser.new_context(locale="ko-KR")
+    context = browser.new_context(locale="ko-KR", bypass_csp=True)
     try:
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{srv.port}/")
@@ -200,3 +205,19 @@ def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
     finally:
         context.close()
         srv.stop()
+
+
+def test_csp_forbids_inline_script(browser: Browser, server: Server) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        violations: list[str] = []
+        page.on("console", lambda msg: violations.append(msg.text))
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        assert page.evaluate("typeof window.markdownit") == "function"
+        with contextlib.suppress(Error):
+            page.add_script_tag(content="window.__inline = 1")
+        assert page.evaluate("window.__inline") is None
+        assert any("Content Security Policy" in v for v in violations)
+    finally:
+        context.close()

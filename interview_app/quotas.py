@@ -1,0 +1,160 @@
+"""Who may start a stream: per-client rate and concurrency, and this worker's capacity.
+
+- Rate (`RATE_LIMIT_PER_MINUTE` new streams per client): the `limits` library
+  (the engine of Flask-Limiter, by the same maintainers), moving window, stored in
+  Redis when `REDIS_URL` is set so every instance counts together. Called
+  directly rather than through Flask-Limiter's decorators because the limit
+  applies to "starting a stream" across three views, after validation (a bad
+  request does not spend the candidate's quota) and before the upstream call.
+- Concurrency (`MAX_STREAMS_PER_CLIENT`): no maintained library counts open
+  streams across processes, so it is hand-written here: a Redis sorted set per
+  client (members are tickets, scores their start time, so a crashed instance's
+  tickets age out) changed by one Lua script, or a dict without Redis.
+- Capacity (`MAX_STREAMS_PER_WORKER`): past it, 503 with Retry-After rather than
+  slowing every stream down. The same registry lets shutdown find open streams.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Any
+
+import limits
+import limits.storage
+import limits.strategies
+import redis
+
+from interview_app.errors import ApiError
+
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[4])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+# A ticket older than this is taken to belong to a process that died.
+_TICKET_MAX_AGE = 3600
+
+
+class Ticket:
+    """The right to run one stream; `release()` once, when it ends."""
+
+    def __init__(self, quotas: Quotas, client: str, ticket_id: str) -> None:
+        self._quotas = quotas
+        self._client = client
+        self.id = ticket_id
+        self._released = False
+        self.stream: Any = None
+
+    def release(self, outcome: str = "") -> None:
+        if not self._released:
+            self._released = True
+            self._quotas._release(self)
+
+
+class Quotas:
+    """Admission control for new streams."""
+
+    def __init__(
+        self,
+        *,
+        per_minute: int,
+        per_client: int,
+        per_worker: int,
+        redis_client: redis.Redis | None,
+        redis_url: str | None,
+    ) -> None:
+        self.per_client = per_client
+        self.per_worker = per_worker
+        self.active: dict[str, Ticket] = {}
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._redis = redis_client
+        self._acquire = redis_client.register_script(_ACQUIRE) if redis_client else None
+        self._rate = limits.parse(f"{per_minute}/minute") if per_minute else None
+        storage = limits.storage.storage_from_string(redis_url or "memory://")
+        self._limiter = limits.strategies.MovingWindowRateLimiter(storage)
+
+    def admit(self, client: str) -> Ticket:
+        """A ticket for `client`, or an ApiError (429 or 503) saying when to retry."""
+        with self._lock:
+            if len(self.active) >= self.per_worker:
+                raise ApiError(
+                    503,
+                    "server_busy",
+                    "This server is at capacity. Please retry in a few seconds.",
+                    retry_after=2,
+                )
+        self._check_rate(client)
+        ticket = Ticket(self, client, secrets.token_hex(8))
+        if self.per_client and not self._take_slot(client, ticket.id):
+            raise ApiError(
+                429,
+                "too_many_streams",
+                f"You already have {self.per_client} answers streaming. "
+                "Wait for one to finish or stop it.",
+                retry_after=5,
+            )
+        with self._lock:
+            self.active[ticket.id] = ticket
+        return ticket
+
+    def _check_rate(self, client: str) -> None:
+        if self._rate is None:
+            return
+        try:
+            allowed = self._limiter.hit(self._rate, "stream", client)
+            if allowed:
+                return
+            reset, _ = self._limiter.get_window_stats(self._rate, "stream", client)
+        except redis.RedisError as exc:
+            raise ApiError(
+                503, "store_unavailable", "Our data store is unavailable.", retry_after=5
+            ) from exc
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many new answers: the limit is {self._rate.amount} a minute.",
+            retry_after=max(1, int(reset - time.time()) + 1),
+        )
+
+    def _take_slot(self, client: str, ticket_id: str) -> bool:
+        if self._acquire is None:
+            with self._lock:
+                if self._counts.get(client, 0) >= self.per_client:
+                    return False
+                self._counts[client] = self._counts.get(client, 0) + 1
+                return True
+        try:
+            taken = self._acquire(
+                keys=[f"ia:c:{client}"],
+                args=[time.time(), ticket_id, self.per_client, _TICKET_MAX_AGE],
+            )
+        except redis.RedisError as exc:
+            raise ApiError(
+                503, "store_unavailable", "Our data store is unavailable.", retry_after=5
+            ) from exc
+        return bool(taken)
+
+    def _release(self, ticket: Ticket) -> None:
+        with self._lock:
+            self.active.pop(ticket.id, None)
+            if self._acquire is None and self.per_client:
+                left = self._counts.get(ticket._client, 1) - 1
+                if left > 0:
+                    self._counts[ticket._client] = left
+                else:
+                    self._counts.pop(ticket._client, None)
+        if self._redis is not None and self.per_client:
+            try:
+                self._redis.zrem(f"ia:c:{ticket._client}", ticket.id)
+            except redis.RedisError:
+                pass  # the ticket ages out of the set
+
+    def streams(self) -> list[Any]:
+        """The streams this worker is generating."""
+        with self._lock:
+            return [t.stream for t in self.active.values() if t.stream is not None]
