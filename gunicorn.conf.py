@@ -51,3 +51,48 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Do not trust X-Forwarded-* by default; the app reads X-Forwarded-For itself,
 # through TRUSTED_PROXIES hops.
 forwarded_allow_ips = "127.0.0.1"
+
+# --- Metrics: prometheus-client's multiprocess mode -------------------------
+# Each worker writes its metrics to files in this folder and /metrics adds them
+# up. The folder must be set before the workers fork, and emptied on start.
+import glob  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="interview_app-metrics-")
+
+
+def on_starting(server):
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def child_exit(server, worker):
+    # What prometheus_client.multiprocess.mark_process_dead does, without
+    # importing prometheus_client (and through it `ssl`) into the master.
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    for path in glob.glob(os.path.join(folder, f"gauge_live*_{worker.pid}.db")):
+        os.remove(path)
+
+
+# --- Graceful shutdown -------------------------------------------------------
+# On SIGTERM gunicorn stops accepting and waits graceful_timeout for open
+# connections; SSE streams would then be cut mid-answer. The app's drain lets
+# them finish for SHUTDOWN_DRAIN_SECONDS and ends the rest with a retryable
+# `server_restarting` event, so the worker exits before Heroku's SIGKILL.
+def post_worker_init(worker):
+    exit_worker = worker.handle_exit
+    lifecycle = getattr(worker.wsgi, "extensions", {}).get("interview_app.lifecycle")
+
+    def handle_exit(sig, frame):
+        if lifecycle is not None:
+            # Signal handlers run in gevent's loop, where nothing may block:
+            # hand the drain to a greenlet (this is the gevent worker's config).
+            import gevent
+
+            gevent.spawn(lifecycle.drain)
+        exit_worker(sig, frame)
+
+    worker.handle_exit = handle_exit
+    signal.signal(signal.SIGTERM, handle_exit)

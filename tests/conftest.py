@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from interview_app import create_app
 from interview_app.settings import Settings
 from tests.fakes import FakeUpstream
+from tests.redis_server import RedisServer
 
 API_KEY = "sk-test-DO-NOT-LEAK-4242"
 
@@ -70,3 +71,18 @@ def make_client(upstream: FakeUpstream) -> Iterator[Callable[..., FlaskClient]]:
 @pytest.fixture
 def client(make_client: Callable[..., FlaskClient]) -> FlaskClient:
     return make_client()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    if redis_server.process is None:  # a test stopped it; bring it back
+        redis_server.start()
+    redis_server.flush()
+    yield redis_server.url
