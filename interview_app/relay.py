@@ -135,14 +135,11 @@ def read(
                 after += len(frames)
                 last_write = time.monotonic()
                 yield b"".join(frames)
-            if ended:
+            if ended or handoff():
                 return
-            if not frames:
-                if time.monotonic() - last_write >= heartbeat:
-                    last_write = time.monotonic()
-                    yield PING
-                if handoff():
-                    return
+            if not frames and time.monotonic() - last_write >= heartbeat:
+                last_write = time.monotonic()
+                yield PING
     except StoreUnavailable:
         ended = True
         yield json_event(STORE_DOWN, event="error")

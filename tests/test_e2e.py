@@ -120,3 +120,39 @@ def test_heartbeats_while_upstream_is_silent(server: Server, upstream: FakeUpstr
     blocks = sse_client.parse(body)
     assert sum(b.comments == ["ping"] for b in blocks) >= 5
     assert blocks[-1].event == "error" and blocks[-1].json()["code"] == "upstream_timeout"
+
+
+def test_metrics_through_gunicorn_multiprocess(server: Server, upstream: FakeUpstream) -> None:
+    upstream.script = Script(tokens=["a", "b"])
+    post(server, "/api/answer", Q)
+    conn = server.connection()
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    assert 'interview_app_streams_finished_total{outcome="done"}' in text
+    assert "interview_app_time_to_first_token_seconds_bucket" in text
+
+
+def test_unreachable_upstream_is_502_within_seconds() -> None:
+    import time
+
+    from tests.server import free_port
+
+    srv = Server(
+        {
+            "OPENAI_API_KEY": API_KEY,
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+            "OPENAI_MAX_RETRIES": "0",
+            "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "2",
+        }
+    )
+    try:
+        began = time.monotonic()
+        status, headers, body = post(srv, "/api/answer", Q)
+        assert time.monotonic() - began < 5
+        assert status == 502
+        assert json.loads(body)["error"]["code"] == "upstream_unreachable"
+        assert headers["content-type"] == "application/json"
+    finally:
+        srv.stop()
+    assert API_KEY not in srv.output()
