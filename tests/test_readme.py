@@ -1,0 +1,107 @@
+"""The README stays true: its commands and examples run, its settings are real."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Browser
+
+from interview_app.settings import Settings
+from tests import sse_client
+from tests.fakes import FakeUpstream, Script
+from tests.server import ROOT, Server, free_port
+
+README = (ROOT / "README.md").read_text()
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, re.DOTALL)
+
+
+def test_every_setting_is_documented() -> None:
+    source = (ROOT / "interview_app" / "settings.py").read_text()
+    names = set(re.findall(r'"([A-Z][A-Z_]+)"', source)) - {"WORKER_CONNECTIONS"}
+    names |= {"PORT", "WEB_CONCURRENCY", "WORKER_CONNECTIONS", "GRACEFUL_TIMEOUT"}
+    env_example = (ROOT / ".env.example").read_text()
+    for name in names:
+        assert f"`{name}`" in README, name
+        assert f"\n{name}=" in env_example, name
+    assert len(dataclasses.fields(Settings)) >= 25
+
+
+def test_serve_command_runs_the_offline_service_and_the_curl_example_works() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_"))}
+    env.update(PORT=str(port), OFFLINE_TOKENS_PER_SECOND="0", PATH=os.environ["PATH"])
+    process = subprocess.Popen(
+        ["scripts/serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        health = ""
+        while time.monotonic() < deadline and process.poll() is None:
+            probe = subprocess.run(
+                ["curl", "-s", f"http://127.0.0.1:{port}/healthz"], capture_output=True, text=True
+            )
+            health = probe.stdout
+            if health:
+                break
+            time.sleep(0.5)
+        assert '"backend":"offline"' in health, health
+        (curl,) = [b for b in blocks("sh") if b.startswith("curl")]
+        command = curl.replace("http://localhost:8000", f"http://127.0.0.1:{port}")
+        out = subprocess.run(["sh", "-c", command], capture_output=True, timeout=60).stdout
+        events = sse_client.messages(out)
+        assert events[-1].event == "done"
+        assert events[-1].json()["analysis"]["quantified_result"] is True
+        assert "What to sharpen" in sse_client.text_of(out)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=30)[0].decode()
+    assert "MonkeyPatchWarning" not in output
+
+
+def test_browser_examples_work(browser: Browser, upstream: FakeUpstream) -> None:
+    fetch_example, eventsource_example = blocks("js")
+    upstream.script = Script(tokens=["줄\n", "data: x", "😀"])
+    server = Server(
+        {
+            "OPENAI_API_KEY": "sk-x",
+            "OPENAI_BASE_URL": upstream.url,
+            "OPENAI_MAX_RETRIES": "0",
+        }
+    )
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        text = page.evaluate(f"async () => {{ {fetch_example}; return text; }}")
+        assert text == "줄\ndata: x😀"
+        result = page.evaluate(
+            "async () => { const output = {textContent: ''};"
+            f"{eventsource_example};"
+            "await new Promise((r) => source.addEventListener('done', r));"
+            "return output.textContent; }"
+        )
+        assert result == "줄\ndata: x😀"
+    finally:
+        context.close()
+        server.stop()
+
+
+def test_python_is_311() -> None:
+    assert (ROOT / ".python-version").read_text().strip() == "3.11"
+    assert sys.version_info[:2] == (3, 11)
+    assert Path(ROOT / "Procfile").read_text().startswith("web: gunicorn -c gunicorn.conf.py")
