@@ -15,8 +15,9 @@ body by network chunk also lets tokens that arrived together leave as one event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any, Protocol, cast
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import httpx2
 import openai
@@ -108,9 +109,10 @@ def _upstream_error(exc: Exception) -> UpstreamError:
 class OpenAICompletion:
     """Raw-line reader of a chat completion stream."""
 
-    def __init__(self, response: Any, model: str) -> None:
+    def __init__(self, response: Any, model: str, on_close: Callable[[], None]) -> None:
         self._response = response
         self._model = model
+        self._on_close: Callable[[], None] | None = on_close
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._done = False
@@ -175,6 +177,9 @@ class OpenAICompletion:
 
     def close(self) -> None:
         self._response.close()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -185,8 +190,20 @@ class OpenAICompletion:
         }
 
 
+# httpcore's pool scans every connection it holds on each request and each
+# release, so one pool of 2,000 connections makes stream setup O(streams):
+# measured, it pushed time-to-first-byte past 9 s at 1,500 streams. Shards of
+# this many connections keep each scan short (docs/benchmarks.md).
+SHARD_SIZE = 64
+
+
 class OpenAIBackend:
-    """Any OpenAI-compatible chat completions server, through the sync SDK."""
+    """Any OpenAI-compatible chat completions server, through the sync SDK.
+
+    Holds several SDK clients (one connection pool each, `SHARD_SIZE`
+    connections) adding up to `UPSTREAM_POOL_SIZE`, and opens each stream on the
+    least busy one.
+    """
 
     name = "openai"
 
@@ -196,34 +213,68 @@ class OpenAIBackend:
             settings.upstream_read_timeout_seconds,
             connect=settings.upstream_connect_timeout_seconds,
         )
-        # The SDK's default pool holds 1,000 connections and silently queues the
-        # rest; one gevent worker can hold more streams than that.
-        limits = httpx2.Limits(
-            max_connections=settings.upstream_pool_size,
-            max_keepalive_connections=min(100, settings.upstream_pool_size),
+        self._max_shards = max(1, -(-settings.upstream_pool_size // SHARD_SIZE))
+        self._per_shard = -(-settings.upstream_pool_size // self._max_shards)
+        self._limits = httpx2.Limits(max_connections=self._per_shard, max_keepalive_connections=16)
+        self._timeout = timeout
+        self._settings = settings
+        # Each client costs ~30 ms to make (its TLS context): made when needed.
+        self.clients: list[openai.OpenAI] = []
+        self._busy: list[int] = []
+        self._lock = threading.Lock()
+        self._add_client()
+
+    def _add_client(self) -> None:
+        self.clients.append(
+            openai.OpenAI(
+                # A local server (vLLM, Ollama, llama.cpp) takes any key; the SDK wants one.
+                api_key=self._settings.openai_api_key or "unused",
+                base_url=self._settings.openai_base_url,
+                max_retries=self._settings.openai_max_retries,
+                timeout=self._timeout,
+                http_client=openai.DefaultHttpxClient(timeout=self._timeout, limits=self._limits),
+            )
         )
-        self.client = openai.OpenAI(
-            # A local server (vLLM, Ollama, llama.cpp) takes any key; the SDK wants one.
-            api_key=settings.openai_api_key or "unused",
-            base_url=settings.openai_base_url,
-            max_retries=settings.openai_max_retries,
-            timeout=timeout,
-            http_client=openai.DefaultHttpxClient(timeout=timeout, limits=limits),
-        )
+        self._busy.append(0)
+
+    def _pick(self) -> int:
+        with self._lock:
+            shard = min(range(len(self._busy)), key=self._busy.__getitem__)
+            if self._busy[shard] >= self._per_shard and len(self.clients) < self._max_shards:
+                self._add_client()
+                shard = len(self.clients) - 1
+            self._busy[shard] += 1
+            return shard
+
+    def _release(self, shard: int) -> None:
+        with self._lock:
+            self._busy[shard] -= 1
 
     def open(self, request: Request) -> Completion:
-        manager = self.client.chat.completions.with_streaming_response.create(
+        shard = self._pick()
+        # The body goes in `extra_body`, which the SDK sends as it is: its own
+        # TypedDict transform of `messages` costs about 0.3 ms a request and does
+        # nothing for plain string messages (docs/benchmarks.md).
+        manager = self.clients[shard].chat.completions.with_streaming_response.create(
             model=self.model,
-            messages=cast(Any, messages(request)),
+            messages=[],
             stream=True,
-            stream_options={"include_usage": True},
+            extra_body={
+                "messages": messages(request),
+                "stream_options": {"include_usage": True},
+            },
         )
         try:
             response = manager.__enter__()
         except openai.APIError as exc:
+            self._release(shard)
             raise _upstream_error(exc) from None
-        return OpenAICompletion(response, self.model)
+        except BaseException:
+            self._release(shard)
+            raise
+        return OpenAICompletion(response, self.model, lambda: self._release(shard))
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self.client.close()
+        """Close the connection pools."""
+        for client in self.clients:
+            client.close()

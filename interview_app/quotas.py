@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from typing import Any
@@ -27,6 +26,7 @@ import limits.strategies
 import redis
 
 from interview_app.errors import ApiError
+from interview_app.logs import new_id
 
 _ACQUIRE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[4])
@@ -89,7 +89,7 @@ class Quotas:
                     retry_after=2,
                 )
         self._check_rate(client)
-        ticket = Ticket(self, client, secrets.token_hex(8))
+        ticket = Ticket(self, client, new_id())
         if self.per_client and not self._take_slot(client, ticket.id):
             raise ApiError(
                 429,

@@ -69,61 +69,71 @@ class Store(Protocol):
 
 
 class MemoryStream:
-    """A stream buffer in this process's memory."""
+    """A stream buffer in this process's memory.
+
+    Readers wait on an Event rather than a Condition: under gevent it is one
+    C-level primitive, and waking a reader is the per-token hot path. `ended` is
+    read before the frames, so a reader that sees the end also gets its event.
+    """
 
     def __init__(self, id: str = "") -> None:
         self.id = id
         self._frames: list[bytes] = []
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
         self._ended = False
         self._readers = 0
         self._idle_since: float = time.monotonic()
         self.ended_at: float | None = None
         self._cancel: Callable[[], None] | None = None
 
-    def _append(self, frame: Callable[[int], bytes], end: bool) -> bool:
-        with self._cond:
-            if self._ended:
-                return False
-            self._frames.append(frame(len(self._frames) + 1))
-            if end:
-                self._ended = True
-                self.ended_at = time.monotonic()
-            self._cond.notify_all()
-            return True
-
     def append_text(self, text: str) -> bool:
         """Add a text delta; False once the stream has ended (the producer should stop)."""
-        return self._append(lambda n: text_event(text, n), False)
+        with self._lock:
+            if self._ended:
+                return False
+            self._frames.append(text_event(text, len(self._frames) + 1))
+        self._wakeup.set()
+        return True
 
     def finish(self, event: str, payload: dict[str, Any]) -> bool:
         """Add the terminal `done` or `error` event; False if it already ended."""
-        return self._append(lambda n: json_event(payload, event=event, id=n), True)
+        with self._lock:
+            if self._ended:
+                return False
+            self._frames.append(json_event(payload, event=event, id=len(self._frames) + 1))
+            self.ended_at = time.monotonic()
+            self._ended = True
+        self._wakeup.set()
+        return True
 
     def read(self, after: int, timeout: float) -> tuple[list[bytes], bool]:
         """Frames after id `after` (waiting up to `timeout` for one), and whether it ended."""
-        with self._cond:
+        if len(self._frames) <= after and not self._ended:
+            self._wakeup.clear()
+            # Checked again after clear(): an append in between has set it anew.
             if len(self._frames) <= after and not self._ended:
-                self._cond.wait(timeout)
-            return self._frames[after:], self._ended
+                self._wakeup.wait(timeout)
+        ended = self._ended
+        return self._frames[after:], ended
 
     def size(self) -> tuple[int, bool]:
         """The last id so far, and whether the stream has ended."""
-        with self._cond:
+        with self._lock:
             return len(self._frames), self._ended
 
     def attach(self) -> None:
-        with self._cond:
+        with self._lock:
             self._readers += 1
 
     def detach(self) -> None:
-        with self._cond:
+        with self._lock:
             self._readers -= 1
             self._idle_since = time.monotonic()
 
     def idle_for(self, now: float) -> float:
         """Seconds with no reader attached (0 while one is)."""
-        with self._cond:
+        with self._lock:
             return 0.0 if self._readers else now - self._idle_since
 
     def on_cancel(self, callback: Callable[[], None]) -> None:

@@ -1,0 +1,384 @@
+"""The benchmark: our relay against two baselines, on loopback, written to docs/.
+
+`scripts/bench` (or `python -m bench.run`) starts the local upstream
+(`tests.fakes`, tokens stamped with their send time), each relay as its own
+process tree, and the load client (`bench.load`) as another process; it reads
+the server tree's CPU time (user + sys) and RSS with psutil, and writes
+`docs/benchmarks.md` and `docs/benchmarks.png`. `--smoke` runs tiny loads into
+another folder (the test suite does that); the full run takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BIN = str(Path(PY).parent)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def procfile_command() -> list[str]:
+    line = (ROOT / "Procfile").read_text().split("web:", 1)[1].splitlines()[0]
+    return shlex.split(line)
+
+
+def relay_command(name: str, port: int) -> list[str]:
+    if name == "interview_app":
+        return procfile_command()
+    if name == "flask_typed":
+        return [
+            "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "12000",
+            "--backlog", "4096", "-b", f"127.0.0.1:{port}", "bench.baselines.flask_typed:app",
+        ]  # fmt: skip
+    if name == "fastapi_sse":
+        return [
+            "uvicorn", "bench.baselines.fastapi_sse:app", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning", "--backlog", "4096",
+        ]  # fmt: skip
+    raise ValueError(name)
+
+
+@dataclass
+class Scenario:
+    name: str
+    relay: str
+    streams: int
+    tokens: int
+    rate: float
+    ramp: float = 0.0
+
+
+class Tree:
+    """A started process and its children, measured together."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.popen = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.root = psutil.Process(self.popen.pid)
+
+    def processes(self) -> list[psutil.Process]:
+        try:
+            return [self.root, *self.root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def cpu(self) -> float:
+        total = 0.0
+        for p in self.processes():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def rss(self) -> int:
+        total = 0
+        for p in self.processes():
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        try:
+            self.popen.wait(30)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def run_scenario(s: Scenario) -> dict[str, Any]:
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+    up_port, port = free_port(), free_port()
+    upstream = Tree(
+        [PY, "-m", "tests.fakes", "--port", str(up_port), "--tokens", str(s.tokens),
+         "--rate", str(s.rate), "--timestamps"],
+        env,
+    )  # fmt: skip
+    wait_port(up_port)
+    relay_env = {
+        **env,
+        "PORT": str(port),
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
+        "OPENAI_API_KEY": "unused",
+        "OPENAI_MODEL": "fake-model",
+        "OPENAI_MAX_RETRIES": "0",
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "MAX_STREAMS_PER_CLIENT": "0",
+        "MAX_STREAMS_PER_WORKER": "20000",
+        "WORKER_CONNECTIONS": "12000",
+    }
+    server = Tree(relay_command(s.relay, port), relay_env)
+    try:
+        wait_port(port)
+        warm = [PY, "-m", "bench.load", "--port", str(port), "--streams", "5",
+                "--tokens", str(s.tokens)]  # fmt: skip
+        subprocess.run(warm, cwd=ROOT, env=env, capture_output=True, check=True)
+        time.sleep(0.3)
+        rss0, cpu0 = server.rss(), server.cpu()
+        load = subprocess.Popen(
+            [PY, "-m", "bench.load", "--port", str(port), "--streams", str(s.streams),
+             "--tokens", str(s.tokens), "--ramp", str(s.ramp),
+             "--timeout", str(s.tokens / max(s.rate, 1) * 3 + 60)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        peak = rss0
+        while load.poll() is None:
+            peak = max(peak, server.rss())
+            time.sleep(0.25)
+        cpu1 = server.cpu()
+        out = json.loads(load.stdout.read() if load.stdout else b"{}")
+        out["delivered"] = out.pop("tokens")
+    finally:
+        server.stop()
+        upstream.stop()
+    tokens = max(1, out["delivered"])
+    return {
+        **s.__dict__,
+        **out,
+        "cpu_seconds": cpu1 - cpu0,
+        "cpu_us_per_token": (cpu1 - cpu0) / tokens * 1e6,
+        "rss_idle_mb": rss0 / 2**20,
+        "rss_peak_mb": peak / 2**20,
+        "kb_per_stream": (peak - rss0) / 1024 / s.streams,
+    }
+
+
+def scenarios(smoke: bool) -> list[Scenario]:
+    relays = ["interview_app", "flask_typed", "fastapi_sse"]
+    if smoke:  # every code path of the harness, in seconds; the figures mean nothing
+        return [
+            *(Scenario("cpu", r, 10, 10, 100) for r in relays),
+            *(Scenario("curve", r, 10, 10, 100) for r in relays),
+            Scenario("low", "interview_app", 5, 5, 100),
+            Scenario("scale", "interview_app", 20, 5, 100),
+            Scenario("slow", "interview_app", 20, 4, 4, ramp=0.2),
+        ]
+    out = [Scenario("cpu", r, 500, 100, 50) for r in relays]
+    for n in (100, 500, 1000):
+        out += [Scenario("curve", r, n, 60, 20, ramp=0.5) for r in relays]
+    return [
+        *out,
+        Scenario("curve", "interview_app", 1500, 60, 20, ramp=0.5),
+        Scenario("low", "interview_app", 10, 20, 20),
+        Scenario("scale", "interview_app", 1500, 40, 10, ramp=0.5),
+        Scenario("slow", "interview_app", 5000, 60, 2, ramp=3.0),
+    ]
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report(rows: list[dict[str, Any]], out: Path, smoke: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    plot(rows, out / "benchmarks.png")
+    cpu = {r["relay"]: r for r in rows if r["name"] == "cpu"}
+    curve = sorted(
+        (r for r in rows if r["name"] == "curve"), key=lambda r: (r["relay"], r["streams"])
+    )
+    low, scale, slow = (next(r for r in rows if r["name"] == n) for n in ("low", "scale", "slow"))
+    ours = cpu["interview_app"]["cpu_us_per_token"]
+    at_1000 = next(
+        (r for r in curve if r["relay"] == "interview_app" and r["streams"] >= 1000), None
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        "Made by `scripts/bench` on this project's 2-core machine, all on loopback: the local",
+        "upstream (`tests/fakes.py`, each token stamped with its send time), the relay under",
+        "test, and the load client (`bench/load.py`), each its own process. CPU is user+sys",
+        "of the relay's process tree during the load, divided by tokens delivered. Added",
+        "latency is the client's receive time minus the upstream's send time (one clock).",
+        "TTFB is from sending the request to the response's first byte. Baselines",
+        "(`bench/baselines/`): FastAPI + sse-starlette + AsyncOpenAI under plain uvicorn, and",
+        "Flask + gevent iterating the SDK's typed chunks under gunicorn (one worker each).",
+        "The load client and the upstream share the same two cores with the relay.",
+        "",
+    ]
+    if smoke:
+        lines += ["**Smoke run: tiny loads; the figures mean nothing.**", ""]
+    lines += [
+        "## Targets",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+    ]
+    for name in ("flask_typed", "fastapi_sse"):
+        ratio = ours / cpu[name]["cpu_us_per_token"]
+        lines.append(
+            f"| CPU per token <= 0.2x {name} | {ours:.0f} vs {cpu[name]['cpu_us_per_token']:.0f} us"
+            f" = {ratio:.2f}x | {_verdict(ratio <= 0.2)} |"
+        )
+    lines += [
+        f"| {scale['streams']} streams in one worker, all complete | "
+        f"{scale['complete']}/{scale['streams']} | "
+        f"{_verdict(scale['complete'] == scale['streams'] and scale['streams'] > 1000)} |",
+        f"| TTFB p99 < 4 s at that load | {ms(scale['ttfb_p99'])} | "
+        f"{_verdict((scale['ttfb_p99'] or 99) < 4)} |",
+        f"| TTFB p50 < 50 ms at low load | {ms(low['ttfb_p50'])} | "
+        f"{_verdict((low['ttfb_p50'] or 99) < 0.05)} |",
+        f"| {slow['streams']} slow streams, none failed | {slow['complete']}/{slow['streams']} | "
+        f"{_verdict(slow['complete'] == slow['streams'])} |",
+        f"| memory per held stream < 40 KB | {slow['kb_per_stream']:.1f} KB | "
+        f"{_verdict(slow['kb_per_stream'] < 40)} |",
+    ]
+    if at_1000:
+        lines.append(
+            f"| latency p99 < 100 ms at {at_1000['streams']} streams x 20 tokens/s | "
+            f"{ms(at_1000['latency_p99'])} | {_verdict((at_1000['latency_p99'] or 99) < 0.1)} |"
+        )
+    lines += [
+        "",
+        "## CPU per relayed token: 500 streams x 100 tokens at 50 tokens/s",
+        "",
+        "| relay | CPU per token | ours / theirs | complete | latency p50 / p99 | TTFB p99 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in cpu.items():
+        lines.append(
+            f"| {name} | {r['cpu_us_per_token']:.0f} us | {ours / r['cpu_us_per_token']:.2f}x | "
+            f"{r['complete']}/{r['streams']} | {ms(r['latency_p50'])} / {ms(r['latency_p99'])} | "
+            f"{ms(r['ttfb_p99'])} |"
+        )
+    lines += [
+        "",
+        "## Against concurrent streams: 60 tokens at 20 tokens/s each",
+        "",
+        "| relay | streams | complete | CPU per token | latency p50 / p99 | TTFB p50 / p99 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in curve:
+        lines.append(
+            f"| {r['relay']} | {r['streams']} | {r['complete']}/{r['streams']} | "
+            f"{r['cpu_us_per_token']:.0f} us | {ms(r['latency_p50'])} / {ms(r['latency_p99'])} | "
+            f"{ms(r['ttfb_p50'])} / {ms(r['ttfb_p99'])} |"
+        )
+    lines += ["", "![CPU per token and latency against concurrent streams](benchmarks.png)", ""]
+    lines += [
+        "## Past 1,000 streams in one worker, and many slow streams",
+        "",
+        "| load | complete | errors | TTFB p50 / p99 | latency p50 / p99 | memory |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r in (
+        (f"low: {low['streams']} streams", low),
+        (f"{scale['streams']} streams x {scale['tokens']} tokens at {scale['rate']:g}/s", scale),
+        (f"{slow['streams']} slow streams, {slow['tokens']} tokens at {slow['rate']:g}/s", slow),
+    ):
+        memory = (
+            f"{r['kb_per_stream']:.1f} KB per held stream "
+            f"({r['rss_idle_mb']:.0f} -> {r['rss_peak_mb']:.0f} MB)"
+        )
+        lines.append(
+            f"| {label} | {r['complete']}/{r['streams']} | {r['errors'] or '-'} | "
+            f"{ms(r['ttfb_p50'])} / {ms(r['ttfb_p99'])} | "
+            f"{ms(r['latency_p50'])} / {ms(r['latency_p99'])} | {memory} |"
+        )
+    lines += ["", "## Raw results", "", "```json", json.dumps(rows, indent=1), "```", ""]
+    (out / "benchmarks.md").write_text("\n".join(lines))
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for relay in ("interview_app", "flask_typed", "fastapi_sse"):
+        pts = sorted(
+            (
+                r["streams"],
+                r["cpu_us_per_token"],
+                (r["latency_p50"] or 0) * 1000,
+                (r["latency_p99"] or 0) * 1000,
+            )
+            for r in rows
+            if r["name"] == "curve" and r["relay"] == relay
+        )
+        if not pts:
+            continue
+        xs = [p[0] for p in pts]
+        left.plot(xs, [p[1] for p in pts], marker="o", label=relay)
+        right.plot(xs, [p[3] for p in pts], marker="o", label=f"{relay} p99")
+        right.plot(xs, [p[2] for p in pts], marker=".", linestyle="--", label=f"{relay} p50")
+    left.set(title="Server CPU per relayed token", xlabel="concurrent streams", ylabel="us")
+    right.set(title="Added latency per token", xlabel="concurrent streams", ylabel="ms")
+    right.set_yscale("log")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny loads, for the test suite")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    rows = []
+    for s in scenarios(args.smoke):
+        if args.only and s.name not in args.only.split(","):
+            continue
+        row = run_scenario(s)
+        print(
+            f"{s.name:6} {s.relay:14} {s.streams:5} streams: "
+            f"{row['complete']}/{s.streams} complete, "
+            f"{row['cpu_us_per_token']:.0f} us/token, p99 {ms(row['latency_p99'])}, "
+            f"TTFB p99 {ms(row['ttfb_p99'])}, {row['kb_per_stream']:.1f} KB/stream",
+            flush=True,
+        )
+        rows.append(row)
+    if not args.only:
+        report(rows, args.out, args.smoke)
+        print(f"wrote {args.out / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""A smoke run of the benchmark harness: every scenario, tiny loads, real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.server import ROOT
+
+
+def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = (tmp_path / "benchmarks.md").read_text()
+    for relay in ("interview_app", "flask_typed", "fastapi_sse"):
+        assert f"| {relay} |" in report
+    assert "KB per held stream" in report
+    assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+    # Every smoke stream completed, in every scenario.
+    for line in done.stdout.splitlines()[:-1]:
+        streams = line.split("streams:")[1].split("complete")[0].strip()
+        got, want = streams.split("/")
+        assert got == want, line
