@@ -340,9 +340,12 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         if not pts:
             continue
         xs = [p[0] for p in pts]
-        left.plot(xs, [p[1] for p in pts], marker="o", label=relay)
-        right.plot(xs, [p[3] for p in pts], marker="o", label=f"{relay} p99")
-        right.plot(xs, [p[2] for p in pts], marker=".", linestyle="--", label=f"{relay} p50")
+        (line,) = left.plot(xs, [p[1] for p in pts], marker="o", label=relay)
+        color = line.get_color()
+        right.plot(xs, [p[3] for p in pts], marker="o", color=color, label=f"{relay} p99")
+        right.plot(
+            xs, [p[2] for p in pts], marker=".", linestyle="--", color=color, label=f"{relay} p50"
+        )
     left.set(title="Server CPU per relayed token", xlabel="concurrent streams", ylabel="us")
     right.set(title="Added latency per token", xlabel="concurrent streams", ylabel="ms")
     right.set_yscale("log")
@@ -359,7 +362,15 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny loads, for the test suite")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument(
+        "--replot", action="store_true", help="rewrite the report from its own raw results"
+    )
     args = parser.parse_args()
+    if args.replot:
+        text = (args.out / "benchmarks.md").read_text()
+        raw = text.split("```json\n", 1)[1].split("```", 1)[0]
+        report(json.loads(raw), args.out, smoke=False)
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     rows = []

@@ -56,6 +56,19 @@ def upstream(upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
     )
 
 
+def relay_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
+    """Environment for the real server (gunicorn) relaying the fake upstream, limits off."""
+    return {
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": upstream.url,
+        "OPENAI_MODEL": "fake-model",
+        "OPENAI_MAX_RETRIES": "0",
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "MAX_STREAMS_PER_CLIENT": "0",
+        **extra,
+    }
+
+
 def openai_settings(upstream: FakeUpstream, **overrides: Any) -> Settings:
     """Settings for the openai backend against the fake upstream, fast timeouts."""
     base = Settings(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import sse_client
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, relay_env
 from tests.fakes import FakeUpstream, Script
 from tests.server import Server
 
@@ -20,16 +20,7 @@ Q = json.dumps({"question": "Tell me about a time you failed."})
 @pytest.fixture(scope="module")
 def server(upstream_server: FakeUpstream) -> Iterator[Server]:
     srv = Server(
-        {
-            "OPENAI_API_KEY": API_KEY,
-            "OPENAI_BASE_URL": upstream_server.url,
-            "OPENAI_MODEL": "fake-model",
-            "OPENAI_MAX_RETRIES": "0",
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "MAX_STREAMS_PER_CLIENT": "0",
-            "SSE_HEARTBEAT_SECONDS": "0.2",
-            "UPSTREAM_READ_TIMEOUT_SECONDS": "3",
-        }
+        relay_env(upstream_server, SSE_HEARTBEAT_SECONDS="0.2", UPSTREAM_READ_TIMEOUT_SECONDS="3")
     )
     yield srv
     srv.stop()

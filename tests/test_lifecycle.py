@@ -10,22 +10,13 @@ from collections.abc import Iterator
 import pytest
 
 from tests import sse_client
-from tests.conftest import API_KEY
+from tests.conftest import relay_env
 from tests.fakes import FakeUpstream, Script
 from tests.server import Server
 
 
 def env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
-    return {
-        "OPENAI_API_KEY": API_KEY,
-        "OPENAI_BASE_URL": upstream.url,
-        "OPENAI_MAX_RETRIES": "0",
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "MAX_STREAMS_PER_CLIENT": "0",
-        "SSE_HEARTBEAT_SECONDS": "1",
-        "SHUTDOWN_DRAIN_SECONDS": "1.5",
-        **extra,
-    }
+    return relay_env(upstream, SSE_HEARTBEAT_SECONDS="1", SHUTDOWN_DRAIN_SECONDS="1.5", **extra)
 
 
 class Reader(threading.Thread):

@@ -131,16 +131,18 @@ def test_close_mid_stream_closes_the_upstream_connection(upstream: FakeUpstream)
 def test_pool_is_sized_from_settings_in_shards(upstream: FakeUpstream) -> None:
     upstream.script = Script(tokens=["a"] * 50, interval=0.02)
     made = backend(upstream, upstream_pool_size=100)
-    assert len(made.clients) == 1  # more are made only when needed
+    assert len(made.shards) == 1  # more are made only when needed
     opened = [made.open(REQ) for _ in range(53)]
-    assert made._busy == [50, 3]
+    assert [s.busy for s in made.shards] == [50, 3]
     pools = [c._client._transport._pool for c in made.clients]  # the SDK's httpx2 pools
     assert [p._max_connections for p in pools] == [50, 50]
+    extra = made.shards[1]
     for completion in opened:
         completion.close()
         completion.close()  # twice is harmless
-    assert made._busy == [0, 0]
+    assert [s.busy for s in made.shards] == [0]
+    assert extra.client.is_closed()  # an overflow pool goes, with its idle connections
     upstream.script = Script(status=500)
     with pytest.raises(UpstreamError):
         made.open(REQ)
-    assert made._busy == [0, 0]
+    assert [s.busy for s in made.shards] == [0]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Error, Page
 
-from tests.conftest import API_KEY
+from tests.conftest import relay_env
 from tests.fakes import FakeUpstream, Script
 from tests.proxy import CuttableProxy
 from tests.server import Server
@@ -17,17 +17,12 @@ from tests.server import Server
 @pytest.fixture(scope="module")
 def server(upstream_server: FakeUpstream) -> Iterator[Server]:
     srv = Server(
-        {
-            "OPENAI_API_KEY": API_KEY,
-            "OPENAI_BASE_URL": upstream_server.url,
-            "OPENAI_MODEL": "fake-model",
-            "OPENAI_MAX_RETRIES": "0",
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "MAX_STREAMS_PER_CLIENT": "0",
-            "SSE_RETRY_MS": "300",
-            "SSE_HEARTBEAT_SECONDS": "1",
-            "STREAM_GRACE_SECONDS": "2",
-        }
+        relay_env(
+            upstream_server,
+            SSE_RETRY_MS="300",
+            SSE_HEARTBEAT_SECONDS="1",
+            STREAM_GRACE_SECONDS="2",
+        )
     )
     yield srv
     srv.stop()

@@ -10,14 +10,7 @@ from flask.testing import FlaskClient
 from tests import sse_client
 from tests.fakes import FakeUpstream, Script
 from tests.redis_server import RedisServer
-
-BODY = {"kind": "answer", "question": "Why do you want this job?"}
-
-
-def create(client: FlaskClient) -> str:
-    response = client.post("/api/streams", json=BODY)
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["url"])
+from tests.test_stream_api import BODY, create
 
 
 def test_created_on_one_instance_read_and_resumed_on_another(

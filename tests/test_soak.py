@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import API_KEY
+from tests.conftest import relay_env
 from tests.fakes import FakeUpstream, Script
 from tests.server import Server
 
@@ -26,17 +26,7 @@ AT_ONCE = 150
 
 @pytest.fixture(scope="module")
 def server(upstream_server: FakeUpstream) -> Iterator[Server]:
-    srv = Server(
-        {
-            "OPENAI_API_KEY": API_KEY,
-            "OPENAI_BASE_URL": upstream_server.url,
-            "OPENAI_MAX_RETRIES": "0",
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "MAX_STREAMS_PER_CLIENT": "0",
-            "SSE_HEARTBEAT_SECONDS": "0.5",
-            "STREAM_GRACE_SECONDS": "1",
-        }
-    )
+    srv = Server(relay_env(upstream_server, SSE_HEARTBEAT_SECONDS="0.5", STREAM_GRACE_SECONDS="1"))
     yield srv
     srv.stop()
 
