@@ -173,17 +173,9 @@ class MemoryStore:
         with self._lock:
             return self._streams.get(stream_id)
 
-    def __len__(self) -> int:
-        return len(self._streams)
-
     def is_local(self, stream_id: str) -> bool:
         """Whether this process generates the stream: always, in memory."""
         return True
-
-    def running(self) -> list[MemoryStream]:
-        """Streams still being generated."""
-        with self._lock:
-            return [s for s in self._streams.values() if s.ended_at is None]
 
     def sweep(self, now: float | None = None) -> None:
         """End abandoned streams and forget expired ones."""
