@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from tests import sse_client
 from tests.fakes import FakeUpstream, Script
 from tests.redis_server import RedisServer
-from tests.test_stream_api import BODY, create
+from tests.test_stream_api import BODY, create, read_some
 
 
 def test_created_on_one_instance_read_and_resumed_on_another(
@@ -20,11 +20,7 @@ def test_created_on_one_instance_read_and_resumed_on_another(
     tokens = [f"{i}\n" for i in range(30)]
     upstream.script = Script(tokens=tokens, interval=0.02)
     url = create(a)
-    first = b.get(url, buffered=False)
-    seen = b""
-    while len(sse_client.messages(seen)) < 4:
-        seen += next(first.response)
-    first.close()
+    seen = read_some(b, url, 4)
     last_id = sse_client.messages(seen)[-1].id or ""
     rest = a.get(url, headers={"Last-Event-ID": last_id}).get_data()
     events = sse_client.messages(seen) + sse_client.messages(rest)

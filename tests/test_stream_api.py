@@ -21,6 +21,16 @@ def create(client: FlaskClient, body: dict[str, object] = BODY) -> str:
     return str(data["url"])
 
 
+def read_some(client: FlaskClient, url: str, events: int) -> bytes:
+    """Read until `events` events arrived, then drop the connection."""
+    response = client.get(url, buffered=False)
+    seen = b""
+    while len(sse_client.messages(seen)) < events:
+        seen += next(response.response)
+    response.close()
+    return seen
+
+
 def test_create_then_read(client: FlaskClient, upstream: FakeUpstream) -> None:
     upstream.script = Script(tokens=["a\n", "b"])
     response = client.get(create(client))
@@ -40,11 +50,7 @@ def test_resume_gets_exactly_the_missed_events_with_one_upstream_request(
     tokens = [f"{i}," for i in range(30)]
     upstream.script = Script(tokens=tokens, interval=0.02)
     url = create(client)
-    first = client.get(url, buffered=False)
-    seen = b""
-    while len(sse_client.messages(seen)) < 5:
-        seen += next(first.response)
-    first.close()  # the network drops
+    seen = read_some(client, url, 5)  # then the network drops
     last_id = sse_client.messages(seen)[-1].id
     rest = client.get(url, headers={"Last-Event-ID": last_id}).get_data()
     ids = [int(e.id or 0) for e in sse_client.messages(seen) + sse_client.messages(rest)]
