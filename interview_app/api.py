@@ -93,18 +93,16 @@ def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
     ticket = quotas.admit(_client())
     llm: LLM = ext["interview_app.llm"]
     try:
+        # The stream first: if the store is down, no upstream request is spent.
+        stream = make_stream()
         completion = llm.open(req)
     except UpstreamError as exc:
         ticket.release()
         metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
+        # Nobody will read it (its id is never given out); ended, it expires.
+        stream.finish("error", {"code": exc.code, "message": exc.message, "retryable": True})
         raise ApiError(exc.status, exc.code, exc.message, retry_after=exc.retry_after) from None
     except BaseException:
-        ticket.release()
-        raise
-    try:
-        stream = make_stream()
-    except BaseException:
-        completion.close()
         ticket.release()
         raise
     ticket.stream = stream

@@ -117,3 +117,17 @@ def test_redis_down_mid_stream_ends_with_an_error_and_frees_the_upstream(
     redis_server.start()
     upstream.script = Script(tokens=["back"])
     assert sse_client.text_of(client.get(create(client)).get_data()) == "back"
+
+
+def test_store_down_spends_no_upstream_request(
+    make_client: Callable[..., FlaskClient],
+    upstream: FakeUpstream,
+    redis_server: RedisServer,
+    redis_url: str,
+) -> None:
+    client = make_client(redis_url=redis_url)  # limits off: nothing else touches Redis first
+    redis_server.stop()
+    response = client.post("/api/streams", json=BODY)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "store_unavailable"
+    assert upstream.requests == []
