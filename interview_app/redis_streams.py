@@ -124,7 +124,12 @@ class RedisStream:
         return now - float(since or now)
 
     def on_cancel(self, callback: Callable[[], None]) -> None:
+        # Generation starts: the grace period counts from here (see MemoryStream).
         self._cancel = callback
+        try:
+            self.store.redis.hset(self._meta, "idle_since", time.time())
+        except redis.RedisError:
+            pass  # the producer's first append will report the outage
 
     def cancel(self, payload: dict[str, Any]) -> None:
         try:
@@ -187,6 +192,8 @@ class RedisStore:
     def sweep(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
         for stream in self.running():
+            if stream._cancel is None:
+                continue  # still opening the upstream
             try:
                 _, ended = stream.size()
                 if not ended and stream.idle_for(now) > self.grace:

@@ -137,8 +137,14 @@ class MemoryStream:
             return 0.0 if self._readers else now - self._idle_since
 
     def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Run `callback` (close the upstream) when the stream is cancelled."""
-        self._cancel = callback
+        """Generation starts: run `callback` (close the upstream) if the stream is cancelled.
+
+        The grace period counts from here, not from `create()`: opening the upstream
+        may take a while, and nobody can read a stream before its id is given out.
+        """
+        with self._lock:
+            self._idle_since = time.monotonic()
+            self._cancel = callback
 
     def cancel(self, payload: dict[str, Any]) -> None:
         """End the stream with an error event and stop its producer."""
@@ -184,7 +190,7 @@ class MemoryStore:
             streams = list(self._streams.values())
         for stream in streams:
             if stream.ended_at is None:
-                if stream.idle_for(now) > self.grace:
+                if stream._cancel is not None and stream.idle_for(now) > self.grace:
                     stream.cancel(ABANDONED)
             elif now - stream.ended_at > self.ttl:
                 with self._lock:

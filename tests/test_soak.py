@@ -74,7 +74,7 @@ def one(server: Server, seed: int) -> str:
             while True:
                 chunk = sock2.recv(65536)
                 if not chunk:
-                    return "closed"
+                    return "closed: " + data[-200:].decode(errors="replace")
                 data += chunk
                 count = data.count(b"\nid: ") + data.count(b"\r\n\r\nid: ")
                 if leave_after is not None and count >= leave_after:
@@ -94,7 +94,8 @@ def test_soak_leaves_nothing_behind(server: Server, upstream: FakeUpstream) -> N
         outcomes = list(pool.map(lambda i: one(server, i), range(STREAMS)))
     assert outcomes.count("done") > STREAMS // 3
     assert outcomes.count("left") > STREAMS // 4
-    assert "closed" not in outcomes
+    closed = [o for o in outcomes if o.startswith("closed")]
+    assert not closed, closed[:3]
     # Stored streams whose reader vanished are released after the grace period.
     assert upstream.wait_for(lambda: upstream.open_streams == 0, 20)
     # Idle keep-alive connections to the upstream expire after 5 s and are pruned

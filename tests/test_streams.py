@@ -67,6 +67,7 @@ def test_sweep_spares_a_stream_with_a_reader() -> None:
 
     store = MemoryStore(ttl=60, grace=1)
     stream = store.create()
+    stream.on_cancel(lambda: None)
     stream.attach()
     store.sweep(now=time.monotonic() + 10)
     assert stream.size() == (0, False)
@@ -84,3 +85,16 @@ def test_sweep_forgets_finished_streams_after_ttl() -> None:
     assert store.get(stream.id) is stream
     store.sweep(now=time.monotonic() + 6)
     assert store.get(stream.id) is None
+
+
+def test_grace_counts_from_generation_start_not_creation() -> None:
+    """Regression: under load a stream was abandoned while its upstream was still opening."""
+    store = MemoryStore(ttl=60, grace=5)
+    stream = store.create()
+    store.sweep(now=time.monotonic() + 60)  # still opening the upstream: never abandoned
+    assert stream.size() == (0, False)
+    stream.on_cancel(lambda: None)  # generation starts; the grace clock with it
+    store.sweep(now=time.monotonic() + 4)
+    assert stream.size() == (0, False)
+    store.sweep(now=time.monotonic() + 6)
+    assert stream.size() == (1, True)
