@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import redis
 
-from interview_app.streams import ABANDONED, StoreUnavailable
+from interview_app.streams import ABANDONED, Janitor, StoreUnavailable
 
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -149,7 +149,7 @@ class RedisStore:
         self.append_script = client.register_script(_APPEND)
         self._local: dict[str, RedisStream] = {}
         self._lock = threading.Lock()
-        self._janitor: threading.Thread | None = None
+        self._janitor = Janitor(self.sweep, grace / 4)
 
     def create(self) -> RedisStream:
         stream = RedisStream(self, secrets.token_urlsafe(16))
@@ -162,9 +162,7 @@ class RedisStore:
             raise StoreUnavailable(str(exc)) from None
         with self._lock:
             self._local[stream.id] = stream
-            if self._janitor is None:
-                self._janitor = threading.Thread(target=self._sweep_forever, daemon=True)
-                self._janitor.start()
+        self._janitor.ensure_started()
         return stream
 
     def get(self, stream_id: str) -> RedisStream | None:
@@ -206,9 +204,3 @@ class RedisStore:
                     stream._cancel()  # ended elsewhere (DELETE on another instance)
                 with self._lock:
                     self._local.pop(stream.id, None)
-
-    def _sweep_forever(self) -> None:
-        interval = max(0.05, min(1.0, self.grace / 4))
-        while True:
-            time.sleep(interval)
-            self.sweep()

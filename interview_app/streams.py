@@ -56,6 +56,30 @@ class Stream(Protocol):
     def size(self) -> tuple[int, bool]: ...
 
 
+class Janitor:
+    """Calls `sweep` every `interval` seconds from one daemon thread.
+
+    Started on a store's first stream, inside the worker, never at import time.
+    """
+
+    def __init__(self, sweep: Callable[[], None], interval: float) -> None:
+        self._sweep = sweep
+        self._interval = max(0.05, min(1.0, interval))
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._interval)
+            self._sweep()
+
+
 class Store(Protocol):
     """Where streams live: this process (default) or Redis."""
 
@@ -161,17 +185,14 @@ class MemoryStore:
         self.grace = grace
         self._streams: dict[str, MemoryStream] = {}
         self._lock = threading.Lock()
-        self._janitor: threading.Thread | None = None
+        self._janitor = Janitor(self.sweep, min(grace, ttl) / 4)
 
     def create(self) -> MemoryStream:
         """A new, registered stream."""
         stream = MemoryStream(secrets.token_urlsafe(16))
         with self._lock:
             self._streams[stream.id] = stream
-            if self._janitor is None:
-                # Started on first use, inside the worker, never at import time.
-                self._janitor = threading.Thread(target=self._sweep_forever, daemon=True)
-                self._janitor.start()
+        self._janitor.ensure_started()
         return stream
 
     def get(self, stream_id: str) -> MemoryStream | None:
@@ -195,9 +216,3 @@ class MemoryStore:
             elif now - stream.ended_at > self.ttl:
                 with self._lock:
                     self._streams.pop(stream.id, None)
-
-    def _sweep_forever(self) -> None:
-        interval = max(0.05, min(1.0, self.grace / 4, self.ttl / 4))
-        while True:
-            time.sleep(interval)
-            self.sweep()
