@@ -17,9 +17,9 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from interview_app import metrics, relay
 from interview_app.errors import ApiError
 from interview_app.lifecycle import Lifecycle
-from interview_app.llm import LLM, UpstreamError
+from interview_app.llm import LLM, Completion, UpstreamError
 from interview_app.prompts import Kind, Request, detect_language
-from interview_app.quotas import Quotas
+from interview_app.quotas import Quotas, Ticket
 from interview_app.settings import Settings
 from interview_app.streams import MemoryStream, Store, StoreUnavailable, Stream
 
@@ -82,8 +82,10 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
-    """Admit, open the upstream, and start generating into a new stream."""
+def _open(
+    req: Request, make_stream: Callable[[], Stream] | None = None
+) -> tuple[Completion, Stream | None, Ticket, float]:
+    """Admit, make the stream (if stored), and open the upstream."""
     ext = current_app.extensions
     lifecycle: Lifecycle = ext["interview_app.lifecycle"]
     if lifecycle.stopping.is_set():
@@ -92,21 +94,31 @@ def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
     quotas: Quotas = ext["interview_app.quotas"]
     ticket = quotas.admit(_client())
     llm: LLM = ext["interview_app.llm"]
+    stream = None
     try:
         # The stream first: if the store is down, no upstream request is spent.
-        stream = make_stream()
+        if make_stream is not None:
+            stream = make_stream()
         completion = llm.open(req)
     except UpstreamError as exc:
         ticket.release()
         metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
-        # Nobody will read it (its id is never given out); ended, it expires.
-        stream.finish("error", {"code": exc.code, "message": exc.message, "retryable": True})
+        if stream is not None:
+            # Nobody will read it (its id is never given out); ended, it expires.
+            stream.finish("error", {"code": exc.code, "message": exc.message, "retryable": True})
         raise ApiError(exc.status, exc.code, exc.message, retry_after=exc.retry_after) from None
     except BaseException:
         ticket.release()
         raise
-    ticket.stream = stream
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
+    return completion, stream, ticket, started
+
+
+def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
+    """Start generating into a new stream, in its own greenlet."""
+    completion, stream, ticket, started = _open(req, make_stream)
+    assert stream is not None
+    ticket.stream = stream
     relay.start(completion, stream, ticket.release, started)
     return stream
 
@@ -118,7 +130,23 @@ def _sse(body: Iterator[bytes]) -> Response:
 def _direct(kind: Kind) -> Response:
     settings = _settings()
     req = parse_request(_json_body(), kind, settings)
-    stream = _start(req, MemoryStream)
+    completion, _, ticket, started = _open(req)
+    if completion.idle_ticks:
+        handle = relay.Direct(completion)
+        ticket.stream = handle
+        return _sse(
+            relay.direct(
+                completion,
+                handle,
+                heartbeat=settings.sse_heartbeat_seconds,
+                retry_ms=settings.sse_retry_ms,
+                on_end=ticket.release,
+                started=started,
+            )
+        )
+    stream = MemoryStream()
+    ticket.stream = stream
+    relay.start(completion, stream, ticket.release, started)
     body = relay.read(
         stream,
         after=0,

@@ -15,8 +15,8 @@ body by network chunk also lets tokens that arrived together leave as one event.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
+import urllib.request
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import httpx2
@@ -25,6 +25,7 @@ import orjson
 
 from interview_app.prompts import Request, messages
 from interview_app.settings import Settings
+from interview_app.transport import BODY, Body, H11Transport
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,14 @@ class StreamFailure(Exception):
 
 
 class Completion(Protocol):
-    """One streaming generation: iterate for text, then read `summary()`."""
+    """One streaming generation: read `texts()`, then `summary()`."""
 
-    def __iter__(self) -> Iterator[str]: ...
+    # Whether `texts(idle)` really yields "" after `idle` seconds of silence.
+    idle_ticks: bool
+
+    def texts(self, idle: float | None = None) -> Iterator[str]:
+        """Text as it arrives; with `idle`, also "" after each `idle` seconds without any."""
+        ...
 
     def close(self) -> None: ...
 
@@ -107,20 +113,37 @@ def _upstream_error(exc: Exception) -> UpstreamError:
 
 
 class OpenAICompletion:
-    """Raw-line reader of a chat completion stream."""
+    """Raw-line reader of a chat completion stream.
 
-    def __init__(self, response: Any, model: str, on_close: Callable[[], None]) -> None:
+    Through our transport (`transport.py`) it reads the body directly, and can
+    wait for the next bytes with a deadline (`idle_ticks`); through httpx's own
+    transport (behind a proxy) it reads `iter_bytes()` and cannot.
+    """
+
+    def __init__(self, response: Any, model: str) -> None:
         self._response = response
+        self._body: Body | None = response.http_response.extensions.get(BODY)
+        self.idle_ticks = self._body is not None
         self._model = model
-        self._on_close: Callable[[], None] | None = on_close
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._done = False
 
-    def __iter__(self) -> Iterator[str]:
+    def _chunks(self, idle: float | None) -> Iterator[bytes | None]:
+        body = self._body
+        if body is None:
+            yield from self._response.iter_bytes()
+            return
+        while (chunk := body.read(idle)) != b"":
+            yield chunk
+
+    def texts(self, idle: float | None = None) -> Iterator[str]:
         pending = b""
         try:
-            for chunk in self._response.iter_bytes():
+            for chunk in self._chunks(idle):
+                if chunk is None:
+                    yield ""
+                    continue
                 lines = (pending + chunk).split(b"\n")
                 pending = lines.pop()
                 text = self._parse(lines)
@@ -177,9 +200,6 @@ class OpenAICompletion:
 
     def close(self) -> None:
         self._response.close()
-        on_close, self._on_close = self._on_close, None
-        if on_close is not None:
-            on_close()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -190,94 +210,59 @@ class OpenAICompletion:
         }
 
 
-# httpcore's pool scans every connection it holds on each request and each
-# release, so one pool of 2,000 connections makes stream setup O(streams):
-# measured, it pushed time-to-first-byte past 9 s at 1,500 streams. Shards of
-# this many connections keep each scan short (docs/benchmarks.md).
-SHARD_SIZE = 64
-
-
-class _Shard:
-    """One SDK client (one connection pool) and the streams open on it."""
-
-    def __init__(self, client: openai.OpenAI) -> None:
-        self.client = client
-        self.busy = 0
+def _proxied(base_url: str) -> bool:
+    """Whether HTTP(S)_PROXY / ALL_PROXY (minus NO_PROXY) applies to `base_url`."""
+    url = httpx2.URL(base_url)
+    proxies = urllib.request.getproxies_environment()
+    if url.scheme not in proxies and "all" not in proxies:
+        return False
+    return not urllib.request.proxy_bypass(url.host)
 
 
 class OpenAIBackend:
     """Any OpenAI-compatible chat completions server, through the sync SDK.
 
-    Streams open on the least busy of several SDK clients, each with a pool of at
-    most `SHARD_SIZE` connections, together `UPSTREAM_POOL_SIZE`. The first
-    client always stays; the others are made when the first ones are full and
-    closed, with their idle connections, when their last stream ends.
+    One SDK client on our h11 transport (`transport.py`), which holds at most
+    `UPSTREAM_POOL_SIZE` connections and keeps idle ones for reuse. Behind a
+    proxy it uses httpx's own transport, which speaks to proxies; streams then
+    cost more CPU (docs/benchmarks.md) but behave the same.
     """
 
     name = "openai"
 
     def __init__(self, settings: Settings) -> None:
         self.model = settings.openai_model
-        self._settings = settings
-        self._timeout = httpx2.Timeout(
+        timeout = httpx2.Timeout(
             settings.upstream_read_timeout_seconds,
             connect=settings.upstream_connect_timeout_seconds,
         )
-        self._max_shards = max(1, -(-settings.upstream_pool_size // SHARD_SIZE))
-        self._per_shard = -(-settings.upstream_pool_size // self._max_shards)
-        # Keeping connections alive (5 s idle expiry) saves a connect, and gevent's
-        # resolver thread hop, per stream.
-        self._limits = httpx2.Limits(
-            max_connections=self._per_shard, max_keepalive_connections=self._per_shard
-        )
-        # One TLS context for all clients: making one costs ~30 ms, a client ~0.1 ms.
-        self._tls = httpx2.create_ssl_context()
-        self._lock = threading.Lock()
-        self.shards = [self._new_shard()]
-
-    @property
-    def clients(self) -> list[openai.OpenAI]:
-        return [shard.client for shard in self.shards]
-
-    def _new_shard(self) -> _Shard:
-        http_client = openai.DefaultHttpxClient(
-            timeout=self._timeout, limits=self._limits, verify=self._tls
-        )
-        return _Shard(
-            openai.OpenAI(
-                # A local server (vLLM, Ollama, llama.cpp) takes any key; the SDK wants one.
-                api_key=self._settings.openai_api_key or "unused",
-                base_url=self._settings.openai_base_url,
-                max_retries=self._settings.openai_max_retries,
-                timeout=self._timeout,
-                http_client=http_client,
+        tls = httpx2.create_ssl_context()
+        base_url = settings.openai_base_url or "https://api.openai.com/v1"
+        self.transport: H11Transport | None = None
+        if _proxied(base_url):
+            pool = settings.upstream_pool_size
+            http_client = openai.DefaultHttpxClient(
+                timeout=timeout,
+                limits=httpx2.Limits(max_connections=pool, max_keepalive_connections=pool),
+                verify=tls,
             )
+        else:
+            self.transport = H11Transport(tls, settings.upstream_pool_size)
+            http_client = openai.DefaultHttpxClient(timeout=timeout, transport=self.transport)
+        self.client = openai.OpenAI(
+            # A local server (vLLM, Ollama, llama.cpp) takes any key; the SDK wants one.
+            api_key=settings.openai_api_key or "unused",
+            base_url=base_url,
+            max_retries=settings.openai_max_retries,
+            timeout=timeout,
+            http_client=http_client,
         )
-
-    def _pick(self) -> _Shard:
-        with self._lock:
-            shard = min(self.shards, key=lambda s: s.busy)
-            if shard.busy >= self._per_shard and len(self.shards) < self._max_shards:
-                shard = self._new_shard()
-                self.shards.append(shard)
-            shard.busy += 1
-            return shard
-
-    def _release(self, shard: _Shard) -> None:
-        with self._lock:
-            shard.busy -= 1
-            retire = shard.busy == 0 and shard is not self.shards[0]
-            if retire:
-                self.shards.remove(shard)
-        if retire:
-            shard.client.close()
 
     def open(self, request: Request) -> Completion:
-        shard = self._pick()
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs about 0.3 ms a request and does
         # nothing for plain string messages (docs/benchmarks.md).
-        manager = shard.client.chat.completions.with_streaming_response.create(
+        manager = self.client.chat.completions.with_streaming_response.create(
             model=self.model,
             messages=[],
             stream=True,
@@ -289,14 +274,9 @@ class OpenAIBackend:
         try:
             response = manager.__enter__()
         except openai.APIError as exc:
-            self._release(shard)
             raise _upstream_error(exc) from None
-        except BaseException:
-            self._release(shard)
-            raise
-        return OpenAICompletion(response, self.model, lambda: self._release(shard))
+        return OpenAICompletion(response, self.model)
 
     def close(self) -> None:
-        """Close the connection pools."""
-        for shard in self.shards:
-            shard.client.close()
+        """Close the connection pool."""
+        self.client.close()

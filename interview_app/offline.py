@@ -112,14 +112,23 @@ class OfflineCompletion:
         self._interval = 1.0 / tokens_per_second if tokens_per_second > 0 else 0.0
         self._closed = threading.Event()
 
-    def __iter__(self) -> Iterator[str]:
+    idle_ticks = True
+
+    def texts(self, idle: float | None = None) -> Iterator[str]:
         if not self._interval:
             yield "".join(self._tokens)
             return
+        step = self._interval if idle is None else min(idle, self._interval)
         for token in self._tokens:
-            # Event.wait doubles as the pace and as a prompt stop on close().
-            if self._closed.wait(self._interval):
-                return
+            left = self._interval
+            while True:
+                # Event.wait doubles as the pace and as a prompt stop on close().
+                if self._closed.wait(min(step, left)):
+                    return
+                left -= step
+                if left <= 1e-9:
+                    break
+                yield ""  # `idle` seconds passed without a word
             yield token
 
     def close(self) -> None:

@@ -23,10 +23,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from interview_app import metrics
 from interview_app.llm import Completion, StreamFailure
-from interview_app.sse import PING, json_event
+from interview_app.sse import PING, json_event, text_event
 from interview_app.streams import StoreUnavailable, Stream
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ STORE_DOWN = {
     "message": "Our data store is unavailable. Please retry shortly.",
     "retryable": True,
 }
+INTERNAL = {"code": "internal", "message": "The stream failed on our side.", "retryable": True}
 _MAX_WAIT = 5.0
 
 
@@ -50,7 +52,7 @@ def pump(
     outcome = "done"
     tokens = 0
     try:
-        for text in completion:
+        for text in completion.texts():
             if not tokens:
                 metrics.TIME_TO_FIRST_TOKEN.observe(time.monotonic() - started)
             tokens += 1
@@ -71,14 +73,7 @@ def pump(
     except Exception:
         # A cancel closes the upstream under the producer's feet; that is not a bug.
         try:
-            ours = stream.finish(
-                "error",
-                {
-                    "code": "internal",
-                    "message": "The stream failed on our side.",
-                    "retryable": True,
-                },
-            )
+            ours = stream.finish("error", INTERNAL)
         except StoreUnavailable:
             ours = False
         if ours:
@@ -87,11 +82,17 @@ def pump(
         else:
             outcome = "cancelled"
     finally:
-        completion.close()
-        metrics.TOKENS_RELAYED.inc(tokens)
-        metrics.STREAMS_FINISHED.labels(outcome).inc()
-        metrics.STREAMS_ACTIVE.dec()
-        on_end(outcome)
+        _ended(completion, tokens, outcome, on_end)
+
+
+def _ended(
+    completion: Completion, tokens: int, outcome: str, on_end: Callable[[str], None]
+) -> None:
+    completion.close()
+    metrics.TOKENS_RELAYED.inc(tokens)
+    metrics.STREAMS_FINISHED.labels(outcome).inc()
+    metrics.STREAMS_ACTIVE.dec()
+    on_end(outcome)
 
 
 def start(
@@ -151,3 +152,73 @@ def read(
             stream.detach()
         if cancel_on_exit and not ended:
             stream.cancel(CANCELLED)
+
+
+class Direct:
+    """A direct stream's handle, for shutdown: `cancel()` ends it with an error event."""
+
+    def __init__(self, completion: Completion) -> None:
+        self._completion = completion
+        self.ending: dict[str, Any] | None = None
+
+    def cancel(self, payload: dict[str, Any]) -> None:
+        if self.ending is None:
+            self.ending = payload
+            # Wakes the relay if it waits on the upstream; it then sends `ending`.
+            self._completion.close()
+
+
+def direct(
+    completion: Completion,
+    handle: Direct,
+    *,
+    heartbeat: float,
+    retry_ms: int,
+    on_end: Callable[[str], None],
+    started: float,
+) -> Iterator[bytes]:
+    """The SSE body of a direct stream, relayed by the connection's own greenlet.
+
+    No buffer and no second greenlet: nothing outlives the reader, so the
+    upstream is read right here, waiting at most `heartbeat` seconds at a time
+    (`Completion.texts(idle)`), which is when a ping goes out. It needs a
+    completion with `idle_ticks`; `pump` + `read` serve the others.
+    """
+    outcome = "done"
+    tokens = 0
+    metrics.STREAMS_ACTIVE.inc()
+    try:
+        yield b"retry: %d\n\n" % retry_ms
+        ending: dict[str, Any] | None = None
+        try:
+            for text in completion.texts(heartbeat):
+                if handle.ending is not None:
+                    break
+                if not text:
+                    yield PING
+                    continue
+                if not tokens:
+                    metrics.TIME_TO_FIRST_TOKEN.observe(time.monotonic() - started)
+                tokens += 1
+                yield text_event(text, tokens)
+        except StreamFailure as exc:
+            if handle.ending is None:
+                metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
+                ending = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
+        except Exception:
+            # A cancel closes the upstream under the reader's feet; that is not a bug.
+            if handle.ending is None:
+                log.exception("direct stream failed")
+                ending = INTERNAL
+        ending = handle.ending or ending
+        if ending is not None:
+            outcome = ending["code"]
+            yield json_event(ending, event="error", id=tokens + 1)
+        else:
+            yield json_event(completion.summary(), event="done", id=tokens + 1)
+    except GeneratorExit:
+        outcome = "cancelled"
+        metrics.CLIENT_DISCONNECTS.inc()
+        raise
+    finally:
+        _ended(completion, tokens, outcome, on_end)

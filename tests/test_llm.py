@@ -38,7 +38,7 @@ TRICKY = ["줄\n바꿈", "\r\n", "data: [DONE]", "id: 9\n\n", "😀", " ", "even
 def test_text_round_trips_byte_for_byte(upstream: FakeUpstream) -> None:
     upstream.script = Script(tokens=TRICKY)
     completion = backend(upstream).open(REQ)
-    assert "".join(completion) == "".join(TRICKY)
+    assert "".join(completion.texts()) == "".join(TRICKY)
     summary = completion.summary()
     assert summary["finish_reason"] == "stop"
     assert summary["usage"] == {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17}
@@ -47,7 +47,7 @@ def test_text_round_trips_byte_for_byte(upstream: FakeUpstream) -> None:
 
 def test_request_carries_model_key_and_stream_options(upstream: FakeUpstream) -> None:
     upstream.script = Script(tokens=["x"])
-    list(backend(upstream).open(REQ))
+    list(backend(upstream).open(REQ).texts())
     body = upstream.requests[-1]
     assert body["model"] == "fake-model" and body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
@@ -103,7 +103,7 @@ def test_dropped_mid_stream_is_a_retryable_failure(upstream: FakeUpstream) -> No
     completion = backend(upstream).open(REQ)
     got = []
     with pytest.raises(StreamFailure) as info:
-        got.extend(completion)
+        got.extend(completion.texts())
     assert "".join(got) == "aa"
     assert info.value.code == "upstream_disconnected" and info.value.retryable
 
@@ -112,7 +112,7 @@ def test_silence_past_read_timeout_fails(upstream: FakeUpstream) -> None:
     upstream.script = Script(tokens=["a"] * 5, silence_after=1)
     completion = backend(upstream, upstream_read_timeout_seconds=0.3).open(REQ)
     with pytest.raises(StreamFailure) as info:
-        list(completion)
+        list(completion.texts())
     assert info.value.code == "upstream_timeout"
     completion.close()
 
@@ -120,29 +120,9 @@ def test_silence_past_read_timeout_fails(upstream: FakeUpstream) -> None:
 def test_close_mid_stream_closes_the_upstream_connection(upstream: FakeUpstream) -> None:
     upstream.script = Script(tokens=["a"] * 100, interval=0.05)
     completion = backend(upstream).open(REQ)
-    iterator = iter(completion)
+    iterator = completion.texts()
     next(iterator)
     assert upstream.open_streams == 1
     completion.close()
     assert upstream.wait_for(lambda: upstream.open_streams == 0, 2)
     assert upstream.client_disconnects == 1
-
-
-def test_pool_is_sized_from_settings_in_shards(upstream: FakeUpstream) -> None:
-    upstream.script = Script(tokens=["a"] * 50, interval=0.02)
-    made = backend(upstream, upstream_pool_size=100)
-    assert len(made.shards) == 1  # more are made only when needed
-    opened = [made.open(REQ) for _ in range(53)]
-    assert [s.busy for s in made.shards] == [50, 3]
-    pools = [c._client._transport._pool for c in made.clients]  # the SDK's httpx2 pools
-    assert [p._max_connections for p in pools] == [50, 50]
-    extra = made.shards[1]
-    for completion in opened:
-        completion.close()
-        completion.close()  # twice is harmless
-    assert [s.busy for s in made.shards] == [0]
-    assert extra.client.is_closed()  # an overflow pool goes, with its idle connections
-    upstream.script = Script(status=500)
-    with pytest.raises(UpstreamError):
-        made.open(REQ)
-    assert [s.busy for s in made.shards] == [0]

@@ -78,7 +78,7 @@ def test_paced_stream_yields_word_by_word_and_stops_on_close() -> None:
     completion = OfflineBackend(tokens_per_second=1000).open(
         Request("answer", "Why?", None, "en", None)
     )
-    parts = iter(completion)
+    parts = completion.texts()
     first, second = next(parts), next(parts)
     assert first.strip() and second.strip() and len(first.split()) == 1
     completion.close()
