@@ -33,6 +33,7 @@ import httpx2
 
 BODY = "interview_app.body"  # the response extension that holds the `Body`
 KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused
+DNS_SECONDS = 30.0  # how long a host's addresses are reused before asking again
 _READ_SIZE = 65536
 _Key = tuple[str, str, int]
 
@@ -149,6 +150,7 @@ class H11Transport(httpx2.BaseTransport):
         self._idle: dict[_Key, list[_Connection]] = {}
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_connections)
+        self._dns: dict[tuple[str, int], tuple[float, list[Any]]] = {}
         self.open_connections = 0
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -195,10 +197,34 @@ class H11Transport(httpx2.BaseTransport):
             old.close()
         return conn
 
+    def _addresses(self, host: str, port: int) -> list[Any]:
+        # Under gevent every lookup, even of a literal IP, is a hop to a resolver
+        # thread; a burst of new streams paid it once per connection.
+        now = time.monotonic()
+        cached = self._dns.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        self._dns[(host, port)] = (now + DNS_SECONDS, found)
+        return found
+
+    def _open_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        error: OSError | None = None
+        for family, kind, proto, _, address in self._addresses(host, port):
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(address)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error or OSError(f"no address for {host}")
+
     def _connect(self, key: _Key, request: httpx2.Request, timeouts: dict[str, Any]) -> _Connection:
         scheme, host, port = key
         try:
-            sock = socket.create_connection((host, port), timeout=timeouts.get("connect"))
+            sock = self._open_socket(host, port, timeouts.get("connect"))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = self._ssl.wrap_socket(sock, server_hostname=host)
