@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from tests import sse_client
 from tests.conftest import API_KEY
 from tests.fakes import FakeUpstream, Script
+from tests.proxy import CuttableProxy
 
 Q = {"question": "Tell me about a time you solved a hard problem."}
 
@@ -223,6 +224,29 @@ def test_silent_upstream_gets_heartbeats_then_an_error(
     pings = [b for b in blocks if b.comments == ["ping"]]
     assert len(pings) >= 3
     assert blocks[-1].event == "error" and blocks[-1].json()["code"] == "upstream_timeout"
+
+
+def test_behind_a_proxy_direct_streams_still_get_heartbeats(
+    make_client: Callable[..., FlaskClient],
+    upstream: FakeUpstream,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # httpx's transport (used behind a proxy) cannot wait with a deadline, so the
+    # direct stream takes the producer + buffer path; the contract is the same.
+    proxy = CuttableProxy(upstream.port)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
+    upstream.script = Script(tokens=["a", "b"], silence_after=1)
+    client = make_client(sse_heartbeat_seconds=0.1, upstream_read_timeout_seconds=0.8)
+    assert client.application.extensions["interview_app.llm"].transport is None
+    blocks = sse_client.parse(client.post("/api/answer", json=Q).get_data())
+    proxy.close()
+    assert blocks[1].json() == {"text": "a"} and blocks[1].id == "1"
+    assert len([b for b in blocks if b.comments == ["ping"]]) >= 3
+    assert blocks[-1].event == "error" and blocks[-1].json()["code"] == "upstream_timeout"
+    assert proxy.connections == 1
 
 
 def test_reader_leaving_closes_the_upstream(client: FlaskClient, upstream: FakeUpstream) -> None:

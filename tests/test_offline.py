@@ -83,3 +83,15 @@ def test_paced_stream_yields_word_by_word_and_stops_on_close() -> None:
     assert first.strip() and second.strip() and len(first.split()) == 1
     completion.close()
     assert list(parts) == []
+
+
+def test_slow_pace_gives_idle_ticks_between_words() -> None:
+    completion = OfflineBackend(tokens_per_second=4).open(
+        Request("answer", "Why?", None, "en", None)
+    )
+    parts = completion.texts(0.1)
+    got = [next(parts) for _ in range(6)]
+    completion.close()
+    # 0.25 s a word in slices of 0.1 s: two ticks, then the word.
+    assert got[:2] == ["", ""] and got[2].strip()
+    assert got[3:5] == ["", ""] and got[5].strip()

@@ -1,0 +1,161 @@
+"""Our h11 transport under the real SDK, over real sockets to the local upstream.
+
+A `CuttableProxy` between the two counts the TCP connections the transport
+opens and can drop them, as a server closing an idle keep-alive connection does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from interview_app import transport
+from interview_app.llm import OpenAIBackend, StreamFailure
+from interview_app.prompts import Request
+from tests.conftest import openai_settings
+from tests.fakes import FakeUpstream, Script
+from tests.proxy import CuttableProxy
+
+REQ = Request("answer", "Why do you want this job?", None, "en", None)
+
+
+@pytest.fixture
+def proxy(upstream: FakeUpstream) -> Iterator[CuttableProxy]:
+    made = CuttableProxy(upstream.port)
+    yield made
+    made.close()
+
+
+_made: list[OpenAIBackend] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_backends() -> Iterator[None]:
+    yield
+    while _made:
+        _made.pop().close()
+
+
+def backend(upstream: FakeUpstream, port: int | None = None, **overrides: Any) -> OpenAIBackend:
+    url = f"http://127.0.0.1:{port or upstream.port}/v1"
+    made = OpenAIBackend(openai_settings(upstream, openai_base_url=url, **overrides))
+    _made.append(made)
+    return made
+
+
+def text(made: OpenAIBackend) -> str:
+    completion = made.open(REQ)
+    try:
+        return "".join(completion.texts())
+    finally:
+        completion.close()
+
+
+def test_finished_streams_share_one_keepalive_connection(
+    upstream: FakeUpstream, proxy: CuttableProxy
+) -> None:
+    upstream.script = Script(tokens=["a", "b"])
+    made = backend(upstream, proxy.port)
+    assert [text(made) for _ in range(3)] == ["ab"] * 3
+    assert proxy.connections == 1
+    assert made.transport is not None and made.transport.open_connections == 1
+
+
+def test_idle_connection_past_keepalive_is_not_reused(
+    upstream: FakeUpstream, proxy: CuttableProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transport, "KEEPALIVE_SECONDS", 0.0)
+    upstream.script = Script(tokens=["a"])
+    made = backend(upstream, proxy.port)
+    text(made)
+    time.sleep(0.01)
+    text(made)
+    assert proxy.connections == 2
+    assert made.transport is not None and made.transport.open_connections == 1
+
+
+def test_connection_closed_while_idle_is_retried_once_on_a_new_one(
+    upstream: FakeUpstream, proxy: CuttableProxy
+) -> None:
+    upstream.script = Script(tokens=["a"])
+    made = backend(upstream, proxy.port)
+    text(made)
+    proxy.cut()  # the server side of the idle connection goes away
+    time.sleep(0.05)
+    assert text(made) == "a"
+    assert proxy.connections == 2
+    assert len(upstream.requests) == 2  # the dead connection carried no request
+
+
+def test_a_stream_left_unfinished_closes_its_connection(
+    upstream: FakeUpstream, proxy: CuttableProxy
+) -> None:
+    upstream.script = Script(tokens=["a"] * 100, interval=0.02)
+    made = backend(upstream, proxy.port)
+    completion = made.open(REQ)
+    next(completion.texts())
+    completion.close()
+    assert upstream.wait_for(lambda: upstream.open_streams == 0, 2)
+    assert made.transport is not None and made.transport.open_connections == 0
+
+
+def test_pool_size_caps_open_connections(upstream: FakeUpstream) -> None:
+    upstream.script = Script(tokens=["a"] * 50, interval=0.02)
+    made = backend(upstream, upstream_pool_size=2)
+    first, second = made.open(REQ), made.open(REQ)
+    opened: list[Any] = []
+    waiter = threading.Thread(target=lambda: opened.append(made.open(REQ)), daemon=True)
+    waiter.start()
+    waiter.join(0.5)
+    assert not opened  # the third waits for a free connection
+    first.close()
+    waiter.join(5)
+    assert len(opened) == 1
+    assert made.transport is not None and made.transport.open_connections == 2
+    for completion in (second, *opened):
+        completion.close()
+
+
+def test_silence_gives_idle_ticks_then_times_out(upstream: FakeUpstream) -> None:
+    upstream.script = Script(tokens=["a", "b"], silence_after=1)
+    made = backend(upstream, upstream_read_timeout_seconds=1.0)
+    completion = made.open(REQ)
+    assert completion.idle_ticks
+    got: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(StreamFailure) as info:
+        got.extend(completion.texts(0.2))
+    completion.close()
+    assert got[0] == "a" and set(got[1:]) == {""}
+    assert 3 <= len(got) - 1 <= 6  # a tick every 0.2 s of the 1 s of silence
+    assert info.value.code == "upstream_timeout"
+    assert time.monotonic() - started < 3
+
+
+def test_bodies_are_asked_for_uncompressed(upstream: FakeUpstream) -> None:
+    upstream.script = Script(tokens=["a"])
+    text(backend(upstream))
+    assert upstream.headers[-1]["accept-encoding"] == "identity"
+
+
+def test_a_proxy_in_the_environment_uses_httpx_transport(
+    upstream: FakeUpstream, proxy: CuttableProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    # A forward proxy for http:// gets absolute-form requests; the fake upstream
+    # accepts those, so a plain TCP relay stands in for the proxy.
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
+    upstream.script = Script(tokens=["a", "b"])
+    made = backend(upstream)
+    assert made.transport is None
+    completion = made.open(REQ)
+    assert not completion.idle_ticks
+    assert "".join(completion.texts()) == "ab"
+    completion.close()
+    assert proxy.connections == 1
