@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from interview_app import metrics, relay
 from interview_app.errors import ApiError
@@ -124,7 +124,12 @@ def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
 
 
 def _sse(body: Iterator[bytes]) -> Response:
-    return Response(stream_with_context(body), mimetype="text/event-stream", headers=SSE_HEADERS)
+    # The generator goes to the server as it is: it yields bytes, so werkzeug's
+    # encoding and closing wrappers would only add a layer per token. No request
+    # context is kept either: the generator gets plain values.
+    return Response(
+        body, mimetype="text/event-stream", headers=SSE_HEADERS, direct_passthrough=True
+    )
 
 
 def _direct(kind: Kind) -> Response:

@@ -121,29 +121,29 @@ class OpenAICompletion:
     """
 
     def __init__(self, response: Any, model: str) -> None:
-        self._response = response
         self._body: Body | None = response.http_response.extensions.get(BODY)
         self.idle_ticks = self._body is not None
+        # With our body in hand, the SDK's response objects (request options,
+        # headers, the request body) need not live as long as the stream.
+        self._response = None if self.idle_ticks else response
         self._model = model
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._done = False
 
-    def _chunks(self, idle: float | None) -> Iterator[bytes | None]:
-        body = self._body
-        if body is None:
-            yield from self._response.iter_bytes()
-            return
-        while (chunk := body.read(idle)) != b"":
-            yield chunk
-
     def texts(self, idle: float | None = None) -> Iterator[str]:
         pending = b""
+        body = self._body
+        chunks = iter(()) if self._response is None else self._response.iter_bytes()
         try:
-            for chunk in self._chunks(idle):
+            while True:
+                # Not a generator of our own around the body: one layer less per token.
+                chunk = body.read(idle) if body is not None else next(chunks, b"")
                 if chunk is None:
                     yield ""
                     continue
+                if not chunk:
+                    break
                 lines = (pending + chunk).split(b"\n")
                 pending = lines.pop()
                 text = self._parse(lines)
@@ -199,7 +199,10 @@ class OpenAICompletion:
         return "".join(texts)
 
     def close(self) -> None:
-        self._response.close()
+        if self._response is not None:
+            self._response.close()
+        elif self._body is not None:
+            self._body.close()
 
     def summary(self) -> dict[str, Any]:
         return {
