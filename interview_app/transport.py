@@ -225,10 +225,14 @@ class H11Transport(httpx2.BaseTransport):
         scheme, host, port = key
         try:
             sock = self._open_socket(host, port, timeouts.get("connect"))
+        except OSError as exc:
+            raise _map_error(exc, request, reading=False) from exc
+        try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = self._ssl.wrap_socket(sock, server_hostname=host)
         except OSError as exc:
+            sock.close()  # a refused certificate must not leak the socket
             raise _map_error(exc, request, reading=False) from exc
         with self._lock:
             self.open_connections += 1

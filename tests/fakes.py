@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,9 +51,12 @@ def _event(obj: Any) -> bytes:
 class FakeUpstream:
     """The server; `start()` runs it on its own thread and event loop."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
         self.script = Script()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -65,10 +69,11 @@ class FakeUpstream:
         self._server: asyncio.Server | None = None
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/v1"
 
     def _disconnected(self, request: dict[str, Any]) -> None:
         self.client_disconnects += 1
@@ -106,12 +111,14 @@ class FakeUpstream:
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, self.host, self.port, backlog=4096)
+            asyncio.start_server(self._connection, self.host, self.port, backlog=4096, ssl=self.tls)
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
         self._server.close()
+        for writer in list(self._writers):  # keep-alive clients may still be connected
+            writer.transport.abort()
         self._loop.run_until_complete(self._server.wait_closed())
         for task in asyncio.all_tasks(self._loop):
             task.cancel()
@@ -126,6 +133,7 @@ class FakeUpstream:
         await self._server.serve_forever()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -142,6 +150,7 @@ class FakeUpstream:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
 

@@ -6,15 +6,17 @@ opens and can drop them, as a server closing an idle keep-alive connection does.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import trustme
 
 from interview_app import transport
-from interview_app.llm import OpenAIBackend, StreamFailure
+from interview_app.llm import OpenAIBackend, StreamFailure, UpstreamError
 from interview_app.prompts import Request
 from tests.conftest import openai_settings
 from tests.fakes import FakeUpstream, Script
@@ -159,3 +161,43 @@ def test_a_proxy_in_the_environment_uses_httpx_transport(
     assert "".join(completion.texts()) == "ab"
     completion.close()
     assert proxy.connections == 1
+
+
+@pytest.fixture
+def tls_upstream() -> Iterator[tuple[FakeUpstream, trustme.CA]]:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = FakeUpstream(tls=context).start()
+    yield server, ca
+    server.stop()
+
+
+def test_tls_upstream_is_verified_and_streams(
+    tls_upstream: tuple[FakeUpstream, trustme.CA],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, ca = tls_upstream
+    server.script = Script(tokens=["안녕", " TLS"])
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # how a private CA is trusted
+    made = OpenAIBackend(openai_settings(server))
+    _made.append(made)
+    assert made.transport is not None
+    assert [text(made) for _ in range(2)] == ["안녕 TLS"] * 2
+    assert made.transport.open_connections == 1  # kept alive over TLS too
+
+
+def test_tls_certificate_not_trusted_is_refused(
+    tls_upstream: tuple[FakeUpstream, trustme.CA], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, _ = tls_upstream
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    made = OpenAIBackend(openai_settings(server))
+    _made.append(made)
+    with pytest.raises(UpstreamError) as info:
+        made.open(REQ)
+    assert info.value.code == "upstream_unreachable"
+    assert server.total_streams == 0
