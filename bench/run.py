@@ -202,43 +202,50 @@ def scenarios(smoke: bool) -> list[Scenario]:
 
 ANALYSIS = """## Where the CPU goes, and what changed
 
-Profiled with py-spy in the gunicorn worker (500 streams x 100 tokens, and many
-two-token streams for the set-up path):
+Profiled with py-spy in the gunicorn worker (500 streams x 400 tokens at 50/s),
+plus microbenchmarks of single paths in one gevent process:
 
-- **Reading the upstream** is the largest share (~40% of samples): per network chunk,
-  gevent's `recv`, h11's parser, and the httpcore/httpx/SDK iterator layers, before
-  our own line split and `orjson` parse (~1% each). Tokens that arrive together
-  already leave as one write: the producer appends every chunk h11 has buffered
-  before it blocks, and the reader joins everything pending into one write.
-- **Setting up a stream** (~15-30%): Flask routing and request context, then the
-  SDK's `create()`: option models, URL building, its TypedDict transform of the
-  body, httpx request building, and httpcore's pool bookkeeping. With one pool of
-  2,000 connections that bookkeeping scanned every connection on each request and
-  each release, which made set-up grow with the number of open streams.
-- **Writing** (gunicorn's chunked write, gevent `send`) and greenlet switches: ~15%.
+- **Writing** each frame: gunicorn's chunked write, then gevent's `sendall`, which
+  also asks the kernel for `SO_SNDBUF` on every call. A 120-byte `send` on loopback
+  costs ~5.3 us here (the kernel delivers to the reader in the sender's time);
+  gevent's `sendall` ~7 us. One write per token is the floor without delaying tokens.
+- **Reading the upstream**: one wake-up, `recv`, h11's chunk parser, our line split
+  and `orjson`. Measured per token with 300 streams x 200 tokens: ~40 us through the
+  SDK's httpx/httpcore stack, ~24 us through h11 on a socket, ~19 us through
+  `http.client`.
+- **Setting up a stream**: the SDK's `create()` (~0.36 ms with a do-nothing
+  transport, 0.09 ms of it its body transform), Flask routing, our validation,
+  admission and a log line; with 100 tokens a stream that is a few us per token.
 
-Changes measured here: sharding the SDK's pool into clients of 64 connections
-(set-up no longer grows with open streams: 271 -> 174 us per token at 1,500
-streams), keeping upstream connections alive within each shard (no connect and no
-resolver-thread hop per stream: 98-105 -> 79-82 us per token at 500 streams),
-passing `messages` in `extra_body` (skips the SDK's body transform, ~0.3 ms a
-stream), an Event instead of a Condition between producer and reader, and cheaper
-request ids. Ideas from the issue already in the first version: raw lines through
-`with_streaming_response` (never typed chunks), orjson, writes coalesced, the pool
-sized to `WORKER_CONNECTIONS`.
+Changes this round, each measured on the CPU row (500 x 100 tokens at 50/s):
+1. The SDK runs on our transport (`interview_app/transport.py`: h11 on plain
+   sockets, keep-alive pool, documented httpx extension point), and a direct stream
+   (`POST /api/answer`, `/api/feedback`) is relayed by its connection's own greenlet:
+   the body read waits at most `SSE_HEARTBEAT_SECONDS` and a ping goes out when it
+   times out, so the producer greenlet, buffer and wake-up per token are gone:
+   82 -> 60 us per token.
+2. A host's addresses are cached for 30 s: under gevent every lookup, even of a
+   literal IP, was a hop to a resolver thread for each new connection: 60 -> 55 us.
+3. The SSE generator goes to gunicorn as it is (no werkzeug wrappers, no request
+   context kept), and the SDK's response objects are dropped once the body is in
+   hand: memory per held stream at 5,000 slow streams 44 -> 32 KB (76 KB last
+   round, before steps 1-2).
+Earlier rounds: raw lines through `with_streaming_response` (never typed chunks),
+orjson, `messages` in `extra_body`, coalesced writes, the pool sized to
+`WORKER_CONNECTIONS`. Stored streams (`/api/streams`, the page) still use a
+producer greenlet and a buffer, because generation outlives a reader who leaves;
+this table measures the direct endpoint. Behind an HTTP(S) proxy the SDK uses
+httpx's own transport and direct streams take that path too, at the old cost.
 
-What the remaining targets would take: reaching 0.2x needs the per-chunk read path
-itself to shrink (reading the socket below httpx, through private internals of
-httpcore, which we chose not to do) and a cheaper set-up than the SDK's `create()`.
-The 4 s time-to-first-byte at 1,500 streams arriving within half a second is
-bounded by set-up CPU on a single worker that shares two cores with the load and
-the upstream; the 100 ms latency p99 at 1,000 x 20 tokens/s needs ~2.5 cores at
-today's cost per token. Memory per held stream (~70-90 KB): a thread-greenlet
-blocked under a 12-deep generator chain measured ~21 KB here (11 KB at depth 0),
-and each stream holds two (the connection's and the producer's), so about half;
-the rest is the open response's SDK/httpx/h11 objects, the request context and the
-sockets. Dropping the producer greenlet would need another way to send heartbeats
-while the upstream is silent.
+What the rest would take: 0.2x of the baselines is ~40 us per token, about twice
+the syscall floor above. Measured candidates not taken: a hand-written chunked
+decoder instead of h11 (~4 us per token), skipping gevent's `getsockopt` per
+`sendall` (~1.5 us, needs patching gevent or gunicorn), and a timer-free wait for
+the upstream (gevent arms a timer for each blocking `recv` that has a timeout).
+Latency p99 under 100 ms at 1,000 x 20 tokens/s: that is 20,000 tokens/s through
+one worker, which at ~50 us each keeps one core nearly busy, so queueing sets the
+tail; it needs a cheaper token or a second worker (which needs `REDIS_URL`, since
+stored streams must be found by any worker).
 """
 
 
