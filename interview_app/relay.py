@@ -1,20 +1,30 @@
-"""Moving a generation into a stream buffer, and a stream buffer onto the wire.
+"""Relaying a generation onto the wire: directly, or through a stream buffer.
+
+Two shapes. A direct stream (`POST /api/answer`, `/api/feedback`) lives exactly
+as long as its reader, so `direct()` reads the upstream in the connection's own
+greenlet and writes each token as it comes: no buffer, no second greenlet, no
+wake-up per token. A stored stream (`/api/streams`) keeps generating while its
+reader is away, so `start()` runs `pump()` in its own greenlet into a buffer and
+`read()` serves readers from it, resuming with `Last-Event-ID`. A completion
+without `idle_ticks` (the SDK behind a proxy) takes the second shape even for a
+direct stream, because only the buffer's wait can time heartbeats for it.
 
 Error phases: a failure before the first byte is raised by `LLM.open()` and the
 API answers it with a real status; every failure after that becomes one `error`
-event. Every stream ends with exactly one `done` or `error` event, because the
-buffer refuses anything after the first terminal event.
+event. Every stream ends with exactly one `done` or `error` event: `direct()`
+writes exactly one, and the buffer refuses anything after the first.
 
 Disconnects: a reader's departure is only noticed when a write fails; the server
 then calls `close()` on our generator, `GeneratorExit` arrives at the current
-`yield`, and `finally` runs. For a direct stream (`POST /api/answer`) that closes
-the upstream at once; a stored stream (`/api/streams`) keeps generating for
-readers who come back, until the store's grace period says nobody will.
+`yield`, and `finally` runs. For a direct stream that closes the upstream at
+once; a stored stream keeps generating for readers who come back, until the
+store's grace period says nobody will.
 
-Heartbeats: the reader waits on the buffer and writes a `: ping` comment after
-`SSE_HEARTBEAT_SECONDS` without a write, so idle proxies keep the connection and
-a departed client is noticed even while the model is silent. Waits are sliced
-to at most 5 s so a draining worker can let a reader go promptly.
+Heartbeats: after `SSE_HEARTBEAT_SECONDS` without a write a `: ping` comment goes
+out, so idle proxies keep the connection and a departed client is noticed even
+while the model is silent. `direct()` gets that moment from the upstream read's
+own deadline (`Completion.texts(idle)`); `read()` waits on the buffer in slices
+of at most 5 s, so a draining worker can let a reader go promptly.
 """
 
 from __future__ import annotations
