@@ -140,6 +140,12 @@ class Quotas:
         return bool(taken)
 
     def _release(self, ticket: Ticket) -> None:
+        # The shared count first: a ticket gone from `active` is gone everywhere.
+        if self._redis is not None and self.per_client:
+            try:
+                self._redis.zrem(f"ia:c:{ticket._client}", ticket.id)
+            except redis.RedisError:
+                pass  # the ticket ages out of the set
         with self._lock:
             self.active.pop(ticket.id, None)
             if self._acquire is None and self.per_client:
@@ -148,11 +154,6 @@ class Quotas:
                     self._counts[ticket._client] = left
                 else:
                     self._counts.pop(ticket._client, None)
-        if self._redis is not None and self.per_client:
-            try:
-                self._redis.zrem(f"ia:c:{ticket._client}", ticket.id)
-            except redis.RedisError:
-                pass  # the ticket ages out of the set
 
     def streams(self) -> list[Any]:
         """The streams this worker is generating."""
