@@ -114,12 +114,17 @@ def _open(
     return completion, stream, ticket, started
 
 
-def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
-    """Start generating into a new stream, in its own greenlet."""
-    completion, stream, ticket, started = _open(req, make_stream)
-    assert stream is not None
+def _generate(completion: Completion, stream: Stream, ticket: Ticket, started: float) -> None:
+    """Generate into `stream` in its own greenlet."""
     ticket.stream = stream
     relay.start(completion, stream, ticket.release, started)
+
+
+def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
+    """Admit, open the upstream and start generating into a new stream."""
+    completion, stream, ticket, started = _open(req, make_stream)
+    assert stream is not None
+    _generate(completion, stream, ticket, started)
     return stream
 
 
@@ -150,8 +155,7 @@ def _direct(kind: Kind) -> Response:
             )
         )
     stream = MemoryStream()
-    ticket.stream = stream
-    relay.start(completion, stream, ticket.release, started)
+    _generate(completion, stream, ticket, started)
     body = relay.read(
         stream,
         after=0,

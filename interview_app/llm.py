@@ -112,6 +112,20 @@ def _upstream_error(exc: Exception) -> UpstreamError:
     return UpstreamError(502, "upstream_error", "The model server failed.")
 
 
+class _Chunks:
+    """httpx's byte iterator in `Body.read`'s shape; it cannot wait with a deadline."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        self._chunks = response.iter_bytes()
+
+    def read(self, wait: float | None) -> bytes | None:
+        return next(self._chunks, b"")
+
+    def close(self) -> None:
+        self._response.close()
+
+
 class OpenAICompletion:
     """Raw-line reader of a chat completion stream.
 
@@ -121,11 +135,11 @@ class OpenAICompletion:
     """
 
     def __init__(self, response: Any, model: str) -> None:
-        self._body: Body | None = response.http_response.extensions.get(BODY)
-        self.idle_ticks = self._body is not None
+        body: Body | None = response.http_response.extensions.get(BODY)
+        self.idle_ticks = body is not None
         # With our body in hand, the SDK's response objects (request options,
         # headers, the request body) need not live as long as the stream.
-        self._response = None if self.idle_ticks else response
+        self._source: Body | _Chunks = body if body is not None else _Chunks(response)
         self._model = model
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -133,12 +147,11 @@ class OpenAICompletion:
 
     def texts(self, idle: float | None = None) -> Iterator[str]:
         pending = b""
-        body = self._body
-        chunks = iter(()) if self._response is None else self._response.iter_bytes()
+        # A read call rather than a generator around the body: one layer less per token.
+        read = self._source.read
         try:
             while True:
-                # Not a generator of our own around the body: one layer less per token.
-                chunk = body.read(idle) if body is not None else next(chunks, b"")
+                chunk = read(idle)
                 if chunk is None:
                     yield ""
                     continue
@@ -199,10 +212,7 @@ class OpenAICompletion:
         return "".join(texts)
 
     def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
-        elif self._body is not None:
-            self._body.close()
+        self._source.close()
 
     def summary(self) -> dict[str, Any]:
         return {

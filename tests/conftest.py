@@ -13,11 +13,13 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
 
 from interview_app import create_app
+from interview_app.llm import OpenAIBackend
 from interview_app.settings import Settings
 from tests.fakes import FakeUpstream
 from tests.redis_server import RedisServer
 
 API_KEY = "sk-test-DO-NOT-LEAK-4242"
+MakeBackend = Callable[..., OpenAIBackend]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless=new",
@@ -86,6 +88,20 @@ def openai_settings(upstream: FakeUpstream, **overrides: Any) -> Settings:
         max_streams_per_client=0,
     )
     return replace(base, **overrides)
+
+
+@pytest.fixture
+def backend() -> Iterator[MakeBackend]:
+    """Makes OpenAI backends against an upstream (`openai_settings`), closed afterwards."""
+    made: list[OpenAIBackend] = []
+
+    def make(upstream: FakeUpstream, **overrides: Any) -> OpenAIBackend:
+        made.append(OpenAIBackend(openai_settings(upstream, **overrides)))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
 
 
 @pytest.fixture

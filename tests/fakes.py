@@ -251,9 +251,10 @@ class FakeUpstream:
                             ],
                         }
                     )
+                # Counted before the write: a fast client may read it before drain() returns.
+                self.tokens_sent += len(script.tokens[i : i + script.batch])
                 writer.write(out)
                 await writer.drain()
-                self.tokens_sent += len(script.tokens[i : i + script.batch])
             writer.write(
                 _event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             )

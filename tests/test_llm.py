@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from interview_app.llm import OpenAIBackend, StreamFailure, UpstreamError
+from interview_app.llm import StreamFailure, UpstreamError
 from interview_app.prompts import Request
-from tests.conftest import API_KEY, openai_settings
+from tests.conftest import API_KEY, MakeBackend
 from tests.fakes import FakeUpstream, Script
 
 REQ = Request("answer", "Why do you want this job?", None, "en", None)
 
 
-_made: list[OpenAIBackend] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    yield
-    while _made:
-        _made.pop().close()
-
-
-def backend(upstream: FakeUpstream, **overrides: Any) -> OpenAIBackend:
-    made = OpenAIBackend(openai_settings(upstream, **overrides))
-    _made.append(made)
-    return made
-
-
 TRICKY = ["줄\n바꿈", "\r\n", "data: [DONE]", "id: 9\n\n", "😀", " ", "event: done\r"]
 
 
-def test_text_round_trips_byte_for_byte(upstream: FakeUpstream) -> None:
+def test_text_round_trips_byte_for_byte(upstream: FakeUpstream, backend: MakeBackend) -> None:
     upstream.script = Script(tokens=TRICKY)
     completion = backend(upstream).open(REQ)
     assert "".join(completion.texts()) == "".join(TRICKY)
@@ -45,7 +27,9 @@ def test_text_round_trips_byte_for_byte(upstream: FakeUpstream) -> None:
     assert summary["backend"] == "openai" and summary["model"] == "fake-model"
 
 
-def test_request_carries_model_key_and_stream_options(upstream: FakeUpstream) -> None:
+def test_request_carries_model_key_and_stream_options(
+    upstream: FakeUpstream, backend: MakeBackend
+) -> None:
     upstream.script = Script(tokens=["x"])
     list(backend(upstream).open(REQ).texts())
     body = upstream.requests[-1]
@@ -73,6 +57,7 @@ def test_status_errors_map_to_our_statuses(
     expected_status: int,
     code: str,
     expected_retry: int | None,
+    backend: MakeBackend,
 ) -> None:
     upstream.script = Script(status=status, retry_after=retry_after)
     with pytest.raises(UpstreamError) as info:
@@ -82,7 +67,7 @@ def test_status_errors_map_to_our_statuses(
     assert API_KEY not in info.value.message
 
 
-def test_unreachable_upstream_is_502(upstream: FakeUpstream) -> None:
+def test_unreachable_upstream_is_502(upstream: FakeUpstream, backend: MakeBackend) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, never listening: connection refused
@@ -91,14 +76,16 @@ def test_unreachable_upstream_is_502(upstream: FakeUpstream) -> None:
     assert (info.value.status, info.value.code) == (502, "upstream_unreachable")
 
 
-def test_slow_headers_are_504(upstream: FakeUpstream) -> None:
+def test_slow_headers_are_504(upstream: FakeUpstream, backend: MakeBackend) -> None:
     upstream.script = Script(header_delay=1.0)
     with pytest.raises(UpstreamError) as info:
         backend(upstream, upstream_read_timeout_seconds=0.3).open(REQ)
     assert (info.value.status, info.value.code) == (504, "upstream_timeout")
 
 
-def test_dropped_mid_stream_is_a_retryable_failure(upstream: FakeUpstream) -> None:
+def test_dropped_mid_stream_is_a_retryable_failure(
+    upstream: FakeUpstream, backend: MakeBackend
+) -> None:
     upstream.script = Script(tokens=["a"] * 5, drop_after=2, interval=0.01)
     completion = backend(upstream).open(REQ)
     got = []
@@ -108,7 +95,7 @@ def test_dropped_mid_stream_is_a_retryable_failure(upstream: FakeUpstream) -> No
     assert info.value.code == "upstream_disconnected" and info.value.retryable
 
 
-def test_silence_past_read_timeout_fails(upstream: FakeUpstream) -> None:
+def test_silence_past_read_timeout_fails(upstream: FakeUpstream, backend: MakeBackend) -> None:
     upstream.script = Script(tokens=["a"] * 5, silence_after=1)
     completion = backend(upstream, upstream_read_timeout_seconds=0.3).open(REQ)
     with pytest.raises(StreamFailure) as info:
@@ -117,7 +104,9 @@ def test_silence_past_read_timeout_fails(upstream: FakeUpstream) -> None:
     completion.close()
 
 
-def test_close_mid_stream_closes_the_upstream_connection(upstream: FakeUpstream) -> None:
+def test_close_mid_stream_closes_the_upstream_connection(
+    upstream: FakeUpstream, backend: MakeBackend
+) -> None:
     upstream.script = Script(tokens=["a"] * 100, interval=0.05)
     completion = backend(upstream).open(REQ)
     iterator = completion.texts()

@@ -18,7 +18,7 @@ import trustme
 from interview_app import transport
 from interview_app.llm import OpenAIBackend, StreamFailure, UpstreamError
 from interview_app.prompts import Request
-from tests.conftest import openai_settings
+from tests.conftest import MakeBackend
 from tests.fakes import FakeUpstream, Script
 from tests.proxy import CuttableProxy
 
@@ -32,21 +32,8 @@ def proxy(upstream: FakeUpstream) -> Iterator[CuttableProxy]:
     made.close()
 
 
-_made: list[OpenAIBackend] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_backends() -> Iterator[None]:
-    yield
-    while _made:
-        _made.pop().close()
-
-
-def backend(upstream: FakeUpstream, port: int | None = None, **overrides: Any) -> OpenAIBackend:
-    url = f"http://127.0.0.1:{port or upstream.port}/v1"
-    made = OpenAIBackend(openai_settings(upstream, openai_base_url=url, **overrides))
-    _made.append(made)
-    return made
+def through(proxy: CuttableProxy) -> dict[str, str]:
+    return {"openai_base_url": f"http://127.0.0.1:{proxy.port}/v1"}
 
 
 def text(made: OpenAIBackend) -> str:
@@ -58,21 +45,24 @@ def text(made: OpenAIBackend) -> str:
 
 
 def test_finished_streams_share_one_keepalive_connection(
-    upstream: FakeUpstream, proxy: CuttableProxy
+    upstream: FakeUpstream, proxy: CuttableProxy, backend: MakeBackend
 ) -> None:
     upstream.script = Script(tokens=["a", "b"])
-    made = backend(upstream, proxy.port)
+    made = backend(upstream, **through(proxy))
     assert [text(made) for _ in range(3)] == ["ab"] * 3
     assert proxy.connections == 1
     assert made.transport is not None and made.transport.open_connections == 1
 
 
 def test_idle_connection_past_keepalive_is_not_reused(
-    upstream: FakeUpstream, proxy: CuttableProxy, monkeypatch: pytest.MonkeyPatch
+    upstream: FakeUpstream,
+    proxy: CuttableProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: MakeBackend,
 ) -> None:
     monkeypatch.setattr(transport, "KEEPALIVE_SECONDS", 0.0)
     upstream.script = Script(tokens=["a"])
-    made = backend(upstream, proxy.port)
+    made = backend(upstream, **through(proxy))
     text(made)
     time.sleep(0.01)
     text(made)
@@ -81,10 +71,10 @@ def test_idle_connection_past_keepalive_is_not_reused(
 
 
 def test_connection_closed_while_idle_is_retried_once_on_a_new_one(
-    upstream: FakeUpstream, proxy: CuttableProxy
+    upstream: FakeUpstream, proxy: CuttableProxy, backend: MakeBackend
 ) -> None:
     upstream.script = Script(tokens=["a"])
-    made = backend(upstream, proxy.port)
+    made = backend(upstream, **through(proxy))
     text(made)
     proxy.cut()  # the server side of the idle connection goes away
     time.sleep(0.05)
@@ -94,10 +84,10 @@ def test_connection_closed_while_idle_is_retried_once_on_a_new_one(
 
 
 def test_a_stream_left_unfinished_closes_its_connection(
-    upstream: FakeUpstream, proxy: CuttableProxy
+    upstream: FakeUpstream, proxy: CuttableProxy, backend: MakeBackend
 ) -> None:
     upstream.script = Script(tokens=["a"] * 100, interval=0.02)
-    made = backend(upstream, proxy.port)
+    made = backend(upstream, **through(proxy))
     completion = made.open(REQ)
     next(completion.texts())
     completion.close()
@@ -105,7 +95,7 @@ def test_a_stream_left_unfinished_closes_its_connection(
     assert made.transport is not None and made.transport.open_connections == 0
 
 
-def test_pool_size_caps_open_connections(upstream: FakeUpstream) -> None:
+def test_pool_size_caps_open_connections(upstream: FakeUpstream, backend: MakeBackend) -> None:
     upstream.script = Script(tokens=["a"] * 50, interval=0.02)
     made = backend(upstream, upstream_pool_size=2)
     first, second = made.open(REQ), made.open(REQ)
@@ -122,7 +112,9 @@ def test_pool_size_caps_open_connections(upstream: FakeUpstream) -> None:
         completion.close()
 
 
-def test_silence_gives_idle_ticks_then_times_out(upstream: FakeUpstream) -> None:
+def test_silence_gives_idle_ticks_then_times_out(
+    upstream: FakeUpstream, backend: MakeBackend
+) -> None:
     upstream.script = Script(tokens=["a", "b"], silence_after=1)
     made = backend(upstream, upstream_read_timeout_seconds=1.0)
     completion = made.open(REQ)
@@ -138,14 +130,17 @@ def test_silence_gives_idle_ticks_then_times_out(upstream: FakeUpstream) -> None
     assert time.monotonic() - started < 3
 
 
-def test_bodies_are_asked_for_uncompressed(upstream: FakeUpstream) -> None:
+def test_bodies_are_asked_for_uncompressed(upstream: FakeUpstream, backend: MakeBackend) -> None:
     upstream.script = Script(tokens=["a"])
     text(backend(upstream))
     assert upstream.headers[-1]["accept-encoding"] == "identity"
 
 
 def test_a_proxy_in_the_environment_uses_httpx_transport(
-    upstream: FakeUpstream, proxy: CuttableProxy, monkeypatch: pytest.MonkeyPatch
+    upstream: FakeUpstream,
+    proxy: CuttableProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: MakeBackend,
 ) -> None:
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -177,26 +172,27 @@ def test_tls_upstream_is_verified_and_streams(
     tls_upstream: tuple[FakeUpstream, trustme.CA],
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
+    backend: MakeBackend,
 ) -> None:
     server, ca = tls_upstream
     server.script = Script(tokens=["안녕", " TLS"])
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # how a private CA is trusted
-    made = OpenAIBackend(openai_settings(server))
-    _made.append(made)
+    made = backend(server)
     assert made.transport is not None
     assert [text(made) for _ in range(2)] == ["안녕 TLS"] * 2
     assert made.transport.open_connections == 1  # kept alive over TLS too
 
 
 def test_tls_certificate_not_trusted_is_refused(
-    tls_upstream: tuple[FakeUpstream, trustme.CA], monkeypatch: pytest.MonkeyPatch
+    tls_upstream: tuple[FakeUpstream, trustme.CA],
+    monkeypatch: pytest.MonkeyPatch,
+    backend: MakeBackend,
 ) -> None:
     server, _ = tls_upstream
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    made = OpenAIBackend(openai_settings(server))
-    _made.append(made)
+    made = backend(server)
     with pytest.raises(UpstreamError) as info:
         made.open(REQ)
     assert info.value.code == "upstream_unreachable"
