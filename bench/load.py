@@ -1,7 +1,7 @@
 """The load client: many concurrent SSE streams over raw asyncio sockets.
 
 Runs as its own process so its CPU is not counted as the server's. The upstream
-stamps every token with its send time (`tests.fakes --timestamps`), so the added
+stamps every token with its send time (`tests.helpers.fakes --timestamps`), so the added
 latency of a token is this process's receive time minus that stamp, on the same
 clock. Prints one JSON object with the raw figures.
 """

@@ -1,7 +1,7 @@
 """The benchmark: our relay against two baselines, on loopback, written to docs/.
 
 `scripts/bench` (or `python -m bench.run`) starts the local upstream
-(`tests.fakes`, tokens stamped with their send time), each relay as its own
+(`tests.helpers.fakes`, tokens stamped with their send time), each relay as its own
 process tree, and the load client (`bench.load`) as another process; it reads
 the server tree's CPU time (user + sys) and RSS with psutil, and writes
 `docs/benchmarks.md` and `docs/benchmarks.png`. `--smoke` runs tiny loads into
@@ -125,7 +125,7 @@ def run_scenario(s: Scenario) -> dict[str, Any]:
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
     up_port, port = free_port(), free_port()
     upstream = Tree(
-        [PY, "-m", "tests.fakes", "--port", str(up_port), "--tokens", str(s.tokens),
+        [PY, "-m", "tests.helpers.fakes", "--port", str(up_port), "--tokens", str(s.tokens),
          "--rate", str(s.rate), "--timestamps"],
         env,
     )  # fmt: skip

@@ -8,16 +8,18 @@ import redis
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from interview_app import errors, logs, metrics, security
-from interview_app.api import bp
-from interview_app.lifecycle import Lifecycle
-from interview_app.llm import LLM, OpenAIBackend
-from interview_app.offline import OfflineBackend
-from interview_app.page import page
-from interview_app.quotas import Quotas
-from interview_app.redis_streams import RedisStore
+from interview_app.llm.offline import OfflineBackend
+from interview_app.llm.openai_backend import OpenAIBackend
+from interview_app.llm.port import LLM
 from interview_app.settings import Settings
-from interview_app.streams import MemoryStore, Store
+from interview_app.streaming.lifecycle import Lifecycle
+from interview_app.streaming.memory import MemoryStore
+from interview_app.streaming.quotas import Quotas
+from interview_app.streaming.redis_store import RedisStore
+from interview_app.streaming.store import Store
+from interview_app.web import errors, logs, metrics, security
+from interview_app.web.api import bp
+from interview_app.web.page import page
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ def _redis(settings: Settings) -> redis.Redis | None:
 def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> Flask:
     """Build the app from `settings` (default: the environment) and an optional LLM."""
     settings = settings or Settings.from_env()
+    # The package's static/ and templates/ sit beside this file, as Flask expects.
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
             "interview_app.lifecycle": Lifecycle(quotas, settings.shutdown_drain_seconds),
         }
     )
-    logs.configure(settings.log_json)
+    logs.configure(settings.log_json, settings.log_level)
     logs.init_app(app)
     security.init_app(app, settings.cors_origins)
     errors.register(app)
@@ -82,6 +85,11 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
     app.register_blueprint(metrics.bp)
     log.info(
         "ready",
-        extra={"backend": app.extensions["interview_app.llm"].name, "store": type(store).__name__},
+        extra={
+            "backend": app.extensions["interview_app.llm"].name,
+            "store": type(store).__name__,
+            "trusted_proxies": settings.trusted_proxies,
+            "trusted_proxies_from": settings.trusted_proxies_source,
+        },
     )
     return app

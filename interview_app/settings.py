@@ -15,6 +15,7 @@ class SettingsError(ValueError):
     """A setting has a value we cannot use."""
 
 
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -74,6 +75,10 @@ class Settings:
     sse_retry_ms: int = 3000
     upstream_read_timeout_seconds: float = 60.0
     upstream_connect_timeout_seconds: float = 10.0
+    # Under Heroku's 30 s first-byte limit, retries included.
+    upstream_first_byte_seconds: float = 25.0
+    max_tokens_answer: int = 800
+    max_tokens_feedback: int = 1200
     upstream_pool_size: int = 2000
     max_question_chars: int = 1000
     max_answer_chars: int = 10_000
@@ -87,9 +92,12 @@ class Settings:
     max_streams_per_client: int = 3
     max_streams_per_worker: int = 1800
     trusted_proxies: int = 0
+    # Why trusted_proxies has its value, for the start-up log line.
+    trusted_proxies_source: str = "default"
     shutdown_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     log_json: bool = True
+    log_level: str = "info".upper()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +112,19 @@ class Settings:
             raise SettingsError(
                 "LLM_BACKEND=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
             )
+        log_level = (_text(env, "LOG_LEVEL") or "info").lower()
+        if log_level not in _LOG_LEVELS:
+            raise SettingsError(
+                f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
+            )
+        # On Heroku (which sets DYNO) every request comes through its router: trusting
+        # no proxy would put every candidate behind one address and one quota.
+        if _text(env, "TRUSTED_PROXIES") is not None:
+            proxies, proxies_source = _integer(env, "TRUSTED_PROXIES", 0), "TRUSTED_PROXIES"
+        elif _text(env, "DYNO") is not None:
+            proxies, proxies_source = 1, "DYNO is set (Heroku's router)"
+        else:
+            proxies, proxies_source = 0, "default"
         origins = tuple(o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip())
         return cls(
             openai_api_key=key,
@@ -126,6 +147,16 @@ class Settings:
                 "UPSTREAM_CONNECT_TIMEOUT_SECONDS",
                 cls.upstream_connect_timeout_seconds,
                 minimum=0.01,
+            ),
+            upstream_first_byte_seconds=_number(
+                env,
+                "UPSTREAM_FIRST_BYTE_SECONDS",
+                cls.upstream_first_byte_seconds,
+                minimum=0.01,
+            ),
+            max_tokens_answer=_integer(env, "MAX_TOKENS_ANSWER", cls.max_tokens_answer, minimum=1),
+            max_tokens_feedback=_integer(
+                env, "MAX_TOKENS_FEEDBACK", cls.max_tokens_feedback, minimum=1
             ),
             upstream_pool_size=_integer(
                 env,
@@ -152,10 +183,12 @@ class Settings:
             max_streams_per_worker=_integer(
                 env, "MAX_STREAMS_PER_WORKER", cls.max_streams_per_worker, minimum=1
             ),
-            trusted_proxies=_integer(env, "TRUSTED_PROXIES", cls.trusted_proxies),
+            trusted_proxies=proxies,
+            trusted_proxies_source=proxies_source,
             shutdown_drain_seconds=_number(
                 env, "SHUTDOWN_DRAIN_SECONDS", cls.shutdown_drain_seconds
             ),
             cors_origins=origins,
             log_json=_boolean(env, "LOG_JSON", cls.log_json),
+            log_level=log_level.upper(),
         )

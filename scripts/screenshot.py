@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.conftest import ARGS, CHROMIUM  # noqa: E402
-from tests.server import Server  # noqa: E402
+from tests.helpers.env import ARGS, CHROMIUM  # noqa: E402
+from tests.helpers.server import Server  # noqa: E402
 
 ANSWER = (
     "음... 저희 팀이 결제 서비스를 운영할 때 장애가 자주 났습니다. 당시 배포가 수동이라 "

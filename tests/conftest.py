@@ -1,40 +1,31 @@
-"""Shared fixtures: a real local upstream, settings that point at it, an app."""
+"""Shared fixtures: a real local upstream, an app pointed at it, Redis, a browser."""
 
 from __future__ import annotations
 
-import os
+import logging
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, sync_playwright
 
 from interview_app import create_app
-from interview_app.llm import OpenAIBackend
-from interview_app.settings import Settings
-from tests.fakes import FakeUpstream
-from tests.redis_server import RedisServer
+from interview_app.llm.openai_backend import OpenAIBackend
+from tests.helpers.env import ARGS, CHROMIUM, MakeBackend, openai_settings
+from tests.helpers.fakes import FakeUpstream
+from tests.helpers.logs import Records
+from tests.helpers.redis_server import RedisServer
 
-API_KEY = "sk-test-DO-NOT-LEAK-4242"
-MakeBackend = Callable[..., OpenAIBackend]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    # Imported here: only the tests that drive a browser need Playwright.
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
@@ -56,38 +47,6 @@ def upstream(upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
     assert upstream_server.wait_for(lambda: upstream_server.open_streams == 0), (
         f"{upstream_server.open_streams} upstream streams left open"
     )
-
-
-def relay_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
-    """Environment for the real server (gunicorn) relaying the fake upstream, limits off."""
-    return {
-        "OPENAI_API_KEY": API_KEY,
-        "OPENAI_BASE_URL": upstream.url,
-        "OPENAI_MODEL": "fake-model",
-        "OPENAI_MAX_RETRIES": "0",
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "MAX_STREAMS_PER_CLIENT": "0",
-        **extra,
-    }
-
-
-def openai_settings(upstream: FakeUpstream, **overrides: Any) -> Settings:
-    """Settings for the openai backend against the fake upstream, fast timeouts."""
-    base = Settings(
-        openai_api_key=API_KEY,
-        openai_base_url=upstream.url,
-        openai_model="fake-model",
-        openai_max_retries=0,
-        llm_backend="openai",
-        sse_heartbeat_seconds=0.2,
-        upstream_read_timeout_seconds=2.0,
-        upstream_connect_timeout_seconds=2.0,
-        stream_grace_seconds=1.0,
-        log_json=False,
-        rate_limit_per_minute=0,
-        max_streams_per_client=0,
-    )
-    return replace(base, **overrides)
 
 
 @pytest.fixture
@@ -136,3 +95,16 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
         redis_server.start()
     redis_server.flush()
     yield redis_server.url
+
+
+@pytest.fixture
+def app_logs() -> Iterator[Records]:
+    """The app's own log records (its logger does not propagate, so `caplog` misses them)."""
+    handler = Records()
+    logger = logging.getLogger("interview_app")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)

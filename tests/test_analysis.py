@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from interview_app.analysis import analyse
-
-BEHAVIOURAL_EN = "Tell me about a time you improved a system."
-BEHAVIOURAL_KO = "시스템을 개선한 경험을 말해 주세요."
-
-STRONG_EN = (
-    "I cut our checkout latency by 60% in six weeks. "
-    "At my previous company, the checkout page took 2 seconds to load and customers were "
-    "abandoning carts. My task was to bring it under 800 ms before the holiday sale. "
-    "I profiled the service, found that we made twelve sequential database calls, and I "
-    "rewrote them as two batched queries. I then added a cache for the product catalogue "
-    "and set up an alert on the p95. As a result, latency dropped from 2 s to 800 ms and "
-    "conversion increased by 4%, which was worth about $200k that quarter."
-)
-WE_ONLY_EN = (
-    "Um, so at my last job there was a situation where the team was, like, really slow. "
-    "We had a lot of meetings and you know, we talked about it. We decided to change the "
-    "process and we used a new tool. Uh, it was better after that, basically."
-)
-STRONG_KO = (
-    "결론부터 말씀드리면, 제가 배포 파이프라인을 자동화해 배포 시간을 40분에서 5분으로 "
-    "줄였습니다. 당시 저희 팀은 수동 배포 때문에 주 2회 장애가 있었습니다. 제 역할은 "
-    "배포 안정성을 높이는 것이었습니다. 제가 CI 파이프라인을 설계하고 롤백 스크립트를 "
-    "구현했습니다. 그 결과 장애가 월 1회로 감소했고 팀의 배포 횟수는 3배 증가했습니다."
-)
-WEAK_KO = (
-    "음... 그, 저희 팀이 예전에 프로젝트를 할 때 상황이 좀 어려웠습니다. 당시 회사에서 "
-    "일정이 많이 밀려 있었고 팀원들이 다들 바빴습니다. 어 뭐 그래서 저희가 같이 "
-    "열심히 했습니다. 잘 마무리되었습니다."
+from interview_app.coaching.analysis import analyse
+from tests.helpers.answers import (
+    BEHAVIOURAL_EN,
+    BEHAVIOURAL_KO,
+    STRONG_EN,
+    STRONG_KO,
+    WE_ONLY_EN,
+    WEAK_KO,
 )
 
 
@@ -129,3 +108,27 @@ def test_as_dict_has_the_contract_keys() -> None:
         "score",
     }
     assert 1 <= d["score"] <= 5
+
+
+def test_offline_score_contradicts_its_own_checklist() -> None:
+    """Regression: 15 words with Situation, Task and Action missing scored 4/5."""
+    a = analyse(
+        "Tell me about a time you failed.",
+        "We missed a deadline, so I re-planned the sprint and we shipped 2 days late.",
+        "en",
+    )
+    assert a.word_count == 15
+    assert a.score <= 2
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", 120), ("ko", 70)])
+def test_length_thresholds_agree_with_the_advice(lang: str, words: int) -> None:
+    """Regression: 120 English words got no length note while the advice said 150-300."""
+    answer = (
+        " ".join(["I did this."] * (words // 3))
+        if lang == "en"
+        else " ".join(["제가 했습니다."] * (words // 2))
+    )
+    a = analyse("Why this role?", answer, lang)  # type: ignore[arg-type]
+    notes = [s for s in a.suggestions if "150-300" in s or "80~200" in s]
+    assert len(notes) == 1, a.suggestions

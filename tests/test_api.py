@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests import sse_client
-from tests.conftest import API_KEY
-from tests.fakes import FakeUpstream, Script
-from tests.proxy import CuttableProxy
+from tests.helpers import sse_client
+from tests.helpers.env import API_KEY
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.logs import Records
+from tests.helpers.proxy import CuttableProxy
 
 Q = {"question": "Tell me about a time you solved a hard problem."}
 
@@ -262,15 +263,22 @@ def test_reader_leaving_closes_the_upstream(client: FlaskClient, upstream: FakeU
 
 
 def test_api_key_never_in_a_response_or_log(
-    client: FlaskClient, upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+    client: FlaskClient,
+    upstream: FakeUpstream,
+    caplog: pytest.LogCaptureFixture,
+    app_logs: Records,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)  # the SDK's and httpx's loggers propagate
     seen = []
     for script in [Script(), Script(status=401), Script(status=500), Script(status=429)]:
         upstream.script = script
         seen.append(client.post("/api/answer", json=Q).get_data())
     assert not any(API_KEY.encode() in body for body in seen)
     assert API_KEY not in caplog.text
+    # The app's logger does not propagate: its records are checked where they go.
+    assert len(app_logs.requests()) == 4, "the check must see the app's own log lines"
+    assert any(getattr(r, "code", None) == "upstream_misconfigured" for r in app_logs.records)
+    assert API_KEY not in app_logs.text()
 
 
 def test_healthz_names_the_backend(client: FlaskClient) -> None:
@@ -279,3 +287,137 @@ def test_healthz_names_the_backend(client: FlaskClient) -> None:
         "backend": "openai",
         "model": "fake-model",
     }
+
+
+# --- One log line per request, written when a stream ends ------------------------
+
+
+def test_a_stream_logs_one_line_when_it_ends_with_its_outcome(
+    client: FlaskClient, upstream: FakeUpstream, app_logs: Records
+) -> None:
+    upstream.script = Script(tokens=["a", "b", "c"], interval=0.1)
+    response = client.post("/api/answer", json=Q)
+    assert response.get_data()  # the whole stream
+    lines = app_logs.requests(path="/api/answer")
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.request_id == response.headers["X-Request-ID"]  # type: ignore[attr-defined]
+    assert line.outcome == "done" and line.events == 3  # type: ignore[attr-defined]
+    assert line.ms >= 200  # type: ignore[attr-defined]  # not the time headers went out
+    assert 0 < line.ttft_ms < line.ms  # type: ignore[attr-defined]
+
+
+def test_a_reader_who_leaves_is_logged_as_client_left(
+    client: FlaskClient, upstream: FakeUpstream, app_logs: Records
+) -> None:
+    upstream.script = Script(tokens=["x"] * 100, interval=0.02)
+    response = client.post("/api/answer", json=Q, buffered=False)
+    chunks = iter(response.response)
+    next(chunks), next(chunks)
+    response.close()
+    [line] = app_logs.requests(path="/api/answer")
+    assert line.outcome == "client_left"  # type: ignore[attr-defined]
+    assert line.events >= 1  # type: ignore[attr-defined]
+
+
+def test_a_stored_stream_reader_logs_the_error_that_ended_it(
+    client: FlaskClient, upstream: FakeUpstream, app_logs: Records
+) -> None:
+    upstream.script = Script(tokens=["a", "b", "c"], drop_after=2)
+    url = client.post("/api/streams", json={"kind": "answer", **Q}).get_json()["url"]
+    client.get(url).get_data()
+    [line] = app_logs.requests(path="/api/streams/<stream_id>")
+    assert line.outcome == "upstream_disconnected"  # type: ignore[attr-defined]
+    assert line.events == 2  # type: ignore[attr-defined]
+
+
+# --- Regressions ---------------------------------------------------------------
+
+
+def test_a_response_dropped_before_its_first_byte_releases_its_slot(
+    client: FlaskClient, upstream: FakeUpstream, app_logs: Records
+) -> None:
+    """Regression: the ticket and upstream were released only in the generator's `finally`."""
+    upstream.script = Script(tokens=["x"] * 100, interval=0.05)
+    quotas = client.application.extensions["interview_app.quotas"]
+    response = client.post("/api/answer", json=Q, buffered=False)
+    assert len(quotas.active) == 1 and upstream.wait_for(lambda: upstream.open_streams == 1)
+    response.close()  # never iterated: the generator never started
+    assert len(quotas.active) == 0
+    assert upstream.wait_for(lambda: upstream.open_streams == 0, 2)
+    assert [r.outcome for r in app_logs.requests(path="/api/answer")] == ["client_left"]  # type: ignore[attr-defined]
+
+
+class _BrokenLLM:
+    name = "broken"
+    model = "broken"
+
+    def open(self, request: object) -> object:
+        raise RuntimeError("a bug while opening the upstream")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_stream_is_finished_when_opening_its_upstream_fails_unexpectedly() -> None:
+    """Regression: `_open`'s BaseException branch left the stream it created unfinished."""
+    from interview_app import create_app
+    from interview_app.settings import Settings
+
+    app = create_app(Settings(log_json=False), llm=_BrokenLLM())  # type: ignore[arg-type]
+    response = app.test_client().post("/api/streams", json={"kind": "answer", **Q})
+    assert response.status_code == 500
+    store = app.extensions["interview_app.store"]
+    assert store.unfinished() == []
+    assert app.extensions["interview_app.quotas"].active == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "expected"),
+    [("answer", Q, 800), ("feedback", {**Q, "answer": "I did it."}, 1200)],
+)
+def test_output_length_is_capped_per_kind(
+    client: FlaskClient, upstream: FakeUpstream, kind: str, body: dict[str, str], expected: int
+) -> None:
+    """Regression: no `max_tokens` was sent, so a rambling model filled its whole context."""
+    client.post(f"/api/{kind}", json=body).get_data()
+    assert upstream.requests[-1]["max_tokens"] == expected
+
+
+def test_output_cap_is_configurable(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    make_client(max_tokens_answer=42).post("/api/answer", json=Q).get_data()
+    assert upstream.requests[-1]["max_tokens"] == 42
+
+
+def test_an_empty_completion_ends_with_a_retryable_error(
+    client: FlaskClient, upstream: FakeUpstream
+) -> None:
+    """Regression: a model that emitted end-of-sequence first looked like success."""
+    upstream.script = Script(tokens=[])
+    events = sse_client.messages(client.post("/api/answer", json=Q).get_data())
+    assert [e.event for e in events] == ["error"]
+    assert events[0].json() == {
+        "code": "upstream_empty",
+        "message": "The model finished without writing anything. Please try again.",
+        "retryable": True,
+    }
+
+
+def test_upstream_failures_are_logged_with_code_and_request_id(
+    client: FlaskClient, upstream: FakeUpstream, app_logs: Records
+) -> None:
+    """Regression: 502s and mid-stream error events showed only in metrics."""
+    upstream.script = Script(status=500)
+    before = client.post("/api/answer", json=Q)
+    assert before.status_code == 502
+    upstream.script = Script(tokens=["a", "b", "c"], drop_after=1)
+    during = client.post("/api/answer", json=Q)
+    during.get_data()
+    failures = [r for r in app_logs.records if getattr(r, "code", None)]
+    assert [(r.code, r.request_id) for r in failures] == [  # type: ignore[attr-defined]
+        ("upstream_error", before.headers["X-Request-ID"]),
+        ("upstream_disconnected", during.headers["X-Request-ID"]),
+    ]
+    assert Q["question"] not in app_logs.text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.server import ROOT
+from tests.helpers.server import ROOT
 
 
 def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import sse_client
-from tests.conftest import API_KEY, relay_env
-from tests.fakes import FakeUpstream, Script
-from tests.server import Server
+from tests.helpers import sse_client
+from tests.helpers.env import API_KEY, relay_env
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.server import Server
 
 Q = json.dumps({"question": "Tell me about a time you failed."})
 
@@ -127,7 +127,7 @@ def test_metrics_through_gunicorn_multiprocess(server: Server, upstream: FakeUps
 def test_unreachable_upstream_is_502_within_seconds() -> None:
     import time
 
-    from tests.server import free_port
+    from tests.helpers.server import free_port
 
     srv = Server(
         {

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import sse_client
-from tests.conftest import relay_env
-from tests.fakes import FakeUpstream, Script
-from tests.server import Server
+from tests.helpers import sse_client
+from tests.helpers.env import relay_env
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.server import Server
 
 
 def env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:

@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from interview_app.llm import StreamFailure, UpstreamError
-from interview_app.prompts import Request
-from tests.conftest import API_KEY, MakeBackend
-from tests.fakes import FakeUpstream, Script
+from interview_app.coaching.request import CoachingRequest as Request
+from interview_app.llm.port import StreamFailure, UpstreamError
+from tests.helpers.env import API_KEY, MakeBackend
+from tests.helpers.fakes import FakeUpstream, Script
 
 REQ = Request("answer", "Why do you want this job?", None, "en", None)
 

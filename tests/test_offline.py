@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from interview_app import create_app
-from interview_app.offline import OfflineBackend
-from interview_app.prompts import Request
+from interview_app.coaching.request import CoachingRequest as Request
+from interview_app.llm.offline import OfflineBackend
 from interview_app.settings import Settings
-from tests import sse_client
-from tests.test_analysis import BEHAVIOURAL_KO, WEAK_KO
+from tests.helpers import sse_client
+from tests.helpers.answers import BEHAVIOURAL_KO, WEAK_KO
 
 
 def offline_client() -> FlaskClient:

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Error, Page
 
-from tests.conftest import relay_env
-from tests.fakes import FakeUpstream, Script
-from tests.proxy import CuttableProxy
-from tests.server import Server
+from tests.helpers.env import relay_env
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.proxy import CuttableProxy
+from tests.helpers.server import Server
 
 
 @pytest.fixture(scope="module")
@@ -193,5 +193,41 @@ def test_csp_forbids_inline_script(browser: Browser, server: Server) -> None:
             page.add_script_tag(content="window.__inline = 1")
         assert page.evaluate("window.__inline") is None
         assert any("Content Security Policy" in v for v in violations)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def offline_server() -> Iterator[Server]:
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "200"})
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
+def test_the_page_on_a_phone_keeps_its_language_picker(
+    browser: Browser, offline_server: Server, width: int, height: int
+) -> None:
+    """Regression: at 390 px the language select collapsed to an empty box beside the
+    title (here, with Debian's Nanum fonts, the squeeze broke the title in two); on a
+    desktop the label "언어" wrapped onto two lines. Nothing in the header wraps now."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ko-KR")
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{offline_server.port}/")
+        page.wait_for_selector("[data-testid=offline-badge]:not([hidden])")
+        select = page.get_by_test_id("language").bounding_box()
+        label = page.locator(".lang span").bounding_box()
+        title = page.locator("h1").bounding_box()
+        size = "parseFloat(getComputedStyle(document.querySelector('{}')).fontSize)"
+        line = page.evaluate(size.format(".lang span")) * 1.5
+        title_line = page.evaluate(size.format("h1")) * 1.5
+        assert select is not None and label is not None and title is not None
+        assert select["width"] >= 100, select  # the chosen language is readable
+        assert select["x"] + select["width"] <= width  # and on screen
+        assert label["height"] < line, (label, line)  # one line
+        assert title["height"] < title_line, (title, title_line)  # one line
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width
     finally:
         context.close()

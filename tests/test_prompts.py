@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from interview_app.prompts import Request, detect_language, is_behavioural, messages
+from interview_app.coaching.prompts import messages
+from interview_app.coaching.request import CoachingRequest as Request
+from interview_app.coaching.request import detect_language, is_behavioural
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
-from tests.fakes import FakeUpstream, Script
+from tests.helpers.fakes import FakeUpstream, Script
 
 BODY = {"kind": "answer", "question": "Why?"}
 
@@ -100,3 +100,64 @@ def test_client_ip_comes_from_forwarded_for_only_through_trusted_proxies(
     if trusted:
         spoofed = {"X-Forwarded-For": "198.51.100.7, 203.0.113.1"}
         assert status(client, "/api/answer", headers=spoofed) == 429
+
+
+def test_a_refused_slot_spends_no_rate_token(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream, store: str | None
+) -> None:
+    """Regression: a rate-limit token was spent even when the per-client slot was refused."""
+    client = make_client(redis_url=store, max_streams_per_client=1, rate_limit_per_minute=2)
+    upstream.script = Script(tokens=["x"] * 200, interval=0.02)
+    url = client.post("/api/streams", json=BODY).get_json()["url"]
+    for _ in range(5):
+        refused = client.post("/api/streams", json=BODY)
+        assert refused.get_json()["error"]["code"] == "too_many_streams"
+    assert client.delete(url).status_code == 204
+    quotas = client.application.extensions["interview_app.quotas"]
+    assert upstream.wait_for(lambda: not quotas.active)
+    upstream.script = Script(tokens=["x"])
+    assert status(client, "/api/answer") == 200  # the second of two tokens, not the seventh
+
+
+def test_worker_capacity_holds_when_admissions_overlap(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    """Regression: the capacity check and its insert straddled a Redis round trip."""
+    import threading
+    import time
+
+    import redis
+
+    from interview_app.problems import Refused
+    from interview_app.streaming.quotas import Quotas
+
+    quotas = Quotas(
+        per_minute=0,
+        per_client=100,
+        per_worker=3,
+        redis_client=redis.Redis.from_url(redis_url),
+        redis_url=redis_url,
+    )
+    slow = quotas._take_slot
+
+    def take_slowly(client: str, ticket_id: str) -> bool:
+        time.sleep(0.05)  # every admission is inside its Redis round trip at once
+        return slow(client, ticket_id)
+
+    monkeypatch.setattr(quotas, "_take_slot", take_slowly)
+    admitted: list[object] = []
+    refused: list[object] = []
+
+    def admit(n: int) -> None:
+        try:
+            admitted.append(quotas.admit(f"client-{n}"))
+        except Refused as exc:
+            refused.append(exc.problem.code)
+
+    threads = [threading.Thread(target=admit, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(admitted) == 3 and refused == ["server_busy"] * 7
+    assert len(quotas.active) == 3

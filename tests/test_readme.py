@@ -14,9 +14,9 @@ from pathlib import Path
 from playwright.sync_api import Browser
 
 from interview_app.settings import Settings
-from tests import sse_client
-from tests.fakes import FakeUpstream, Script
-from tests.server import ROOT, Server, free_port
+from tests.helpers import sse_client
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.server import ROOT, Server, free_port
 
 README = (ROOT / "README.md").read_text()
 
@@ -105,3 +105,27 @@ def test_python_is_311() -> None:
     assert (ROOT / ".python-version").read_text().strip() == "3.11"
     assert sys.version_info[:2] == (3, 11)
     assert Path(ROOT / "Procfile").read_text().startswith("web: gunicorn -c gunicorn.conf.py")
+
+
+def test_python_example_works_with_httpx_sse(upstream: FakeUpstream) -> None:
+    """The README's httpx-sse client, against the running server, through pings."""
+    (example,) = blocks("python")
+    # Slow tokens and a short heartbeat: pings arrive between ids, as in real use.
+    upstream.script = Script(tokens=["Good ", "줄\\n", "start."], interval=0.35)
+    server = Server(
+        {
+            "OPENAI_API_KEY": "sk-x",
+            "OPENAI_BASE_URL": upstream.url,
+            "OPENAI_MAX_RETRIES": "0",
+            "SSE_HEARTBEAT_SECONDS": "0.1",
+        }
+    )
+    try:
+        code = example.replace("http://localhost:8000", f"http://127.0.0.1:{server.port}")
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "Good 줄\\nstart.\n[done] stop\n"

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from tests import sse_client
-from tests.fakes import FakeUpstream, Script
-from tests.redis_server import RedisServer
-from tests.test_stream_api import BODY, create, read_some
+from tests.helpers import sse_client
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.streams import BODY, create, read_some
 
 
 def test_created_on_one_instance_read_and_resumed_on_another(
@@ -131,3 +131,44 @@ def test_store_down_spends_no_upstream_request(
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "store_unavailable"
     assert upstream.requests == []
+
+
+def _keys_without_ttl(redis_url: str) -> list[bytes]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    return [key for key in client.scan_iter("ia:*") if client.ttl(key) == -1]
+
+
+def test_redis_keys_that_never_expire_none_while_running(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream, redis_url: str
+) -> None:
+    """Regression: a running stream's events key had no TTL until its final event."""
+    client = make_client(redis_url=redis_url, rate_limit_per_minute=5, max_streams_per_client=3)
+    upstream.script = Script(tokens=["x"] * 200, interval=0.02)
+    url = create(client)
+    assert upstream.wait_for(lambda: upstream.tokens_sent > 3)
+    read_some(client, url, 3)  # a reader attaches and detaches
+    assert _keys_without_ttl(redis_url) == []
+    client.delete(url)
+    assert upstream.wait_for(lambda: upstream.open_streams == 0, 3)
+    assert _keys_without_ttl(redis_url) == []
+
+
+def test_redis_keys_that_never_expire_reader_after_expiry(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream, redis_url: str
+) -> None:
+    """Regression: attach/detach re-created an expired meta key with no TTL."""
+    import redis
+
+    client = make_client(redis_url=redis_url)
+    upstream.script = Script(tokens=["x"] * 200, interval=0.05)
+    url = create(client)
+    stream = client.application.extensions["interview_app.store"].get(url.rsplit("/", 1)[1])
+    raw = redis.Redis.from_url(redis_url)
+    raw.delete(stream.meta_key)  # as if it had expired under a reader
+    stream.attach()
+    stream.detach()
+    assert not raw.exists(stream.meta_key)
+    assert _keys_without_ttl(redis_url) == []
+    client.delete(url)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from tests.fakes import FakeUpstream
+from tests.helpers.fakes import FakeUpstream
 
 
 def test_page_has_a_csp_without_inline_script(client: FlaskClient) -> None:

@@ -61,3 +61,47 @@ def test_values_are_parsed(env: dict[str, str], attr: str, value: object) -> Non
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_log_level_is_honoured_by_the_apps_own_logger() -> None:
+    """Regression: LOG_LEVEL was ignored by the app's logger (hard-coded INFO)."""
+    import logging
+
+    from interview_app import create_app
+
+    logger = logging.getLogger("interview_app")
+    before = logger.level
+    try:
+        create_app(Settings.from_env({"LOG_LEVEL": "warning", "LOG_JSON": "false"}))
+        assert logger.level == logging.WARNING
+        create_app(Settings.from_env({"LOG_LEVEL": "DEBUG", "LOG_JSON": "false"}))
+        assert logger.level == logging.DEBUG
+    finally:
+        logger.setLevel(before)
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        Settings.from_env({"LOG_LEVEL": "loud"})
+
+
+@pytest.mark.parametrize(
+    ("env", "proxies", "source"),
+    [
+        ({}, 0, "default"),
+        ({"DYNO": "web.1"}, 1, "DYNO is set (Heroku's router)"),
+        ({"DYNO": "web.1", "TRUSTED_PROXIES": "0"}, 0, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "2"}, 2, "TRUSTED_PROXIES"),
+    ],
+)
+def test_heroku_with_default_settings_puts_each_candidate_in_their_own_quota(
+    env: dict[str, str], proxies: int, source: str
+) -> None:
+    """Regression: on Heroku every request came from the router, so one quota for the site."""
+    s = Settings.from_env(env)
+    assert (s.trusted_proxies, s.trusted_proxies_source) == (proxies, source)
+
+
+def test_first_byte_bound_and_output_caps_have_safe_defaults() -> None:
+    s = Settings.from_env({})
+    assert s.upstream_first_byte_seconds < 30  # Heroku's router gives up at 30 s
+    assert (s.max_tokens_answer, s.max_tokens_feedback) == (800, 1200)
+    s = Settings.from_env({"UPSTREAM_FIRST_BYTE_SECONDS": "9", "MAX_TOKENS_FEEDBACK": "64"})
+    assert (s.upstream_first_byte_seconds, s.max_tokens_feedback) == (9, 64)

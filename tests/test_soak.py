@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import relay_env
-from tests.fakes import FakeUpstream, Script
-from tests.server import Server
+from tests.helpers.env import relay_env
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.server import Server
 
 STREAMS = 1200
 AT_ONCE = 150

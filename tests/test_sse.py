@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from interview_app import sse
-from tests import sse_client
+from interview_app.streaming import sse
+from tests.helpers import sse_client
 
 ENCODE_CASES = [
     ({"data": "hello"}, b"data: hello\n\n"),

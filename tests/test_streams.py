@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from interview_app.streams import ABANDONED, MemoryStore, MemoryStream
-from tests import sse_client
+from interview_app.problems import ABANDONED
+from interview_app.streaming.memory import MemoryStore, MemoryStream
+from tests.helpers import sse_client
 
 
 def test_ids_count_up_and_one_terminal_event() -> None:
@@ -53,21 +54,21 @@ def test_sweep_cancels_a_stream_nobody_reads() -> None:
     store = MemoryStore(ttl=60, grace=5)
     stream = store.create()
     closed = []
-    stream.on_cancel(lambda: closed.append(True))
-    store.sweep(now=stream.ended_at or 0)  # not idle long enough yet
+    stream.on_cancel(lambda problem: closed.append(True))
+    store.sweep(now=time.monotonic() + 4)  # not idle long enough yet (grace is 5)
     assert stream.size() == (0, False)
 
     store.sweep(now=time.monotonic() + 6)
     frames, ended = stream.read(0, 0)
     assert ended and closed == [True]
-    assert sse_client.messages(b"".join(frames))[-1].json() == ABANDONED
+    assert sse_client.messages(b"".join(frames))[-1].json() == ABANDONED.event()
 
 
 def test_sweep_spares_a_stream_with_a_reader() -> None:
 
     store = MemoryStore(ttl=60, grace=1)
     stream = store.create()
-    stream.on_cancel(lambda: None)
+    stream.on_cancel(lambda problem: None)
     stream.attach()
     store.sweep(now=time.monotonic() + 10)
     assert stream.size() == (0, False)
@@ -93,8 +94,20 @@ def test_grace_counts_from_generation_start_not_creation() -> None:
     stream = store.create()
     store.sweep(now=time.monotonic() + 60)  # still opening the upstream: never abandoned
     assert stream.size() == (0, False)
-    stream.on_cancel(lambda: None)  # generation starts; the grace clock with it
+    stream.on_cancel(lambda problem: None)  # generation starts; the grace clock with it
     store.sweep(now=time.monotonic() + 4)
     assert stream.size() == (0, False)
     store.sweep(now=time.monotonic() + 6)
     assert stream.size() == (1, True)
+
+
+def test_a_stream_that_is_never_finished_ends_after_twice_the_ttl() -> None:
+    """Regression: sweeps skipped streams with no producer, so one stayed forever."""
+    store = MemoryStore(ttl=5, grace=1)
+    stream = store.create()  # its request died while opening the upstream
+    store.sweep(now=time.monotonic() + 9)
+    assert stream.size() == (0, False) and store.unfinished() == [stream.id]
+    store.sweep(now=time.monotonic() + 11)
+    assert stream.size() == (1, True) and store.unfinished() == []
+    store.sweep(now=time.monotonic() + 30)
+    assert store.get(stream.id) is None

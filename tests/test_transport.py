@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 import trustme
 
-from interview_app import transport
-from interview_app.llm import OpenAIBackend, StreamFailure, UpstreamError
-from interview_app.prompts import Request
-from tests.conftest import MakeBackend
-from tests.fakes import FakeUpstream, Script
-from tests.proxy import CuttableProxy
+from interview_app.coaching.request import CoachingRequest as Request
+from interview_app.llm import transport
+from interview_app.llm.openai_backend import OpenAIBackend
+from interview_app.llm.port import StreamFailure, UpstreamError
+from tests.helpers.env import MakeBackend
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.proxy import CuttableProxy
 
 REQ = Request("answer", "Why do you want this job?", None, "en", None)
 
@@ -197,3 +198,60 @@ def test_tls_certificate_not_trusted_is_refused(
         made.open(REQ)
     assert info.value.code == "upstream_unreachable"
     assert server.total_streams == 0
+
+
+def test_duplicated_billed_generation_a_sent_request_is_never_resent(
+    upstream: FakeUpstream, proxy: CuttableProxy, backend: MakeBackend
+) -> None:
+    """Regression: a read error on a reused connection re-sent the whole POST.
+
+    The upstream had the request (and may be generating, and billing, already);
+    only the SDK's own `max_retries` (0 here) may decide to send it again.
+    """
+    upstream.script = Script(tokens=["a"])
+    made = backend(upstream, **through(proxy))
+    text(made)  # leaves one kept-alive connection
+    upstream.script = Script(hang_up=True)  # reads the next request, then closes
+    with pytest.raises(UpstreamError) as info:
+        made.open(REQ)
+    assert info.value.code == "upstream_unreachable"
+    assert len(upstream.requests) == 2  # once each: the second was not sent again
+    assert proxy.connections == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_never_written_to(
+    upstream: FakeUpstream, proxy: CuttableProxy, backend: MakeBackend
+) -> None:
+    """Checked before reuse, as httpcore does: a dead idle connection is replaced."""
+    upstream.script = Script(tokens=["a"], close_after=True)
+    made = backend(upstream, **through(proxy))
+    assert text(made) == "a"
+    time.sleep(0.05)  # the server's FIN arrives on the idle connection
+    upstream.script = Script(tokens=["b"])
+    assert text(made) == "b"
+    assert proxy.connections == 2
+    assert len(upstream.requests) == 2
+
+
+def test_first_byte_deadline_bounds_the_wait_retries_included(
+    upstream: FakeUpstream, backend: MakeBackend
+) -> None:
+    """Regression: a frozen upstream was answered after (retries + 1) read timeouts.
+
+    With a 0.6 s read timeout and two SDK retries, the old wait was three timeouts
+    plus the SDK's backoff (about 2.5 s); the deadline ends it at 1 s.
+    """
+    upstream.script = Script(header_delay=30)
+    made = backend(
+        upstream,
+        openai_max_retries=2,
+        upstream_read_timeout_seconds=0.6,
+        upstream_first_byte_seconds=1.0,
+    )
+    started = time.monotonic()
+    with pytest.raises(UpstreamError) as info:
+        made.open(REQ)
+    waited = time.monotonic() - started
+    assert info.value.code == "upstream_timeout" and info.value.status == 504
+    assert 0.9 <= waited < 1.5, waited
+    assert 1 <= len(upstream.requests) <= 2  # a retry only if it began before the deadline

@@ -10,8 +10,15 @@ terminal event" rule hold across instances: a `DELETE` or an abandon decided on
 another machine ends the stream for the producer too, which learns it on its next
 append (or from the janitor, which also closes its upstream).
 
-Only the instance that runs a generation sweeps it (grace period); Redis expires
-everything after `STREAM_TTL_SECONDS`. Redis errors surface as `StoreUnavailable`.
+Every key has a TTL at every moment: the meta hash gets one in the same
+transaction that creates it, the events key on the append that creates it (a
+worker that dies mid-generation leaves nothing behind for longer than
+`_RUNNING_TTL`), and readers' bookkeeping only touches a meta hash that still
+exists, so it can never re-create one without a TTL. A finished stream's keys
+expire `STREAM_TTL_SECONDS` after its last event.
+
+Only the instance that runs a generation sweeps it (grace period). Redis errors
+surface as `StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -19,19 +26,21 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 import redis
 
-from interview_app.streams import ABANDONED, Janitor, StoreUnavailable
+from interview_app.problems import ABANDONED, CANCELLED, INTERNAL, Problem
+from interview_app.streaming.sse import frame
+from interview_app.streaming.store import Janitor, Stop, StoreUnavailable
 
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HGET', KEYS[1], 'ended') == '1' then return 0 end
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 redis.call('XADD', KEYS[2], '0-' .. n, 'e', ARGV[1], 'd', ARGV[2])
+if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
 if ARGV[3] == '1' then
   redis.call('HSET', KEYS[1], 'ended', '1')
   redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -40,15 +49,16 @@ end
 return n
 """
 
+# Readers' bookkeeping, only on a stream that still exists (never re-creates the hash).
+_TOUCH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'readers', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[2]) end
+return 1
+"""
+
 # A generation that never ends (a crashed producer) is still forgotten eventually.
 _RUNNING_TTL = 3600
-
-
-def _frame(n: int, event: bytes, data: bytes) -> bytes:
-    head = b"id: %d\n" % n
-    if event:
-        head += b"event: " + event + b"\n"
-    return head + b"data: " + data + b"\n\n"
 
 
 class RedisStream:
@@ -57,15 +67,22 @@ class RedisStream:
     def __init__(self, store: RedisStore, stream_id: str) -> None:
         self.store = store
         self.id = stream_id
-        self._meta = f"ia:s:{stream_id}:meta"
-        self._events = f"ia:s:{stream_id}:ev"
-        self._cancel: Callable[[], None] | None = None
+        self.meta_key = f"ia:s:{stream_id}:meta"
+        self.events_key = f"ia:s:{stream_id}:ev"
+        self._stop: Stop | None = None
+        self.created_at = time.time()
 
     def _append(self, event: str, data: bytes, terminal: bool) -> bool:
         try:
             n = self.store.append_script(
-                keys=[self._meta, self._events],
-                args=[event, data, "1" if terminal else "0", int(self.store.ttl) or 1],
+                keys=[self.meta_key, self.events_key],
+                args=[
+                    event,
+                    data,
+                    "1" if terminal else "0",
+                    int(self.store.ttl) or 1,
+                    _RUNNING_TTL,
+                ],
             )
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
@@ -80,7 +97,7 @@ class RedisStream:
     def read(self, after: int, timeout: float) -> tuple[list[bytes], bool]:
         try:
             reply: Any = self.store.redis.xread(
-                {self._events: f"0-{after}"}, count=1000, block=max(1, int(timeout * 1000))
+                {self.events_key: f"0-{after}"}, count=1000, block=max(1, int(timeout * 1000))
             )
             if not reply:
                 return [], self.size()[1]
@@ -91,52 +108,61 @@ class RedisStream:
         for entry_id, fields in reply[0][1]:
             n = int(entry_id.split(b"-")[1])
             event = fields[b"e"]
-            frames.append(_frame(n, event, fields[b"d"]))
+            frames.append(frame(fields[b"d"], event=event, id=n))
             ended = event in (b"done", b"error")
         return frames, ended
 
     def size(self) -> tuple[int, bool]:
         try:
-            n, ended = self.store.redis.hmget(self._meta, ["n", "ended"])
+            n, ended = self.store.redis.hmget(self.meta_key, ["n", "ended"])
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
         return int(n or 0), ended == b"1"
 
-    def attach(self) -> None:
+    def _touch(self, readers: int, idle_since: str) -> None:
         try:
-            self.store.redis.hincrby(self._meta, "readers", 1)
+            self.store.touch_script(keys=[self.meta_key], args=[readers, idle_since])
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
 
+    def attach(self) -> None:
+        self._touch(1, "")
+
     def detach(self) -> None:
         try:
-            pipe = self.store.redis.pipeline()
-            pipe.hincrby(self._meta, "readers", -1)
-            pipe.hset(self._meta, "idle_since", time.time())
-            pipe.execute()
-        except redis.RedisError:
-            pass  # the janitor treats a missing detach as a reader; TTL still applies
+            self._touch(-1, repr(time.time()))
+        except StoreUnavailable:
+            pass  # the janitor treats a missing detach as a reader; the TTL still applies
 
     def idle_for(self, now: float) -> float:
-        readers, since = self.store.redis.hmget(self._meta, ["readers", "idle_since"])
+        """Seconds with no reader attached (0 while one is)."""
+        readers, since = self.store.redis.hmget(self.meta_key, ["readers", "idle_since"])
         if int(readers or 0) > 0:
             return 0.0
         return now - float(since or now)
 
-    def on_cancel(self, callback: Callable[[], None]) -> None:
+    def generating(self) -> bool:
+        """Whether generation has started here (`on_cancel` was called)."""
+        return self._stop is not None
+
+    def on_cancel(self, stop: Stop) -> None:
         # Generation starts: the grace period counts from here (see MemoryStream).
-        self._cancel = callback
+        self._stop = stop
         try:
-            self.store.redis.hset(self._meta, "idle_since", time.time())
-        except redis.RedisError:
+            self._touch(0, repr(time.time()))
+        except StoreUnavailable:
             pass  # the producer's first append will report the outage
 
-    def cancel(self, payload: dict[str, Any]) -> None:
+    def cancel(self, problem: Problem) -> None:
         try:
-            self.finish("error", payload)
+            self.finish("error", problem.event())
         finally:
-            if self._cancel is not None:
-                self._cancel()
+            self.stop(problem)
+
+    def stop(self, problem: Problem) -> None:
+        """Stop this instance's producer of the stream, if it runs here."""
+        if self._stop is not None:
+            self._stop(problem)
 
 
 class RedisStore:
@@ -147,6 +173,7 @@ class RedisStore:
         self.ttl = ttl
         self.grace = grace
         self.append_script = client.register_script(_APPEND)
+        self.touch_script = client.register_script(_TOUCH)
         self._local: dict[str, RedisStream] = {}
         self._lock = threading.Lock()
         self._janitor = Janitor(self.sweep, grace / 4)
@@ -154,10 +181,12 @@ class RedisStore:
     def create(self) -> RedisStream:
         stream = RedisStream(self, secrets.token_urlsafe(16))
         try:
-            self.redis.hset(
-                stream._meta, mapping={"n": 0, "ended": 0, "readers": 0, "idle_since": time.time()}
-            )
-            self.redis.expire(stream._meta, _RUNNING_TTL)
+            # One transaction: a worker that dies in between leaves no key without a TTL.
+            pipe = self.redis.pipeline(transaction=True)
+            meta = {"n": 0, "ended": 0, "readers": 0, "idle_since": time.time()}
+            pipe.hset(stream.meta_key, mapping=meta)  # type: ignore[arg-type]
+            pipe.expire(stream.meta_key, _RUNNING_TTL)
+            pipe.execute()
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
         with self._lock:
@@ -172,7 +201,7 @@ class RedisStore:
             return local
         stream = RedisStream(self, stream_id)
         try:
-            exists = self.redis.exists(stream._meta)
+            exists = self.redis.exists(stream.meta_key)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
         return stream if exists else None
@@ -188,19 +217,22 @@ class RedisStore:
             return list(self._local.values())
 
     def sweep(self, now: float | None = None) -> None:
+        """End this instance's abandoned generations; forget the ones that ended."""
         now = time.time() if now is None else now
         for stream in self.running():
-            if stream._cancel is None:
-                continue  # still opening the upstream
             try:
                 _, ended = stream.size()
-                if not ended and stream.idle_for(now) > self.grace:
+                if ended:
+                    stream.stop(CANCELLED)  # ended elsewhere (DELETE on another instance)
+                elif not stream.generating():
+                    if now - stream.created_at > 2 * self.ttl:
+                        stream.cancel(INTERNAL)  # never started: its request died opening
+                        ended = True
+                elif stream.idle_for(now) > self.grace:
                     stream.cancel(ABANDONED)
                     ended = True
             except (StoreUnavailable, redis.RedisError):
                 continue  # Redis is down: try again next sweep
             if ended:
-                if stream._cancel is not None:
-                    stream._cancel()  # ended elsewhere (DELETE on another instance)
                 with self._lock:
                     self._local.pop(stream.id, None)

@@ -1,9 +1,4 @@
-"""The LLM port and its OpenAI adapter (the offline backend lives in `offline.py`).
-
-`LLM.open()` makes the upstream request and returns only once the upstream has
-answered with a status, so the API can still turn a failure into a real HTTP
-status. The returned `Completion` yields text as it arrives and raises
-`StreamFailure` for anything that goes wrong after that.
+"""The OpenAI adapter of the LLM port (`port.py`): any OpenAI-compatible server.
 
 Why raw lines instead of the SDK's typed chunks: the same SDK call through
 `with_streaming_response` keeps the SDK's auth, retries, base_url and status
@@ -15,68 +10,23 @@ body by network chunk also lets tokens that arrived together leave as one event.
 from __future__ import annotations
 
 import logging
+import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import httpx2
 import openai
 import orjson
 
-from interview_app.prompts import Request, messages
+from interview_app import problems
+from interview_app.coaching.prompts import messages
+from interview_app.coaching.request import CoachingRequest
+from interview_app.llm.port import Completion, StreamFailure, UpstreamError
+from interview_app.llm.transport import BODY, FIRST_BYTE_DEADLINE, Body, H11Transport
 from interview_app.settings import Settings
-from interview_app.transport import BODY, Body, H11Transport
 
 log = logging.getLogger(__name__)
-
-
-class UpstreamError(Exception):
-    """The upstream failed before the stream began; carries the HTTP answer to give."""
-
-    def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-
-
-class StreamFailure(Exception):
-    """The stream failed after it began; becomes an `error` event."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-
-
-class Completion(Protocol):
-    """One streaming generation: read `texts()`, then `summary()`."""
-
-    # Whether `texts(idle)` really yields "" after `idle` seconds of silence.
-    idle_ticks: bool
-
-    def texts(self, idle: float | None = None) -> Iterator[str]:
-        """Text as it arrives; with `idle`, also "" after each `idle` seconds without any."""
-        ...
-
-    def close(self) -> None: ...
-
-    def summary(self) -> dict[str, Any]: ...
-
-
-class LLM(Protocol):
-    """Something that streams a completion for a coaching request."""
-
-    name: str
-    model: str
-
-    def open(self, request: Request) -> Completion: ...
-
-    def close(self) -> None: ...
 
 
 def _retry_after(exc: openai.APIStatusError, default: int) -> int:
@@ -90,26 +40,20 @@ def _retry_after(exc: openai.APIStatusError, default: int) -> int:
 def _upstream_error(exc: Exception) -> UpstreamError:
     """Map an SDK exception to what our client should be told (never its auth)."""
     if isinstance(exc, openai.APITimeoutError):
-        return UpstreamError(504, "upstream_timeout", "The model server did not answer in time.")
+        return UpstreamError(problems.UPSTREAM_TIMEOUT)
     if isinstance(exc, openai.APIConnectionError):
-        return UpstreamError(502, "upstream_unreachable", "The model server cannot be reached.")
+        return UpstreamError(problems.UPSTREAM_UNREACHABLE)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         if status == 429 or status in (503, 529):
-            return UpstreamError(
-                503,
-                "upstream_busy",
-                "The model server is busy. Please retry shortly.",
-                retry_after=_retry_after(exc, 5),
-            )
+            return UpstreamError(problems.UPSTREAM_BUSY, retry_after=_retry_after(exc, 5))
         if status in (401, 403):
             log.error("upstream rejected our credentials (HTTP %s)", status)
-            return UpstreamError(
-                502, "upstream_misconfigured", "The service is misconfigured upstream."
-            )
-        log.error("upstream answered HTTP %s", status)
-        return UpstreamError(502, "upstream_error", f"The model server failed (HTTP {status}).")
-    return UpstreamError(502, "upstream_error", "The model server failed.")
+            return UpstreamError(problems.UPSTREAM_MISCONFIGURED)
+        return UpstreamError(
+            problems.UPSTREAM_ERROR.saying(f"The model server failed (HTTP {status}).")
+        )
+    return UpstreamError(problems.UPSTREAM_ERROR)
 
 
 class _Chunks:
@@ -144,6 +88,7 @@ class OpenAICompletion:
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._done = False
+        self._wrote = False
 
     def texts(self, idle: float | None = None) -> Iterator[str]:
         pending = b""
@@ -161,24 +106,25 @@ class OpenAICompletion:
                 pending = lines.pop()
                 text = self._parse(lines)
                 if text:
+                    self._wrote = True
                     yield text
             text = self._parse([pending]) if pending else ""
             if text:
+                self._wrote = True
                 yield text
         except httpx2.TimeoutException:
-            raise StreamFailure(
-                "upstream_timeout", "The model went silent for too long.", retryable=True
-            ) from None
+            raise StreamFailure(problems.UPSTREAM_SILENT) from None
         except (httpx2.TransportError, openai.APIError) as exc:
             raise StreamFailure(
-                "upstream_disconnected",
-                f"The model server dropped the stream ({type(exc).__name__}).",
-                retryable=True,
+                problems.UPSTREAM_DISCONNECTED.saying(
+                    f"The model server dropped the stream ({type(exc).__name__})."
+                )
             ) from None
         if not self._done and self._finish_reason is None:
-            raise StreamFailure(
-                "upstream_incomplete", "The model server ended the stream early.", retryable=True
-            )
+            raise StreamFailure(problems.UPSTREAM_INCOMPLETE)
+        if not self._wrote:
+            # End-of-sequence first: "done" with no text would look like success.
+            raise StreamFailure(problems.UPSTREAM_EMPTY)
 
     def _parse(self, lines: list[bytes]) -> str:
         texts = []
@@ -191,24 +137,24 @@ class OpenAICompletion:
                 continue
             try:
                 obj = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                raise StreamFailure(
-                    "upstream_bad_response", "The model server sent bad data.", retryable=True
-                ) from None
-            if "error" in obj:
-                raise StreamFailure(
-                    "upstream_error", "The model server failed mid-stream.", retryable=True
-                )
-            for choice in obj.get("choices") or ():
-                content = (choice.get("delta") or {}).get("content")
-                if content:
-                    texts.append(content)
-                if choice.get("finish_reason"):
-                    self._finish_reason = choice["finish_reason"]
-            if obj.get("usage"):
-                self._usage = obj["usage"]
-            if obj.get("model"):
-                self._model = obj["model"]
+                if "error" in obj:
+                    raise StreamFailure(
+                        problems.UPSTREAM_ERROR.saying("The model server failed mid-stream.")
+                    )
+                for choice in obj.get("choices") or ():
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        texts.append(content + "")  # a str, or the TypeError below
+                    if choice.get("finish_reason"):
+                        self._finish_reason = str(choice["finish_reason"])
+                if obj.get("usage"):
+                    self._usage = obj["usage"]
+                if obj.get("model"):
+                    self._model = str(obj["model"])
+            except (orjson.JSONDecodeError, TypeError, AttributeError):
+                # Not JSON, or JSON of the wrong shape: the upstream's fault, not ours.
+                log.warning("upstream sent a malformed event")
+                raise StreamFailure(problems.UPSTREAM_BAD_RESPONSE) from None
         return "".join(texts)
 
     def close(self) -> None:
@@ -245,6 +191,11 @@ class OpenAIBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.model = settings.openai_model
+        self.first_byte_seconds = settings.upstream_first_byte_seconds
+        self.max_tokens = {
+            "answer": settings.max_tokens_answer,
+            "feedback": settings.max_tokens_feedback,
+        }
         timeout = httpx2.Timeout(
             settings.upstream_read_timeout_seconds,
             connect=settings.upstream_connect_timeout_seconds,
@@ -271,7 +222,7 @@ class OpenAIBackend:
             http_client=http_client,
         )
 
-    def open(self, request: Request) -> Completion:
+    def open(self, request: CoachingRequest) -> Completion:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs about 0.3 ms a request and does
         # nothing for plain string messages (docs/benchmarks.md).
@@ -282,12 +233,17 @@ class OpenAIBackend:
             extra_body={
                 "messages": messages(request),
                 "stream_options": {"include_usage": True},
+                "max_tokens": self.max_tokens[request.kind],
             },
         )
+        # The whole wait for the headers, the SDK's retries included (transport.py).
+        deadline = FIRST_BYTE_DEADLINE.set(time.monotonic() + self.first_byte_seconds)
         try:
             response = manager.__enter__()
         except openai.APIError as exc:
             raise _upstream_error(exc) from None
+        finally:
+            FIRST_BYTE_DEADLINE.reset(deadline)
         return OpenAICompletion(response, self.model)
 
     def close(self) -> None:

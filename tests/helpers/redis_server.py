@@ -9,7 +9,7 @@ import time
 
 import redis
 
-from tests.server import free_port
+from tests.helpers.server import free_port
 
 
 class RedisServer:

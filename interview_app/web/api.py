@@ -2,31 +2,35 @@
 
 Each view reads and validates everything from `request` first, opens the
 upstream (so its failures are still real HTTP statuses), and only then returns a
-streaming Response whose generator gets plain values as arguments.
+streaming Response (`sse_response.py`) whose generator gets plain values as
+arguments and runs inside the request's context.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from interview_app import metrics, relay
-from interview_app.errors import ApiError
-from interview_app.lifecycle import Lifecycle
-from interview_app.llm import LLM, Completion, UpstreamError
-from interview_app.prompts import Kind, Request, detect_language
-from interview_app.quotas import Quotas, Ticket
+from interview_app import problems
+from interview_app.coaching.request import CoachingRequest, Kind, detect_language
+from interview_app.llm.port import LLM, UpstreamError
+from interview_app.problems import Refused, invalid
 from interview_app.settings import Settings
-from interview_app.streams import MemoryStream, Store, StoreUnavailable, Stream
+from interview_app.streaming import metrics, relay
+from interview_app.streaming.lifecycle import Lifecycle
+from interview_app.streaming.memory import MemoryStream
+from interview_app.streaming.quotas import Quotas, Ticket
+from interview_app.streaming.store import Store, StoreUnavailable, Stream
+from interview_app.web.sse_response import sse_response
 
 bp = Blueprint("api", __name__)
-
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_STORE_DOWN = (503, "store_unavailable", "Our data store is unavailable. Please retry shortly.")
+log = logging.getLogger(__name__)
 
 
 def _settings() -> Settings:
@@ -36,13 +40,13 @@ def _settings() -> Settings:
 
 def _json_body() -> dict[str, Any]:
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+        raise invalid("unsupported_media_type", "Send the body as application/json.", 415)
     try:
         data = orjson.loads(request.get_data(cache=False))
     except orjson.JSONDecodeError:
-        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        raise invalid("invalid_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_body", "The body must be a JSON object.")
+        raise invalid("invalid_body", "The body must be a JSON object.")
     return data
 
 
@@ -50,20 +54,20 @@ def _text(data: dict[str, Any], name: str, limit: int, *, required: bool) -> str
     value = data.get(name)
     if value is None:
         if required:
-            raise ApiError(400, "missing_field", f"'{name}' is required.")
+            raise invalid("missing_field", f"'{name}' is required.")
         return None
     if not isinstance(value, str):
-        raise ApiError(400, "invalid_field", f"'{name}' must be a string.")
+        raise invalid("invalid_field", f"'{name}' must be a string.")
     if not value.strip():
         if required:
-            raise ApiError(400, "missing_field", f"'{name}' must not be empty.")
+            raise invalid("missing_field", f"'{name}' must not be empty.")
         return None
     if len(value) > limit:
-        raise ApiError(400, "too_long", f"'{name}' is longer than {limit} characters.")
+        raise invalid("too_long", f"'{name}' is longer than {limit} characters.")
     return value
 
 
-def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> Request:
+def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> CoachingRequest:
     """Validate a coaching request body for `kind`."""
     question = _text(data, "question", settings.max_question_chars, required=True)
     answer = _text(data, "answer", settings.max_answer_chars, required=kind == "feedback")
@@ -72,9 +76,9 @@ def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> Reque
     if language is None:
         language = detect_language(question, answer)
     elif language not in ("ko", "en"):
-        raise ApiError(400, "invalid_field", "'language' must be 'ko' or 'en'.")
+        raise invalid("invalid_field", "'language' must be 'ko' or 'en'.")
     assert question is not None
-    return Request(kind, question, answer if kind == "feedback" else None, language, role)
+    return CoachingRequest(kind, question, answer if kind == "feedback" else None, language, role)
 
 
 def _client() -> str:
@@ -82,14 +86,21 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _open(
-    req: Request, make_stream: Callable[[], Stream] | None = None
-) -> tuple[Completion, Stream | None, Ticket, float]:
+@dataclass
+class Opened:
+    """An admitted request with its upstream open: what a view streams from."""
+
+    generation: relay.Generation
+    ticket: Ticket
+    stream: Stream | None
+
+
+def _open(req: CoachingRequest, make_stream: Callable[[], Stream] | None = None) -> Opened:
     """Admit, make the stream (if stored), and open the upstream."""
     ext = current_app.extensions
     lifecycle: Lifecycle = ext["interview_app.lifecycle"]
     if lifecycle.stopping.is_set():
-        raise ApiError(503, "server_restarting", "The server is restarting.", retry_after=5)
+        raise Refused(problems.RESTARTING)
     started = time.monotonic()
     quotas: Quotas = ext["interview_app.quotas"]
     ticket = quotas.admit(_client())
@@ -103,67 +114,62 @@ def _open(
     except UpstreamError as exc:
         ticket.release()
         metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
+        log.warning("upstream failed before the stream", extra={"code": exc.code})
         if stream is not None:
             # Nobody will read it (its id is never given out); ended, it expires.
-            stream.finish("error", {"code": exc.code, "message": exc.message, "retryable": True})
-        raise ApiError(exc.status, exc.code, exc.message, retry_after=exc.retry_after) from None
+            stream.finish("error", exc.problem.event())
+        raise Refused(exc.problem, retry_after=exc.retry_after) from None
     except BaseException:
         ticket.release()
+        if stream is not None:
+            # Ended, it expires; unended, it would wait for a producer that never comes.
+            try:
+                stream.finish("error", problems.INTERNAL.event())
+            except StoreUnavailable:
+                pass  # its keys expire on their own TTL
         raise
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
-    return completion, stream, ticket, started
+    generation = relay.Generation(completion, ticket.release, started)
+    return Opened(generation, ticket, stream)
 
 
-def _generate(completion: Completion, stream: Stream, ticket: Ticket, started: float) -> None:
-    """Generate into `stream` in its own greenlet."""
-    ticket.stream = stream
-    relay.start(completion, stream, ticket.release, started)
-
-
-def _start(req: Request, make_stream: Callable[[], Stream]) -> Stream:
+def _start(req: CoachingRequest, make_stream: Callable[[], Stream]) -> Stream:
     """Admit, open the upstream and start generating into a new stream."""
-    completion, stream, ticket, started = _open(req, make_stream)
-    assert stream is not None
-    _generate(completion, stream, ticket, started)
-    return stream
-
-
-def _sse(body: Iterator[bytes]) -> Response:
-    # The generator goes to the server as it is: it yields bytes, so werkzeug's
-    # encoding and closing wrappers would only add a layer per token. No request
-    # context is kept either: the generator gets plain values.
-    return Response(
-        body, mimetype="text/event-stream", headers=SSE_HEADERS, direct_passthrough=True
-    )
+    opened = _open(req, make_stream)
+    assert opened.stream is not None
+    opened.ticket.stream = opened.stream
+    relay.start(opened.generation, opened.stream, g.get("request_id"))
+    return opened.stream
 
 
 def _direct(kind: Kind) -> Response:
     settings = _settings()
     req = parse_request(_json_body(), kind, settings)
-    completion, _, ticket, started = _open(req)
-    if completion.idle_ticks:
-        handle = relay.Direct(completion)
-        ticket.stream = handle
-        return _sse(
-            relay.direct(
-                completion,
-                handle,
-                heartbeat=settings.sse_heartbeat_seconds,
-                retry_ms=settings.sse_retry_ms,
-                on_end=ticket.release,
-                started=started,
-            )
+    opened = _open(req)
+    generation = opened.generation
+    tally = relay.Tally(generation.started)
+    if generation.completion.idle_ticks:
+        opened.ticket.stream = generation
+        body = relay.direct(
+            generation,
+            heartbeat=settings.sse_heartbeat_seconds,
+            retry_ms=settings.sse_retry_ms,
+            tally=tally,
         )
+        # Dropped before its first iteration, the generator's `finally` never runs.
+        return sse_response(body, tally, on_close=lambda: generation.end("client_left"))
     stream = MemoryStream()
-    _generate(completion, stream, ticket, started)
+    opened.ticket.stream = stream
+    relay.start(generation, stream, g.get("request_id"))
     body = relay.read(
         stream,
         after=0,
         heartbeat=settings.sse_heartbeat_seconds,
         retry_ms=settings.sse_retry_ms,
+        tally=tally,
         cancel_on_exit=True,
     )
-    return _sse(body)
+    return sse_response(body, tally, on_close=lambda: stream.cancel(problems.CANCELLED))
 
 
 @bp.post("/api/answer")
@@ -190,12 +196,12 @@ def create_stream() -> tuple[Response, int, dict[str, str]]:
     data = _json_body()
     kind = data.get("kind")
     if kind not in ("answer", "feedback"):
-        raise ApiError(400, "invalid_field", "'kind' must be 'answer' or 'feedback'.")
+        raise invalid("invalid_field", "'kind' must be 'answer' or 'feedback'.")
     req = parse_request(data, kind, settings)
     try:
         stream = _start(req, _store().create)
     except StoreUnavailable:
-        raise ApiError(*_STORE_DOWN, retry_after=5) from None
+        raise Refused(problems.STORE_DOWN) from None
     url = f"/api/streams/{stream.id}"
     return jsonify({"id": stream.id, "url": url}), 201, {"Location": url}
 
@@ -205,9 +211,9 @@ def _last_event_id() -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be a number.") from None
+        raise invalid("invalid_last_event_id", "Last-Event-ID must be a number.") from None
     if value < 0:
-        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be >= 0.")
+        raise invalid("invalid_last_event_id", "Last-Event-ID must be >= 0.")
     return value
 
 
@@ -215,9 +221,9 @@ def _find(stream_id: str) -> Stream:
     try:
         stream = _store().get(stream_id)
     except StoreUnavailable:
-        raise ApiError(*_STORE_DOWN, retry_after=5) from None
+        raise Refused(problems.STORE_DOWN) from None
     if stream is None:
-        raise ApiError(404, "stream_not_found", "No such stream: it never existed or expired.")
+        raise Refused(problems.STREAM_NOT_FOUND)
     return stream
 
 
@@ -230,7 +236,7 @@ def read_stream(stream_id: str) -> Response:
     try:
         last, ended = stream.size()
     except StoreUnavailable:
-        raise ApiError(*_STORE_DOWN, retry_after=5) from None
+        raise Refused(problems.STORE_DOWN) from None
     if ended and after >= last:
         # 204 is the one answer that makes EventSource stop reconnecting.
         return Response(status=204)
@@ -240,15 +246,17 @@ def read_stream(stream_id: str) -> Response:
     def handoff() -> bool:
         return lifecycle.stopping.is_set() and not store.is_local(stream_id)
 
+    tally = relay.Tally(time.monotonic())
     body = relay.read(
         stream,
         after=min(after, last),
         heartbeat=settings.sse_heartbeat_seconds,
         retry_ms=settings.sse_retry_ms,
+        tally=tally,
         cancel_on_exit=False,
         handoff=handoff,
     )
-    return _sse(body)
+    return sse_response(body, tally)
 
 
 @bp.delete("/api/streams/<stream_id>")
@@ -256,9 +264,9 @@ def cancel_stream(stream_id: str) -> Response:
     """Stop a generation now (the page's stop button), rather than after the grace period."""
     stream = _find(stream_id)
     try:
-        stream.cancel(relay.CANCELLED)
+        stream.cancel(problems.CANCELLED)
     except StoreUnavailable:
-        raise ApiError(*_STORE_DOWN, retry_after=5) from None
+        raise Refused(problems.STORE_DOWN) from None
     return Response(status=204)
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from interview_app.prompts import Language, is_behavioural
+from interview_app.coaching.request import Language, is_behavioural
 
 _I = re.IGNORECASE
 _SENTENCE = re.compile(r"(?<=[.!?。…])\s+|\n+")
@@ -92,7 +92,8 @@ _CONCLUSION = {
     ),
     "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|제 답은|네[,.]|아니요)"),
 }
-_LENGTH = {"en": (80, 350), "ko": (60, 250)}
+# Spoken for one to two minutes; the advice texts quote these same numbers.
+_LENGTH = {"en": (150, 300), "ko": (80, 200)}
 
 _TEXT: dict[str, dict[str, Any]] = {
     "en": {
@@ -110,8 +111,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "filler_ok": "Clean delivery: no filler words to speak of.",
         "conclusion_ok": "You lead with the point, so the interviewer knows where you are going.",
         "conclusion": "Open with your conclusion in one sentence, then tell the story.",
-        "short": "At {n} words it is short: aim for 150-300 (one to two minutes spoken).",
-        "long": "At {n} words it runs long: aim for 150-300 and cut the background first.",
+        "short": "At {n} words it is short: aim for {low}-{high} (one to two minutes spoken).",
+        "long": "At {n} words it runs long: aim for {low}-{high} and cut the background first.",
         "hints": {
             "situation": "Where and when was it?",
             "task": "What were you responsible for?",
@@ -135,8 +136,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "filler_ok": "군말 없이 깔끔합니다.",
         "conclusion_ok": "결론을 먼저 말해(두괄식) 면접관이 흐름을 따라가기 쉽습니다.",
         "conclusion": "두괄식으로, 결론을 한 문장으로 먼저 말한 뒤 이야기를 풀어 가세요.",
-        "short": "{n}어절로 짧습니다. 80~200어절(1~2분 분량)을 목표로 하세요.",
-        "long": "{n}어절로 깁니다. 80~200어절로, 배경 설명부터 줄이세요.",
+        "short": "{n}어절로 짧습니다. {low}~{high}어절(1~2분 분량)을 목표로 하세요.",
+        "long": "{n}어절로 깁니다. {low}~{high}어절로, 배경 설명부터 줄이세요.",
         "hints": {
             "situation": "언제, 어디서 있었던 일인가요?",
             "task": "제가 맡은 책임은 무엇이었나요?",
@@ -240,13 +241,18 @@ def analyse(question: str, answer: str, lang: Language) -> Analysis:
     (good if conclusion else fix).append(text["conclusion_ok" if conclusion else "conclusion"])
     checks.append((0.5, low <= words <= high))
     if words < low:
-        fix.append(text["short"].format(n=words))
+        fix.append(text["short"].format(n=words, low=low, high=high))
     elif words > high:
-        fix.append(text["long"].format(n=words))
+        fix.append(text["long"].format(n=words, low=low, high=high))
 
     total = sum(w for w, _ in checks)
     earned = sum(w for w, ok in checks if ok)
     score = max(1, min(5, 1 + round(4 * earned / total)))
+    # A score must not contradict the checklist beside it: a story with no action by
+    # the candidate, or a third of the shortest good answer, is weak whatever else
+    # it ticks (the rubric issue recalibrates the weights themselves).
+    if (behavioural and not star["action"]) or words < low / 3:
+        score = min(score, 2)
     return Analysis(
         star=star,
         first_person=first > 0,

@@ -1,27 +1,17 @@
-"""The offline backend: deterministic coaching with no key and no network.
+"""The offline coach's texts: feedback built from an `Analysis`, and answer templates.
 
-Feedback is a rule-based analysis of the candidate's own answer (STAR coverage and
-balance, ownership, a quantified result, filler words, conclusion first, length),
-each finding with a concrete suggestion. A model answer is a labelled template
-shaped by the question. The text streams word by word through the same pipeline
-as the real model, paced at `OFFLINE_TOKENS_PER_SECOND` so the page shows what
-streaming looks like (0 sends it all at once).
+Each finding of the analysis is phrased with a concrete suggestion; a model answer
+is a labelled template shaped by the question, with [brackets] to fill.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Iterator
-from typing import Any
-
-from interview_app.analysis import Analysis, analyse
-from interview_app.prompts import Request, is_behavioural
-
-_TOKEN = re.compile(r"\s*\S+|\s+")
+from interview_app.coaching.analysis import Analysis
+from interview_app.coaching.request import CoachingRequest, is_behavioural
 
 
-def _feedback_en(a: Analysis) -> str:
+def feedback_en(a: Analysis) -> str:
+    """The offline coach's feedback text, in English."""
     out = [f"**Score: {a.score}/5** (offline coach: a rule-based reading of your answer)\n"]
     out.append("\n**What landed**\n")
     out += [f"- {line}\n" for line in a.strengths] or ["- You gave an answer to build on.\n"]
@@ -37,7 +27,8 @@ def _feedback_en(a: Analysis) -> str:
     return "".join(out)
 
 
-def _feedback_ko(a: Analysis) -> str:
+def feedback_ko(a: Analysis) -> str:
+    """The offline coach's feedback text, in Korean."""
     out = [f"**점수: {a.score}/5** (오프라인 코치: 답변을 규칙으로 분석한 결과입니다)\n"]
     out.append("\n**잘한 점**\n")
     out += [f"- {line}\n" for line in a.strengths] or ["- 다듬어 나갈 답변의 뼈대가 있습니다.\n"]
@@ -55,7 +46,8 @@ def _feedback_ko(a: Analysis) -> str:
     return "".join(out)
 
 
-def _outline(request: Request) -> str:
+def outline(request: CoachingRequest) -> str:
+    """The offline coach's answer template for a question."""
     q = " ".join(request.question.split())
     role = f" ({request.role})" if request.role else ""
     if request.language == "ko":
@@ -101,66 +93,3 @@ def _outline(request: Request) -> str:
         "4. **Example**: [a short real example: situation, your action, the result]\n"
         "5. **Close**: [one sentence tying it to the role]\n"
     )
-
-
-class OfflineCompletion:
-    """Streams a prepared text word by word, paced like a model."""
-
-    def __init__(self, text: str, extra: dict[str, Any], tokens_per_second: float) -> None:
-        self._tokens = _TOKEN.findall(text)
-        self._extra = extra
-        self._interval = 1.0 / tokens_per_second if tokens_per_second > 0 else 0.0
-        self._closed = threading.Event()
-
-    idle_ticks = True
-
-    def texts(self, idle: float | None = None) -> Iterator[str]:
-        if not self._interval:
-            yield "".join(self._tokens)
-            return
-        step = self._interval if idle is None else min(idle, self._interval)
-        for token in self._tokens:
-            left = self._interval
-            while True:
-                # Event.wait doubles as the pace and as a prompt stop on close().
-                if self._closed.wait(min(step, left)):
-                    return
-                left -= step
-                if left <= 1e-9:
-                    break
-                yield ""  # `idle` seconds passed without a word
-            yield token
-
-    def close(self) -> None:
-        self._closed.set()
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "finish_reason": "stop",
-            "backend": "offline",
-            "model": "offline-coach",
-            "usage": None,
-            **self._extra,
-        }
-
-
-class OfflineBackend:
-    """The embedded default backend."""
-
-    name = "offline"
-    model = "offline-coach"
-
-    def __init__(self, tokens_per_second: float = 40.0) -> None:
-        self.tokens_per_second = tokens_per_second
-
-    def open(self, request: Request) -> OfflineCompletion:
-        if request.kind == "feedback" and request.answer is not None:
-            result = analyse(request.question, request.answer, request.language)
-            text = (_feedback_ko if request.language == "ko" else _feedback_en)(result)
-            extra: dict[str, Any] = {"analysis": result.as_dict()}
-        else:
-            text, extra = _outline(request), {}
-        return OfflineCompletion(text, extra, self.tokens_per_second)
-
-    def close(self) -> None:
-        """Nothing to release."""

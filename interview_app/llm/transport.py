@@ -13,6 +13,18 @@ next bytes with a deadline and carry on: httpx's iterators end the response on
 a read timeout. `Body.read(wait)` can, which lets one greenlet per stream both
 relay tokens and send heartbeats while the model is silent.
 
+Reuse (as httpcore does it): an idle connection is checked before reuse, and one
+that the server closed (or that holds unexpected bytes) is dropped for a fresh
+one. A request whose bytes went out on a live connection is never re-sent here:
+the upstream may have received it and be generating (and billing) already, so
+after a send the SDK's own `max_retries` is the only retry policy.
+
+First byte deadline: `FIRST_BYTE_DEADLINE` (a context variable, set by the
+backend around one `create()` call) bounds the whole wait for the response
+headers, the SDK's retries included, so a frozen upstream is answered with 504
+before a PaaS router gives up (Heroku: 30 s). Past it the transport raises the
+SDK's own `APITimeoutError`, which the SDK propagates without another retry.
+
 Scope: HTTP/1.1 over TCP or TLS, which is what OpenAI, Azure, vLLM, Ollama and
 llama.cpp speak. Bodies are asked for uncompressed (`Accept-Encoding:
 identity`) so raw reads are the text. When an HTTP(S)_PROXY applies, `llm.py`
@@ -21,21 +33,44 @@ uses httpx's own transport instead, which knows proxies.
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import h11
 import httpx2
+import openai
 
 BODY = "interview_app.body"  # the response extension that holds the `Body`
 KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused
 DNS_SECONDS = 30.0  # how long a host's addresses are reused before asking again
 _READ_SIZE = 65536
 _Key = tuple[str, str, int]
+
+# The monotonic time by which the response headers must have come, or None.
+FIRST_BYTE_DEADLINE: ContextVar[float | None] = ContextVar("first_byte_deadline", default=None)
+
+
+def _left(request: httpx2.Request) -> float | None:
+    """Seconds left before the first-byte deadline; raises the SDK's timeout once it passed."""
+    deadline = FIRST_BYTE_DEADLINE.get()
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise openai.APITimeoutError(request=request)
+    return left
+
+
+def _cap(timeout: float | None, left: float | None) -> float | None:
+    if left is None:
+        return timeout
+    return left if timeout is None else min(timeout, left)
 
 
 class _Connection:
@@ -72,6 +107,15 @@ def _map_error(exc: BaseException, request: httpx2.Request, *, reading: bool) ->
     else:
         kind = httpx2.ReadError if reading else httpx2.ConnectError
     return kind(f"{type(exc).__name__}: {exc}", request=request)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether an idle connection has something to read: EOF or stray bytes, so it is dead."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class Body(httpx2.SyncByteStream):
@@ -159,8 +203,10 @@ class H11Transport(httpx2.BaseTransport):
         if scheme not in ("http", "https"):
             raise httpx2.UnsupportedProtocol(f"unsupported scheme {scheme!r}", request=request)
         key = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
-        timeouts = request.extensions.get("timeout") or {}
-        if not self._slots.acquire(timeout=timeouts.get("pool")):
+        timeouts = dict(request.extensions.get("timeout") or {})
+        left = _left(request)
+        if not self._slots.acquire(timeout=_cap(timeouts.get("pool"), left)):
+            _left(request)
             raise httpx2.PoolTimeout("no free upstream connection", request=request)
         headers = [
             (name, b"identity" if name.lower() == b"accept-encoding" else value)
@@ -169,13 +215,7 @@ class H11Transport(httpx2.BaseTransport):
         message = h11.Request(method=request.method, target=url.raw_path, headers=headers)
         content = request.read()
         try:
-            conn = self._reused(key)
-            if conn is not None:
-                try:
-                    return self._exchange(conn, request, message, content, timeouts)
-                except (httpx2.ReadError, httpx2.RemoteProtocolError):
-                    pass  # the server closed it while idle: one fresh try, as httpcore does
-            conn = self._connect(key, request, timeouts)
+            conn = self._reused(key) or self._connect(key, request, timeouts)
             return self._exchange(conn, request, message, content, timeouts)
         except BaseException:
             self._slots.release()
@@ -190,8 +230,13 @@ class H11Transport(httpx2.BaseTransport):
                 while idle and now - idle[0].idle_since > KEEPALIVE_SECONDS:
                     expired.append(idle.pop(0))
             mine = self._idle.get(key)
-            if mine:
+            while mine:
                 conn = mine.pop()
+                if not _readable(conn.sock):
+                    break
+                # Closed by the server while idle (or holding stray bytes): never reuse.
+                expired.append(conn)
+                conn = None
             self.open_connections -= len(expired)
         for old in expired:
             old.close()
@@ -224,8 +269,9 @@ class H11Transport(httpx2.BaseTransport):
     def _connect(self, key: _Key, request: httpx2.Request, timeouts: dict[str, Any]) -> _Connection:
         scheme, host, port = key
         try:
-            sock = self._open_socket(host, port, timeouts.get("connect"))
+            sock = self._open_socket(host, port, _cap(timeouts.get("connect"), _left(request)))
         except OSError as exc:
+            _left(request)
             raise _map_error(exc, request, reading=False) from exc
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -254,7 +300,7 @@ class H11Transport(httpx2.BaseTransport):
                 + (machine.send(h11.Data(data=content)) if content else b"")
                 + machine.send(h11.EndOfMessage())
             )
-            conn.settimeout(timeouts.get("read"))
+            conn.settimeout(_cap(timeouts.get("read"), _left(request)))
             while True:
                 event = machine.next_event()
                 if event is h11.NEED_DATA:
@@ -265,6 +311,7 @@ class H11Transport(httpx2.BaseTransport):
                     raise h11.RemoteProtocolError("the server closed without answering")
         except (OSError, h11.ProtocolError) as exc:
             self._discard(conn)
+            _left(request)
             raise _map_error(exc, request, reading=True) from exc
         body = Body(self, conn, request)
         return httpx2.Response(

@@ -14,40 +14,10 @@ import threading
 from collections.abc import Iterator
 
 from flask import Blueprint, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-
-STREAMS_ACTIVE = Gauge(
-    "interview_app_streams_active", "Streams being generated now.", multiprocess_mode="livesum"
-)
-STREAMS_STARTED = Counter(
-    "interview_app_streams_started_total", "Streams started.", ["kind", "backend"]
-)
-STREAMS_FINISHED = Counter(
-    "interview_app_streams_finished_total", "Streams finished, by outcome.", ["outcome"]
-)
-TIME_TO_FIRST_TOKEN = Histogram(
-    "interview_app_time_to_first_token_seconds",
-    "From the request to the first text relayed.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30),
-)
-TOKENS_RELAYED = Counter("interview_app_tokens_relayed_total", "Text deltas relayed.")
-UPSTREAM_ERRORS = Counter(
-    "interview_app_upstream_errors_total", "Upstream failures, by kind.", ["kind"]
-)
-CLIENT_DISCONNECTS = Counter(
-    "interview_app_client_disconnects_total", "Readers that left before the stream ended."
-)
 
 bp = Blueprint("metrics", __name__)
 

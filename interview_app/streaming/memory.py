@@ -1,15 +1,16 @@
-"""Stream buffers: the events of one generation, kept apart from any connection.
+"""Stream buffers in this process's memory (the default store; see `store.py`).
 
-A generation (the producer) appends events; any number of readers read the
-events after the last id they saw, so a reader can leave and come back with
-`Last-Event-ID` and get exactly what it missed. The buffer assigns ids itself,
+The buffer assigns ids itself,
 under its lock, so a terminal event added by the janitor (an abandoned stream)
 can never collide with one added by the producer: after the first terminal
 event every append is refused, which is also how the producer learns to stop.
 
 The in-process store keeps buffers in a dict and runs one janitor thread that
 ends streams nobody reads (`STREAM_GRACE_SECONDS`) and forgets finished ones
-(`STREAM_TTL_SECONDS`). Threads here are greenlets under gunicorn's gevent worker.
+(`STREAM_TTL_SECONDS`). A stream whose generation never started (no producer after
+twice `STREAM_TTL_SECONDS`: a request that died while opening its upstream)
+is ended too, so nothing stays forever. Threads here are greenlets under
+gunicorn's gevent worker.
 """
 
 from __future__ import annotations
@@ -17,79 +18,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-from interview_app.sse import json_event, text_event
-
-
-class StoreUnavailable(Exception):
-    """The shared store (Redis) cannot be reached."""
-
-
-ABANDONED = {
-    "code": "stream_abandoned",
-    "message": "Nobody was reading this stream, so generation stopped. Start a new one.",
-    "retryable": False,
-}
-
-
-class Stream(Protocol):
-    """One generation's events, addressable by id."""
-
-    id: str
-
-    def append_text(self, text: str) -> bool: ...
-
-    def finish(self, event: str, payload: dict[str, Any]) -> bool: ...
-
-    def read(self, after: int, timeout: float) -> tuple[list[bytes], bool]: ...
-
-    def attach(self) -> None: ...
-
-    def detach(self) -> None: ...
-
-    def on_cancel(self, callback: Callable[[], None]) -> None: ...
-
-    def cancel(self, payload: dict[str, Any]) -> None: ...
-
-    def size(self) -> tuple[int, bool]: ...
-
-
-class Janitor:
-    """Calls `sweep` every `interval` seconds from one daemon thread.
-
-    Started on a store's first stream, inside the worker, never at import time.
-    """
-
-    def __init__(self, sweep: Callable[[], None], interval: float) -> None:
-        self._sweep = sweep
-        self._interval = max(0.05, min(1.0, interval))
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(self._interval)
-            self._sweep()
-
-
-class Store(Protocol):
-    """Where streams live: this process (default) or Redis."""
-
-    def create(self) -> Stream: ...
-
-    def get(self, stream_id: str) -> Stream | None: ...
-
-    def is_local(self, stream_id: str) -> bool: ...
-
-    def sweep(self, now: float | None = None) -> None: ...
+from interview_app.problems import ABANDONED, INTERNAL, Problem
+from interview_app.streaming.sse import json_event, text_event
+from interview_app.streaming.store import Janitor, Stop
 
 
 class MemoryStream:
@@ -108,8 +41,9 @@ class MemoryStream:
         self._ended = False
         self._readers = 0
         self._idle_since: float = time.monotonic()
+        self.created_at = self._idle_since
         self.ended_at: float | None = None
-        self._cancel: Callable[[], None] | None = None
+        self._stop: Stop | None = None
 
     def append_text(self, text: str) -> bool:
         """Add a text delta; False once the stream has ended (the producer should stop)."""
@@ -160,21 +94,25 @@ class MemoryStream:
         with self._lock:
             return 0.0 if self._readers else now - self._idle_since
 
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Generation starts: run `callback` (close the upstream) if the stream is cancelled.
+    def generating(self) -> bool:
+        """Whether generation has started (`on_cancel` was called)."""
+        return self._stop is not None
+
+    def on_cancel(self, stop: Stop) -> None:
+        """Generation starts: call `stop(problem)` (close the upstream) if the stream is cancelled.
 
         The grace period counts from here, not from `create()`: opening the upstream
         may take a while, and nobody can read a stream before its id is given out.
         """
         with self._lock:
             self._idle_since = time.monotonic()
-            self._cancel = callback
+            self._stop = stop
 
-    def cancel(self, payload: dict[str, Any]) -> None:
+    def cancel(self, problem: Problem) -> None:
         """End the stream with an error event and stop its producer."""
-        self.finish("error", payload)
-        if self._cancel is not None:
-            self._cancel()
+        self.finish("error", problem.event())
+        if self._stop is not None:
+            self._stop(problem)
 
 
 class MemoryStore:
@@ -200,6 +138,11 @@ class MemoryStore:
         with self._lock:
             return self._streams.get(stream_id)
 
+    def unfinished(self) -> list[str]:
+        """The ids of streams that have not ended yet."""
+        with self._lock:
+            return [s.id for s in self._streams.values() if s.ended_at is None]
+
     def is_local(self, stream_id: str) -> bool:
         """Whether this process generates the stream: always, in memory."""
         return True
@@ -211,7 +154,11 @@ class MemoryStore:
             streams = list(self._streams.values())
         for stream in streams:
             if stream.ended_at is None:
-                if stream._cancel is not None and stream.idle_for(now) > self.grace:
+                if not stream.generating():
+                    # Never started: a request that died while opening its upstream.
+                    if now - stream.created_at > 2 * self.ttl:
+                        stream.cancel(INTERNAL)
+                elif stream.idle_for(now) > self.grace:
                     stream.cancel(ABANDONED)
             elif now - stream.ended_at > self.ttl:
                 with self._lock:

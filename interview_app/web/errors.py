@@ -1,7 +1,8 @@
 """One JSON error shape for every 4xx/5xx: `{"error": {"code": str, "message": str}}`.
 
 These are the errors of the phase *before* a stream's first byte; once a stream has
-begun, failures travel as an `error` event instead (see `relay.py`).
+begun, failures travel as an `error` event instead (see `streaming/relay.py`). The
+codes and wordings live in one catalogue, `problems.py`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import logging
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+
+from interview_app.problems import Refused
 
 log = logging.getLogger(__name__)
 
@@ -25,26 +28,6 @@ _HTTP_CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error answered as JSON with a real HTTP status."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        retry_after: int | None = None,
-        retryable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-        self.retryable = retryable
-
-
 def error_response(
     status: int, code: str, message: str, *, retry_after: int | None = None
 ) -> Response:
@@ -56,8 +39,11 @@ def error_response(
     return response
 
 
-def _api_error(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
+def _refused(exc: Refused) -> Response:
+    problem = exc.problem
+    return error_response(
+        problem.status, problem.code, problem.message, retry_after=exc.retry_after
+    )
 
 
 def _http_error(exc: HTTPException) -> Response:
@@ -82,6 +68,6 @@ def _unexpected(exc: Exception) -> Response:
 
 def register(app: Flask) -> None:
     """Answer every error of `app` in the JSON shape."""
-    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(Refused, _refused)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -3,36 +3,27 @@
 A request id from the router (Heroku sends `X-Request-ID`) is kept when it looks
 like one, so logs join across hops; otherwise a new one is made. Only metadata
 is logged: never a body, never the candidate's text, never a credential.
+
+One line per request. For a JSON answer it is written when the answer goes out;
+for an event stream, when the stream ends (`sse_response.py` calls `request_line`
+from the body's `close()`), with the real duration, the outcome (`done`, an
+error code, `client_left`), the text events sent and the time to first token.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import re
 import sys
 import time
+from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
+from interview_app.ids import new_id
+
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_ids = itertools.count()
-_prefix = ("", -1)
-
-
-def new_id() -> str:
-    """A 32-hex-digit id unique across processes: a random per-process prefix and a counter.
-
-    uuid4() per request was 2% of a worker's CPU at a thousand streams.
-    """
-    global _prefix
-    if _prefix[1] != os.getpid():
-        _prefix = (os.urandom(6).hex(), os.getpid())
-    return f"{_prefix[0]}{next(_ids):020x}"
-
-
 log = logging.getLogger("interview_app.request")
 
 
@@ -43,10 +34,10 @@ class _RequestId(logging.Filter):
         return True
 
 
-def configure(json_logs: bool) -> None:
-    """Send the package's logs to stderr, as JSON lines when `json_logs`."""
+def configure(json_logs: bool, level: str = "INFO") -> None:
+    """Send the package's logs to stderr at `level` (LOG_LEVEL), as JSON lines when `json_logs`."""
     logger = logging.getLogger("interview_app")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level)
     if any(getattr(h, "_interview_app", False) for h in logger.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
@@ -73,19 +64,41 @@ def _start() -> None:
     g.started = time.perf_counter()
 
 
+def _quiet(path: str) -> bool:
+    return path in ("/healthz", "/metrics") or path.startswith("/static")
+
+
+def request_line(
+    *, method: str, path: str, status: int, started: float, request_id: str, **extra: Any
+) -> None:
+    """Write the one log line of a request that began at `started` (perf_counter)."""
+    log.info(
+        "request",
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "request_id": request_id,
+            **extra,
+        },
+    )
+
+
+def is_event_stream(response: Response) -> bool:
+    """Whether the response is one of our event streams (logged when it ends instead)."""
+    return response.direct_passthrough and response.mimetype == "text/event-stream"
+
+
 def _finish(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
-    if request.path not in ("/healthz", "/metrics") and not request.path.startswith("/static"):
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.url_rule.rule if request.url_rule else "(unrouted)",
-                "status": response.status_code,
-                "ms": round(
-                    (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
-                ),
-            },
+    if not _quiet(request.path) and not is_event_stream(response):
+        request_line(
+            method=request.method,
+            path=request.url_rule.rule if request.url_rule else "(unrouted)",
+            status=response.status_code,
+            started=g.get("started", time.perf_counter()),
+            request_id=g.get("request_id", ""),
         )
     return response
 

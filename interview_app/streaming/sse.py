@@ -9,7 +9,9 @@ Rules that shape this module:
 - A comment line starts with `:` and is ignored by clients; we use it for
   heartbeats because an empty write is dropped by the servers.
 The app only ever sends JSON in `data`, which has no raw line breaks, but the
-encoder stays correct for any text.
+encoder stays correct for any text. Every frame the app writes is made here:
+`encode` for any message, and three fast paths for the shapes the relay writes
+per token or per stream (`text_event`, `json_event`/`frame`, `retry`).
 """
 
 from __future__ import annotations
@@ -53,15 +55,25 @@ def encode(
     return ("\n".join(lines) + "\n\n").encode()
 
 
-def json_event(payload: object, *, event: str | None = None, id: int | None = None) -> bytes:
-    """Encode `payload` as one JSON `data:` line: the hot path, so it skips `encode`."""
+def frame(data: bytes, *, event: str | bytes | None = None, id: int | None = None) -> bytes:
+    """A message whose `data` is one line of JSON already encoded (no line breaks)."""
     head = b""
     if id is not None:
         head = b"id: %d\n" % id
-    if event is not None:
-        head += b"event: " + event.encode() + b"\n"
+    if event:
+        head += b"event: " + (event.encode() if isinstance(event, str) else event) + b"\n"
+    return head + b"data: " + data + b"\n\n"
+
+
+def json_event(payload: object, *, event: str | None = None, id: int | None = None) -> bytes:
+    """Encode `payload` as one JSON `data:` line: the hot path, so it skips `encode`."""
     # orjson escapes CR and LF inside strings, so the JSON is always one line.
-    return head + b"data: " + orjson.dumps(payload) + b"\n\n"
+    return frame(orjson.dumps(payload), event=event, id=id)
+
+
+def retry(ms: int) -> bytes:
+    """The `retry:` field alone: the reconnect delay, sent first on every stream."""
+    return b"retry: %d\n\n" % ms
 
 
 def text_event(text: str, id: int) -> bytes:

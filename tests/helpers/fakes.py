@@ -8,7 +8,7 @@ streams, noticing a client that leaves at once, so tests can assert that the
 app closed its upstream.
 
 asyncio rather than a threaded server because benchmarks hold thousands of
-streams open at once. Run it alone with `python -m tests.fakes --help`.
+streams open at once. Run it alone with `python -m tests.helpers.fakes --help`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ class Script:
     usage: bool = True
     timestamps: bool = False
     batch: int = 1
+    # Read the request, then close the connection without answering.
+    hang_up: bool = False
+    # Close the connection after the response, without saying so (no `Connection: close`).
+    close_after: bool = False
 
 
 def _chunk(data: bytes) -> bytes:
@@ -171,6 +175,8 @@ class FakeUpstream:
         request = json.loads(body or b"{}")
         self.requests.append(request)
         self.headers.append(headers)
+        if script.hang_up:
+            return False
         if script.header_delay:
             # A client that gives up while we stall must not get a zombie stream later.
             gone = asyncio.ensure_future(reader.read(1))
@@ -190,7 +196,8 @@ class FakeUpstream:
             )
             await writer.drain()
             return True
-        return await self._stream(request, script, reader, writer)
+        kept = await self._stream(request, script, reader, writer)
+        return kept and not script.close_after
 
     async def _stream(
         self,

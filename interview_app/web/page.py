@@ -11,11 +11,11 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify, render_template, send_from_directory
 
-from interview_app import questions
+from interview_app.coaching import questions
 
 page = Blueprint("page", __name__)
 
-NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR = {
     "markdown-it.min.js": "markdown-it/dist/browser/markdown-it.umd.min.js",
     "purify.min.js": "dompurify/dist/purify.min.js",

@@ -1,53 +1,27 @@
-"""Prompt templates in Korean and English, and the language and question-type guesses.
+"""Prompt templates in Korean and English.
 
 The candidate's text only ever goes in the user message, between tags the system
 message names as data, so an answer saying "ignore previous instructions" is
-material to coach on, not an instruction. Tag look-alikes in the text are removed
-so the candidate cannot close a block early.
+material to coach on, not an instruction. Tag look-alikes in the text are removed,
+again and again until none is left (`</ans</answer>wer>` would otherwise leave a
+real `</answer>` behind), so the candidate cannot close a block early.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
-Kind = Literal["answer", "feedback"]
-Language = Literal["ko", "en"]
+from interview_app.coaching.request import CoachingRequest
 
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _TAG = re.compile(r"</?\s*(question|answer|role)\s*>", re.IGNORECASE)
-_BEHAVIOURAL = re.compile(
-    r"tell me about a time|describe a (time|situation)|give (me )?an example|a time when|"
-    r"how did you (handle|deal)|conflict|failure|mistake|challenge|disagree|"
-    r"경험|사례|때를|때가|갈등|실패|어려움|극복|설득",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Request:
-    """A validated coaching request: what the backends generate from."""
-
-    kind: Kind
-    question: str
-    answer: str | None
-    language: Language
-    role: str | None
-
-
-def detect_language(*texts: str | None) -> Language:
-    """Korean when any Hangul appears in the texts, else English."""
-    return "ko" if any(t and _HANGUL.search(t) for t in texts) else "en"
-
-
-def is_behavioural(question: str) -> bool:
-    """Whether the question asks for a past experience (STAR fits)."""
-    return bool(_BEHAVIOURAL.search(question))
 
 
 def _clean(text: str) -> str:
-    return _TAG.sub("", text).strip()
+    while True:
+        cleaned = _TAG.sub("", text)
+        if cleaned == text:
+            return cleaned.strip()
+        text = cleaned
 
 
 _SYSTEM = {
@@ -94,7 +68,7 @@ _SYSTEM = {
 }
 
 
-def messages(request: Request) -> list[dict[str, str]]:
+def messages(request: CoachingRequest) -> list[dict[str, str]]:
     """The chat messages for `request`: a system message and one user message."""
     parts = []
     if request.role:

@@ -12,6 +12,12 @@
   tickets age out) changed by one Lua script, or a dict without Redis.
 - Capacity (`MAX_STREAMS_PER_WORKER`): past it, 503 with Retry-After rather than
   slowing every stream down. The same registry lets shutdown find open streams.
+
+Order and atomicity: a worker slot is reserved under the lock before any Redis
+round trip (so concurrent admissions cannot all pass the check and then all
+insert), then the per-client slot is taken, and only then is a rate-limit token
+spent: a request refused for too many open streams costs the candidate nothing.
+Every refusal gives back what was taken before it.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ import limits.storage
 import limits.strategies
 import redis
 
-from interview_app.errors import ApiError
-from interview_app.logs import new_id
+from interview_app import problems
+from interview_app.ids import new_id
+from interview_app.problems import Refused
 
 _ACQUIRE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[4])
@@ -44,15 +51,16 @@ class Ticket:
 
     def __init__(self, quotas: Quotas, client: str, ticket_id: str) -> None:
         self._quotas = quotas
-        self._client = client
+        self.client = client
         self.id = ticket_id
         self._released = False
         self.stream: Any = None
 
-    def release(self, outcome: str = "") -> None:
+    def release(self, outcome: str = "", *, taken: bool = True) -> None:
+        """Give the ticket back (once; later calls do nothing). `taken`: it holds a client slot."""
         if not self._released:
             self._released = True
-            self._quotas._release(self)
+            self._quotas.release(self, slot=taken)
 
 
 class Quotas:
@@ -79,27 +87,27 @@ class Quotas:
         self._limiter = limits.strategies.MovingWindowRateLimiter(storage)
 
     def admit(self, client: str) -> Ticket:
-        """A ticket for `client`, or an ApiError (429 or 503) saying when to retry."""
+        """A ticket for `client`, or `Refused` (429 or 503) saying when to retry."""
+        ticket = Ticket(self, client, new_id())
         with self._lock:
             if len(self.active) >= self.per_worker:
-                raise ApiError(
-                    503,
-                    "server_busy",
-                    "This server is at capacity. Please retry in a few seconds.",
-                    retry_after=2,
-                )
-        self._check_rate(client)
-        ticket = Ticket(self, client, new_id())
-        if self.per_client and not self._take_slot(client, ticket.id):
-            raise ApiError(
-                429,
-                "too_many_streams",
-                f"You already have {self.per_client} answers streaming. "
-                "Wait for one to finish or stop it.",
-                retry_after=5,
-            )
-        with self._lock:
-            self.active[ticket.id] = ticket
+                raise Refused(problems.SERVER_BUSY)
+            self.active[ticket.id] = ticket  # reserved now; released on any refusal below
+        slot = False
+        try:
+            if self.per_client:
+                slot = self._take_slot(client, ticket.id)
+                if not slot:
+                    raise Refused(
+                        problems.TOO_MANY_STREAMS.saying(
+                            f"You already have {self.per_client} answers streaming. "
+                            "Wait for one to finish or stop it."
+                        )
+                    )
+            self._check_rate(client)
+        except BaseException:
+            ticket.release(taken=slot)
+            raise
         return ticket
 
     def _check_rate(self, client: str) -> None:
@@ -111,13 +119,11 @@ class Quotas:
                 return
             reset, _ = self._limiter.get_window_stats(self._rate, "stream", client)
         except redis.RedisError as exc:
-            raise ApiError(
-                503, "store_unavailable", "Our data store is unavailable.", retry_after=5
-            ) from exc
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Too many new answers: the limit is {self._rate.amount} a minute.",
+            raise Refused(problems.STORE_DOWN) from exc
+        raise Refused(
+            problems.RATE_LIMITED.saying(
+                f"Too many new answers: the limit is {self._rate.amount} a minute."
+            ),
             retry_after=max(1, int(reset - time.time()) + 1),
         )
 
@@ -134,26 +140,25 @@ class Quotas:
                 args=[time.time(), ticket_id, self.per_client, _TICKET_MAX_AGE],
             )
         except redis.RedisError as exc:
-            raise ApiError(
-                503, "store_unavailable", "Our data store is unavailable.", retry_after=5
-            ) from exc
+            raise Refused(problems.STORE_DOWN) from exc
         return bool(taken)
 
-    def _release(self, ticket: Ticket) -> None:
+    def release(self, ticket: Ticket, *, slot: bool = True) -> None:
+        """Free the ticket's worker slot and (if it holds one) its per-client slot."""
         # The shared count first: a ticket gone from `active` is gone everywhere.
-        if self._redis is not None and self.per_client:
+        if self._redis is not None and self.per_client and slot:
             try:
-                self._redis.zrem(f"ia:c:{ticket._client}", ticket.id)
+                self._redis.zrem(f"ia:c:{ticket.client}", ticket.id)
             except redis.RedisError:
                 pass  # the ticket ages out of the set
         with self._lock:
             self.active.pop(ticket.id, None)
-            if self._acquire is None and self.per_client:
-                left = self._counts.get(ticket._client, 1) - 1
+            if self._acquire is None and self.per_client and slot:
+                left = self._counts.get(ticket.client, 1) - 1
                 if left > 0:
-                    self._counts[ticket._client] = left
+                    self._counts[ticket.client] = left
                 else:
-                    self._counts.pop(ticket._client, None)
+                    self._counts.pop(ticket.client, None)
 
     def streams(self) -> list[Any]:
         """The streams this worker is generating."""

@@ -17,15 +17,10 @@ import threading
 import time
 from typing import Any
 
-from interview_app.quotas import Quotas
+from interview_app.problems import RESTARTING
+from interview_app.streaming.quotas import Quotas
 
 log = logging.getLogger(__name__)
-
-RESTARTING = {
-    "code": "server_restarting",
-    "message": "The server is restarting. Reconnect or try again in a moment.",
-    "retryable": True,
-}
 
 
 class Lifecycle:

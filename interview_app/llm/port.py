@@ -1,0 +1,69 @@
+"""The LLM port: what a backend offers the streaming layer, and how it fails.
+
+`LLM.open()` makes the upstream request and returns only once the upstream has
+answered with a status, so the API can still turn a failure into a real HTTP
+status (`UpstreamError`). The returned `Completion` yields text as it arrives and
+raises `StreamFailure` for anything that goes wrong after that. Both carry a
+`Problem` from the catalogue (`problems.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from interview_app.coaching.request import CoachingRequest
+from interview_app.problems import Problem
+
+
+class _Failure(Exception):
+    def __init__(self, problem: Problem, *, retry_after: int | None = None) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+        self.code = problem.code
+        self.message = problem.message
+        self.status = problem.status
+        self.retryable = problem.retryable
+        self.retry_after = problem.retry_after if retry_after is None else retry_after
+
+
+class UpstreamError(_Failure):
+    """The upstream failed before the stream began; carries the HTTP answer to give."""
+
+
+class StreamFailure(_Failure):
+    """The stream failed after it began; becomes an `error` event."""
+
+
+class Completion(Protocol):
+    """One streaming generation: read `texts()`, then `summary()`."""
+
+    # Whether `texts(idle)` really yields "" after `idle` seconds of silence.
+    idle_ticks: bool
+
+    def texts(self, idle: float | None = None) -> Iterator[str]:
+        """Text as it arrives; with `idle`, also "" after each `idle` seconds without any."""
+        ...
+
+    def close(self) -> None:
+        """Stop generating and release the upstream; safe to call twice, from any thread."""
+        ...
+
+    def summary(self) -> dict[str, Any]:
+        """The `done` event's payload: finish reason, backend, model, usage (and extras)."""
+        ...
+
+
+class LLM(Protocol):
+    """Something that streams a completion for a coaching request."""
+
+    name: str
+    model: str
+
+    def open(self, request: CoachingRequest) -> Completion:
+        """Start generating; raises `UpstreamError` if the upstream refuses or is unreachable."""
+        ...
+
+    def close(self) -> None:
+        """Release connections held for later requests."""
+        ...

@@ -1,0 +1,103 @@
+"""The error catalogue: every code a client can see, with its status, wording and retry advice.
+
+One catalogue serves both error phases. Before a stream's first byte a problem is
+raised as `Refused` and answered as JSON with its HTTP status (`web/errors.py`);
+after it, the same code travels as an `error` event whose payload is
+`Problem.event()`. Nothing here imports the rest of the package, so every layer
+can name its problems without reaching upward into the web layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that can go wrong, as a client sees it."""
+
+    code: str
+    message: str
+    status: int = 500  # the HTTP status when it happens before the stream
+    retryable: bool = True
+    retry_after: int | None = None  # seconds, for `Retry-After` (429/503)
+
+    def event(self) -> dict[str, Any]:
+        """The payload of the `error` event that ends a stream with this problem."""
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+    def saying(self, message: str) -> Problem:
+        """The same problem worded for this occasion."""
+        return replace(self, message=message)
+
+
+class Refused(Exception):
+    """A request refused before its stream began: answered with the problem's status."""
+
+    def __init__(self, problem: Problem, *, retry_after: int | None = None) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+        self.retry_after = problem.retry_after if retry_after is None else retry_after
+
+
+def invalid(code: str, message: str, status: int = 400) -> Refused:
+    """A client error (bad input) refused with `status`, never retryable as it is."""
+    return Refused(Problem(code, message, status, retryable=False))
+
+
+# --- Our side -----------------------------------------------------------------
+STORE_DOWN = Problem(
+    "store_unavailable", "Our data store is unavailable. Please retry shortly.", 503, True, 5
+)
+RESTARTING = Problem(
+    "server_restarting",
+    "The server is restarting. Reconnect or try again in a moment.",
+    503,
+    True,
+    5,
+)
+SERVER_BUSY = Problem(
+    "server_busy", "This server is at capacity. Please retry in a few seconds.", 503, True, 2
+)
+INTERNAL = Problem("internal", "The stream failed on our side.", 500, True)
+CANCELLED = Problem("cancelled", "Generation was stopped.", 409, False)
+ABANDONED = Problem(
+    "stream_abandoned",
+    "Nobody was reading this stream, so generation stopped. Start a new one.",
+    410,
+    False,
+)
+STREAM_NOT_FOUND = Problem(
+    "stream_not_found", "No such stream: it never existed or expired.", 404, False
+)
+
+# --- The candidate's quotas ------------------------------------------------------
+RATE_LIMITED = Problem("rate_limited", "Too many new answers.", 429, True, 60)
+TOO_MANY_STREAMS = Problem(
+    "too_many_streams", "You already have too many answers streaming.", 429, True, 5
+)
+
+# --- The model server -------------------------------------------------------------
+UPSTREAM_TIMEOUT = Problem("upstream_timeout", "The model server did not answer in time.", 504)
+UPSTREAM_UNREACHABLE = Problem("upstream_unreachable", "The model server cannot be reached.", 502)
+UPSTREAM_BUSY = Problem(
+    "upstream_busy", "The model server is busy. Please retry shortly.", 503, True, 5
+)
+UPSTREAM_MISCONFIGURED = Problem(
+    "upstream_misconfigured", "The service is misconfigured upstream.", 502
+)
+UPSTREAM_ERROR = Problem("upstream_error", "The model server failed.", 502)
+UPSTREAM_SILENT = Problem("upstream_timeout", "The model went silent for too long.", 504)
+UPSTREAM_DISCONNECTED = Problem(
+    "upstream_disconnected", "The model server dropped the stream.", 502
+)
+UPSTREAM_INCOMPLETE = Problem(
+    "upstream_incomplete", "The model server ended the stream early.", 502
+)
+UPSTREAM_BAD_RESPONSE = Problem("upstream_bad_response", "The model server sent bad data.", 502)
+UPSTREAM_EMPTY = Problem(
+    "upstream_empty",
+    "The model finished without writing anything. Please try again.",
+    502,
+)

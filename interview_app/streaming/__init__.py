@@ -1,0 +1,1 @@
+"""Getting text to readers: SSE framing, the relay, stream stores, quotas, shutdown, counters."""

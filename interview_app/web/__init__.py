@@ -1,0 +1,1 @@
+"""The HTTP surface: blueprints (JSON in, SSE out), the page, errors, headers, logs, metrics."""
