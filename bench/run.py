@@ -200,53 +200,6 @@ def scenarios(smoke: bool) -> list[Scenario]:
     ]
 
 
-ANALYSIS = """## Where the CPU goes, and what changed
-
-Profiled with py-spy in the gunicorn worker (500 streams x 400 tokens at 50/s),
-plus microbenchmarks of single paths in one gevent process:
-
-- **Writing** each frame: gunicorn's chunked write, then gevent's `sendall`, which
-  also asks the kernel for `SO_SNDBUF` on every call. A 120-byte `send` on loopback
-  costs ~5.3 us here (the kernel delivers to the reader in the sender's time);
-  gevent's `sendall` ~7 us. One write per token is the floor without delaying tokens.
-- **Reading the upstream**: one wake-up, `recv`, h11's chunk parser, our line split
-  and `orjson`. Measured per token with 300 streams x 200 tokens: ~40 us through the
-  SDK's httpx/httpcore stack, ~24 us through h11 on a socket, ~19 us through
-  `http.client`.
-- **Setting up a stream**: the SDK's `create()` (~0.36 ms with a do-nothing
-  transport, 0.09 ms of it its body transform), Flask routing, our validation,
-  admission and a log line; with 100 tokens a stream that is a few us per token.
-
-Changes this round, each measured on the CPU row (500 x 100 tokens at 50/s):
-1. The SDK runs on our transport (`interview_app/transport.py`: h11 on plain
-   sockets, keep-alive pool, documented httpx extension point), and a direct stream
-   (`POST /api/answer`, `/api/feedback`) is relayed by its connection's own greenlet:
-   the body read waits at most `SSE_HEARTBEAT_SECONDS` and a ping goes out when it
-   times out, so the producer greenlet, buffer and wake-up per token are gone:
-   82 -> 60 us per token.
-2. A host's addresses are cached for 30 s: under gevent every lookup, even of a
-   literal IP, was a hop to a resolver thread for each new connection: 60 -> 55 us.
-3. The SSE generator goes to gunicorn as it is (no werkzeug wrappers, no request
-   context kept), and the SDK's response objects are dropped once the body is in
-   hand: memory per held stream at 5,000 slow streams 44 -> 32 KB (76 KB last
-   round, before steps 1-2).
-Earlier rounds: raw lines through `with_streaming_response` (never typed chunks),
-orjson, `messages` in `extra_body`, coalesced writes, the pool sized to
-`WORKER_CONNECTIONS`. Stored streams (`/api/streams`, the page) still use a
-producer greenlet and a buffer, because generation outlives a reader who leaves;
-this table measures the direct endpoint. Behind an HTTP(S) proxy the SDK uses
-httpx's own transport and direct streams take that path too, at the old cost.
-
-What the rest would take: 0.2x of the baselines is ~40 us per token, about twice
-the syscall floor above. Measured candidates not taken: a hand-written chunked
-decoder instead of h11 (~4 us per token), skipping gevent's `getsockopt` per
-`sendall` (~1.5 us, needs patching gevent or gunicorn), and a timer-free wait for
-the upstream (gevent arms a timer for each blocking `recv` that has a timeout).
-Latency p99 under 100 ms at 1,000 x 20 tokens/s: that is 20,000 tokens/s through
-one worker, which at ~50 us each keeps one core nearly busy, so queueing sets the
-tail; it needs a cheaper token or a second worker (which needs `REDIS_URL`, since
-stored streams must be found by any worker).
-"""
 
 
 def ms(value: float | None) -> str:
@@ -364,7 +317,13 @@ def report(rows: list[dict[str, Any]], out: Path, smoke: bool) -> None:
             f"{ms(r['ttfb_p50'])} / {ms(r['ttfb_p99'])} | "
             f"{ms(r['latency_p50'])} / {ms(r['latency_p99'])} | {memory} |"
         )
-    lines += ["", ANALYSIS]
+    lines += [
+        "",
+        "What these figures mean, where the time goes and what was changed is written by",
+        "hand, with dates, in [benchmarks-analysis.md](benchmarks-analysis.md): this file",
+        "holds generated figures only.",
+        "",
+    ]
     lines += ["## Raw results", "", "```json", json.dumps(rows, indent=1), "```", ""]
     (out / "benchmarks.md").write_text("\n".join(lines))
 

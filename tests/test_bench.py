@@ -18,6 +18,9 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = (tmp_path / "benchmarks.md").read_text()
+    # Generated figures only: the analysis (with its own, older figures) is by hand.
+    assert "benchmarks-analysis.md" in report
+    assert "Changes this round" not in report and "Earlier rounds" not in report
     for relay in ("interview_app", "flask_typed", "fastapi_sse"):
         assert f"| {relay} |" in report
     assert "KB per held stream" in report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -147,3 +148,37 @@ def test_unreachable_upstream_is_502_within_seconds() -> None:
     finally:
         srv.stop()
     assert API_KEY not in srv.output()
+
+
+def _request_lines(server: Server, request_id: str) -> list[dict[str, object]]:
+    lines = []
+    for line in server.output().splitlines():
+        if line.startswith("{") and request_id in line:
+            record = json.loads(line)
+            if record.get("message") == "request" and record.get("request_id") == request_id:
+                lines.append(record)
+    return lines
+
+
+def test_a_stream_is_logged_once_when_it_ends_through_gunicorn(
+    server: Server, upstream: FakeUpstream
+) -> None:
+    """The log line of a 1 s stream says about 1 s, not the moment its headers went out."""
+    upstream.script = Script(tokens=["a"] * 5, interval=0.25)
+    conn = server.connection()
+    conn.request(
+        "POST",
+        "/api/answer",
+        body=Q,
+        headers={"Content-Type": "application/json", "X-Request-ID": "e2e-log-line-1"},
+    )
+    response = conn.getresponse()
+    assert response.getheader("X-Request-ID") == "e2e-log-line-1"
+    response.read()
+    conn.close()
+    assert upstream.wait_for(lambda: len(_request_lines(server, "e2e-log-line-1")) == 1)
+    time.sleep(0.2)  # a second line would come now
+    [line] = _request_lines(server, "e2e-log-line-1")
+    assert line["outcome"] == "done" and line["events"] == 5 and line["status"] == 200
+    assert float(str(line["ms"])) >= 900
+    assert 0 < float(str(line["ttft_ms"])) < float(str(line["ms"]))

@@ -3,7 +3,7 @@
 Why raw lines instead of the SDK's typed chunks: the same SDK call through
 `with_streaming_response` keeps the SDK's auth, retries, base_url and status
 errors, while parsing each `data:` line with orjson costs a fraction of building a
-pydantic `ChatCompletionChunk` per token (see docs/benchmarks.md). Reading the
+pydantic `ChatCompletionChunk` per token (see docs/benchmarks-analysis.md). Reading the
 body by network chunk also lets tokens that arrived together leave as one event.
 """
 
@@ -224,8 +224,8 @@ class OpenAIBackend:
 
     def open(self, request: CoachingRequest) -> Completion:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
-        # TypedDict transform of `messages` costs about 0.3 ms a request and does
-        # nothing for plain string messages (docs/benchmarks.md).
+        # TypedDict transform of `messages` costs CPU on every request and does
+        # nothing for plain string messages (docs/benchmarks-analysis.md).
         manager = self.client.chat.completions.with_streaming_response.create(
             model=self.model,
             messages=[],

@@ -3,10 +3,10 @@
 The OpenAI SDK takes any httpx client, and a transport is httpx's documented
 extension point, so the SDK still builds, authenticates, retries and judges
 every request; only the bytes on the wire are ours. Why not httpx's default
-transport (httpcore): measured with 300 streams of 200 tokens on this 2-core
-machine, reading one token's chunk costs ~40 us through httpcore + httpx and
-~24 us through h11 on a socket (docs/benchmarks.md), and httpcore's pool scans
-every connection it holds on each request and release. h11 is the protocol
+transport (httpcore): reading a token's chunk through httpcore + httpx costs
+markedly more CPU than through h11 on a socket (the measurement is in
+docs/benchmarks-analysis.md), and httpcore's pool scans every connection it
+holds on each request and release. h11 is the protocol
 library httpcore itself uses; what is written here is the socket loop and the
 pool, because no maintained library gives a body reader that can wait for the
 next bytes with a deadline and carry on: httpx's iterators end the response on
