@@ -200,8 +200,6 @@ def scenarios(smoke: bool) -> list[Scenario]:
     ]
 
 
-
-
 def ms(value: float | None) -> str:
     if value is None:
         return "-"

@@ -96,6 +96,9 @@ UPSTREAM_INCOMPLETE = Problem(
     "upstream_incomplete", "The model server ended the stream early.", 502
 )
 UPSTREAM_BAD_RESPONSE = Problem("upstream_bad_response", "The model server sent bad data.", 502)
+UPSTREAM_LINE_TOO_LONG = Problem(
+    "upstream_bad_response", "The model server sent a line longer than we accept.", 502
+)
 UPSTREAM_EMPTY = Problem(
     "upstream_empty",
     "The model finished without writing anything. Please try again.",

@@ -77,6 +77,7 @@ class Settings:
     upstream_connect_timeout_seconds: float = 10.0
     # Under Heroku's 30 s first-byte limit, retries included.
     upstream_first_byte_seconds: float = 25.0
+    upstream_max_line_bytes: int = 1 << 20
     max_tokens_answer: int = 800
     max_tokens_feedback: int = 1200
     upstream_pool_size: int = 2000
@@ -153,6 +154,9 @@ class Settings:
                 "UPSTREAM_FIRST_BYTE_SECONDS",
                 cls.upstream_first_byte_seconds,
                 minimum=0.01,
+            ),
+            upstream_max_line_bytes=_integer(
+                env, "UPSTREAM_MAX_LINE_BYTES", cls.upstream_max_line_bytes, minimum=1024
             ),
             max_tokens_answer=_integer(env, "MAX_TOKENS_ANSWER", cls.max_tokens_answer, minimum=1),
             max_tokens_feedback=_integer(

@@ -78,37 +78,70 @@ class OpenAICompletion:
     transport (behind a proxy) it reads `iter_bytes()` and cannot.
     """
 
-    def __init__(self, response: Any, model: str) -> None:
+    def __init__(self, response: Any, model: str, max_line: int = 1 << 20) -> None:
         body: Body | None = response.http_response.extensions.get(BODY)
         self.idle_ticks = body is not None
         # With our body in hand, the SDK's response objects (request options,
         # headers, the request body) need not live as long as the stream.
         self._source: Body | _Chunks = body if body is not None else _Chunks(response)
         self._model = model
+        self._max_line = max_line
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._done = False
         self._wrote = False
 
     def texts(self, idle: float | None = None) -> Iterator[str]:
-        pending = b""
+        # Lines split across network chunks are kept as parts and joined once, when
+        # their end arrives: appending to one growing bytes object was quadratic, and
+        # one endless line froze every stream on the worker. A line past the cap
+        # ends this stream only.
+        parts: list[bytes] = []
+        held = 0
+        quiet_since: float | None = None  # the first chunk since the last text
         # A read call rather than a generator around the body: one layer less per token.
         read = self._source.read
         try:
             while True:
                 chunk = read(idle)
                 if chunk is None:
-                    yield ""
+                    quiet_since = None
+                    yield ""  # `idle` seconds without a byte
                     continue
                 if not chunk:
                     break
-                lines = (pending + chunk).split(b"\n")
-                pending = lines.pop()
-                text = self._parse(lines)
+                end = chunk.rfind(b"\n")
+                if end < 0:
+                    parts.append(chunk)
+                    held += len(chunk)
+                    text = ""
+                else:
+                    if parts:
+                        parts.append(chunk[:end])
+                        block = b"".join(parts)
+                        parts = []
+                    else:
+                        block = chunk[:end]
+                    held = len(chunk) - end - 1
+                    if held:
+                        parts.append(chunk[end + 1 :])
+                    text = self._parse(block.split(b"\n"))
+                if held > self._max_line:
+                    raise StreamFailure(problems.UPSTREAM_LINE_TOO_LONG)
                 if text:
                     self._wrote = True
+                    quiet_since = None
                     yield text
-            text = self._parse([pending]) if pending else ""
+                elif idle is not None:
+                    # Bytes with no text (comments, reasoning, keep-alives) do not
+                    # count as activity: heartbeats follow the clock, not the socket.
+                    now = time.monotonic()
+                    if quiet_since is None:
+                        quiet_since = now
+                    elif now - quiet_since >= idle:
+                        quiet_since = now
+                        yield ""
+            text = self._parse([b"".join(parts)]) if parts else ""
             if text:
                 self._wrote = True
                 yield text
@@ -142,6 +175,9 @@ class OpenAICompletion:
                         problems.UPSTREAM_ERROR.saying("The model server failed mid-stream.")
                     )
                 for choice in obj.get("choices") or ():
+                    # Only `content` is the answer: reasoning deltas (vLLM's
+                    # `reasoning_content`, `reasoning`) are the model thinking aloud
+                    # and are not relayed.
                     content = (choice.get("delta") or {}).get("content")
                     if content:
                         texts.append(content + "")  # a str, or the TypeError below
@@ -192,6 +228,7 @@ class OpenAIBackend:
     def __init__(self, settings: Settings) -> None:
         self.model = settings.openai_model
         self.first_byte_seconds = settings.upstream_first_byte_seconds
+        self.max_line = settings.upstream_max_line_bytes
         self.max_tokens = {
             "answer": settings.max_tokens_answer,
             "feedback": settings.max_tokens_feedback,
@@ -244,7 +281,7 @@ class OpenAIBackend:
             raise _upstream_error(exc) from None
         finally:
             FIRST_BYTE_DEADLINE.reset(deadline)
-        return OpenAICompletion(response, self.model)
+        return OpenAICompletion(response, self.model, self.max_line)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -196,6 +196,7 @@ class H11Transport(httpx2.BaseTransport):
         self._slots = threading.BoundedSemaphore(max_connections)
         self._dns: dict[tuple[str, int], tuple[float, list[Any]]] = {}
         self.open_connections = 0
+        self._reaper: threading.Thread | None = None
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
@@ -241,6 +242,20 @@ class H11Transport(httpx2.BaseTransport):
         for old in expired:
             old.close()
         return conn
+
+    def _reap(self) -> None:
+        """Close idle connections when they pass KEEPALIVE_SECONDS, not at the next request.
+
+        Runs while any connection is idle, and ends when none is (started again by
+        the next one), so an unused transport holds no thread.
+        """
+        while True:
+            time.sleep(min(1.0, KEEPALIVE_SECONDS / 2) or 0.05)
+            self._reused(("", "", 0))  # drops every expired connection; reuses nothing
+            with self._lock:
+                if not any(self._idle.values()):
+                    self._reaper = None
+                    return
 
     def _addresses(self, host: str, port: int) -> list[Any]:
         # Under gevent every lookup, even of a literal IP, is a hop to a resolver
@@ -300,10 +315,17 @@ class H11Transport(httpx2.BaseTransport):
                 + (machine.send(h11.Data(data=content)) if content else b"")
                 + machine.send(h11.EndOfMessage())
             )
-            conn.settimeout(_cap(timeouts.get("read"), _left(request)))
+            # The read timeout bounds the whole header phase, not each recv: headers
+            # trickling in a byte at a time must not stretch it.
+            read = timeouts.get("read")
+            until = None if read is None else time.monotonic() + read
             while True:
                 event = machine.next_event()
                 if event is h11.NEED_DATA:
+                    left = None if until is None else until - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise TimeoutError("the upstream's headers took too long")
+                    conn.settimeout(_cap(left, _left(request)))
                     machine.receive_data(conn.sock.recv(_READ_SIZE))
                 elif type(event) is h11.Response:
                     break
@@ -339,6 +361,9 @@ class H11Transport(httpx2.BaseTransport):
             conn.idle_since = time.monotonic()
             with self._lock:
                 self._idle.setdefault(conn.key, []).append(conn)
+                if self._reaper is None:
+                    self._reaper = threading.Thread(target=self._reap, daemon=True)
+                    self._reaper.start()
         else:
             self._discard(conn)
         self._slots.release()

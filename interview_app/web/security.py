@@ -1,6 +1,14 @@
-"""Response headers that keep the page safe, and CORS only for listed origins."""
+"""Response headers that keep the page safe, and CORS only for listed origins.
+
+`CORS_ORIGINS` entries are literal origins: flask-cors would treat any entry
+holding a regex-looking character (`*`, `.`...) as a regular expression, so that
+`https://*corp.example` also admitted `https://xcorp.example`. Each entry is
+escaped and anchored here; only a lone `*` means "any origin".
+"""
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask, Response
 from flask_cors import CORS
@@ -25,8 +33,12 @@ def init_app(app: Flask, cors_origins: tuple[str, ...]) -> None:
     """Add the security headers, and CORS for `/api/*` from `cors_origins` only."""
     app.after_request(_headers)
     if cors_origins:
+        origins: list[str | re.Pattern[str]] = [
+            "*" if o == "*" else re.compile(re.escape(o) + r"\Z", re.IGNORECASE)
+            for o in cors_origins
+        ]
         CORS(
             app,
-            resources={r"/api/*": {"origins": list(cors_origins)}},
+            resources={r"/api/*": {"origins": origins}},
             expose_headers=["Location", "Retry-After", "X-Request-ID"],
         )
