@@ -96,3 +96,31 @@ def post_worker_init(worker):
 
     worker.handle_exit = handle_exit
     signal.signal(signal.SIGTERM, handle_exit)
+    _quiet_descriptor_exhaustion(worker)
+
+
+# --- Out of file descriptors ---------------------------------------------------
+# When the worker runs out of descriptors, gevent's accept loop fails, backs off
+# and retries, printing a traceback each time through the hub's error handler.
+# It is a capacity condition, not a bug (the app answers 503 meanwhile): one
+# warning line per 10 s instead of a traceback per retry.
+def _quiet_descriptor_exhaustion(worker):
+    import errno
+    import time
+
+    import gevent
+
+    hub = gevent.get_hub()
+    print_exception = hub.print_exception
+    next_line = [0.0]
+
+    def quieter(context, kind, value, tb):
+        if isinstance(value, OSError) and value.errno in (errno.EMFILE, errno.ENFILE):
+            now = time.monotonic()
+            if now >= next_line[0]:
+                next_line[0] = now + 10
+                worker.log.warning("out of file descriptors: accepting paused (%s)", value)
+            return
+        print_exception(context, kind, value, tb)
+
+    hub.print_exception = quieter

@@ -19,6 +19,7 @@ from interview_app.streaming.redis_store import RedisStore
 from interview_app.streaming.store import Store
 from interview_app.web import errors, logs, metrics, security
 from interview_app.web.api import bp
+from interview_app.web.body import BodyReader
 from interview_app.web.page import page
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,12 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     redis_client = _redis(settings)
     store: Store = (
-        RedisStore(redis_client, settings.stream_ttl_seconds, settings.stream_grace_seconds)
+        RedisStore(
+            redis_client,
+            settings.stream_ttl_seconds,
+            settings.stream_grace_seconds,
+            settings.stream_lease_seconds,
+        )
         if redis_client is not None
         else MemoryStore(settings.stream_ttl_seconds, settings.stream_grace_seconds)
     )
@@ -65,6 +71,7 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
         per_worker=settings.max_streams_per_worker,
         redis_client=redis_client,
         redis_url=settings.redis_url,
+        lease=settings.stream_lease_seconds,
     )
     app.extensions.update(
         {
@@ -74,6 +81,11 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
             "interview_app.store": store,
             "interview_app.quotas": quotas,
             "interview_app.lifecycle": Lifecycle(quotas, settings.shutdown_drain_seconds),
+            "interview_app.body": BodyReader(
+                settings.max_body_bytes,
+                settings.body_timeout_seconds,
+                settings.max_body_reads_per_client,
+            ),
         }
     )
     logs.configure(settings.log_json, settings.log_level)

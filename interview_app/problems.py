@@ -68,6 +68,13 @@ ABANDONED = Problem(
     410,
     False,
 )
+STREAM_LOST = Problem(
+    "stream_lost",
+    "The server generating this answer stopped (restarted or failed). Please try again.",
+    503,
+    True,
+    2,
+)
 STREAM_NOT_FOUND = Problem(
     "stream_not_found", "No such stream: it never existed or expired.", 404, False
 )

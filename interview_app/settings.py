@@ -62,6 +62,15 @@ def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be one of true/false/1/0/yes/no/on/off, got {raw!r}")
 
 
+def body_limit(*char_limits: int) -> int:
+    """The largest body that valid input can make: every field at its limit, JSON-escaped.
+
+    The worst case is a character outside the BMP, escaped as a surrogate pair
+    (`\\ud83d\\ude00`, 12 bytes for one character), plus room for the keys.
+    """
+    return 12 * sum(char_limits) + 2048
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment."""
@@ -84,10 +93,14 @@ class Settings:
     max_question_chars: int = 1000
     max_answer_chars: int = 10_000
     max_role_chars: int = 200
-    max_body_bytes: int = 64 * 1024
+    # Unset: derived from the character limits (`body_limit`), so valid input always fits.
+    max_body_bytes: int = 0
+    body_timeout_seconds: float = 10.0
+    max_body_reads_per_client: int = 4
     offline_tokens_per_second: float = 40.0
     stream_ttl_seconds: float = 600.0
     stream_grace_seconds: float = 30.0
+    stream_lease_seconds: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
     rate_limit_per_minute: int = 20
     max_streams_per_client: int = 3
@@ -98,7 +111,13 @@ class Settings:
     shutdown_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     log_json: bool = True
+    metrics_token: str | None = field(default=None, repr=False)
     log_level: str = "info".upper()
+
+    def __post_init__(self) -> None:
+        if not self.max_body_bytes:
+            limit = body_limit(self.max_question_chars, self.max_answer_chars, self.max_role_chars)
+            object.__setattr__(self, "max_body_bytes", limit)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -173,12 +192,30 @@ class Settings:
             ),
             max_answer_chars=_integer(env, "MAX_ANSWER_CHARS", cls.max_answer_chars, minimum=1),
             max_role_chars=_integer(env, "MAX_ROLE_CHARS", cls.max_role_chars, minimum=1),
-            max_body_bytes=_integer(env, "MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            max_body_bytes=_integer(
+                env,
+                "MAX_BODY_BYTES",
+                body_limit(
+                    _integer(env, "MAX_QUESTION_CHARS", cls.max_question_chars, minimum=1),
+                    _integer(env, "MAX_ANSWER_CHARS", cls.max_answer_chars, minimum=1),
+                    _integer(env, "MAX_ROLE_CHARS", cls.max_role_chars, minimum=1),
+                ),
+                minimum=1024,
+            ),
+            body_timeout_seconds=_number(
+                env, "BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds, minimum=0.1
+            ),
+            max_body_reads_per_client=_integer(
+                env, "MAX_BODY_READS_PER_CLIENT", cls.max_body_reads_per_client, minimum=1
+            ),
             offline_tokens_per_second=_number(
                 env, "OFFLINE_TOKENS_PER_SECOND", cls.offline_tokens_per_second
             ),
             stream_ttl_seconds=_number(env, "STREAM_TTL_SECONDS", cls.stream_ttl_seconds),
             stream_grace_seconds=_number(env, "STREAM_GRACE_SECONDS", cls.stream_grace_seconds),
+            stream_lease_seconds=_number(
+                env, "STREAM_LEASE_SECONDS", cls.stream_lease_seconds, minimum=0.5
+            ),
             redis_url=_text(env, "REDIS_URL"),
             rate_limit_per_minute=_integer(env, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute),
             max_streams_per_client=_integer(
@@ -195,4 +232,5 @@ class Settings:
             cors_origins=origins,
             log_json=_boolean(env, "LOG_JSON", cls.log_json),
             log_level=log_level.upper(),
+            metrics_token=_text(env, "METRICS_TOKEN"),
         )

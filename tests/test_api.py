@@ -144,7 +144,7 @@ BAD_REQUESTS = [
     (
         "post",
         "/api/answer",
-        {"data": "{" + " " * 70_000 + "}", "content_type": "application/json"},
+        {"data": "{" + " " * 200_000 + "}", "content_type": "application/json"},
         413,
         "body_too_large",
     ),

@@ -23,7 +23,13 @@ from interview_app import problems
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.port import Completion, StreamFailure, UpstreamError
-from interview_app.llm.transport import BODY, FIRST_BYTE_DEADLINE, Body, H11Transport
+from interview_app.llm.transport import (
+    BODY,
+    FIRST_BYTE_DEADLINE,
+    Body,
+    H11Transport,
+    OutOfDescriptors,
+)
 from interview_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -277,6 +283,8 @@ class OpenAIBackend:
         deadline = FIRST_BYTE_DEADLINE.set(time.monotonic() + self.first_byte_seconds)
         try:
             response = manager.__enter__()
+        except OutOfDescriptors:
+            raise UpstreamError(problems.SERVER_BUSY) from None
         except openai.APIError as exc:
             raise _upstream_error(exc) from None
         finally:

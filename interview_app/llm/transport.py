@@ -33,6 +33,7 @@ uses httpx's own transport instead, which knows proxies.
 
 from __future__ import annotations
 
+import errno
 import select
 import socket
 import ssl
@@ -107,6 +108,14 @@ def _map_error(exc: BaseException, request: httpx2.Request, *, reading: bool) ->
     else:
         kind = httpx2.ReadError if reading else httpx2.ConnectError
     return kind(f"{type(exc).__name__}: {exc}", request=request)
+
+
+class OutOfDescriptors(openai.OpenAIError):
+    """This process has no file descriptor left for a new upstream connection.
+
+    Our capacity, not the model server's failure: the SDK propagates its own error
+    types without retrying, and the backend answers 503 (`server_busy`).
+    """
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -271,7 +280,12 @@ class H11Transport(httpx2.BaseTransport):
     def _open_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
         error: OSError | None = None
         for family, kind, proto, _, address in self._addresses(host, port):
-            sock = socket.socket(family, kind, proto)
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    raise OutOfDescriptors(str(exc)) from None
+                raise
             try:
                 sock.settimeout(timeout)
                 sock.connect(address)

@@ -94,6 +94,9 @@ class MemoryStream:
         with self._lock:
             return 0.0 if self._readers else now - self._idle_since
 
+    def done_generating(self) -> None:
+        """Nothing to release here: the buffer lives as long as its readers need it."""
+
     def generating(self) -> bool:
         """Whether generation has started (`on_cancel` was called)."""
         return self._stop is not None

@@ -29,3 +29,8 @@ UPSTREAM_ERRORS = Counter(
 CLIENT_DISCONNECTS = Counter(
     "interview_app_client_disconnects_total", "Readers that left before the stream ended."
 )
+PRODUCERS = Gauge(
+    "interview_app_producers",
+    "Generations running in a greenlet of their own (stored streams).",
+    multiprocess_mode="livesum",
+)

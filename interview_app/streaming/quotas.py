@@ -8,8 +8,10 @@
   request does not spend the candidate's quota) and before the upstream call.
 - Concurrency (`MAX_STREAMS_PER_CLIENT`): no maintained library counts open
   streams across processes, so it is hand-written here: a Redis sorted set per
-  client (members are tickets, scores their start time, so a crashed instance's
-  tickets age out) changed by one Lua script, or a dict without Redis.
+  client changed by one Lua script, or a dict without Redis. Members are tickets
+  and scores their lease's expiry: the instance holding a ticket renews it every
+  third of `STREAM_LEASE_SECONDS`, so a killed worker's tickets (or one whose
+  release failed while Redis was down) free themselves within one lease.
 - Capacity (`MAX_STREAMS_PER_WORKER`): past it, 503 with Retry-After rather than
   slowing every stream down. The same registry lets shutdown find open streams.
 
@@ -35,15 +37,14 @@ from interview_app import problems
 from interview_app.ids import new_id
 from interview_app.problems import Refused
 
+# ARGV: now, ticket, limit, lease seconds. Scores are lease expiries.
 _ACQUIRE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[1], ARGV[1] + ARGV[4], ARGV[2])
+redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[4] * 2))
 return 1
 """
-# A ticket older than this is taken to belong to a process that died.
-_TICKET_MAX_AGE = 3600
 
 
 class Ticket:
@@ -74,6 +75,7 @@ class Quotas:
         per_worker: int,
         redis_client: redis.Redis | None,
         redis_url: str | None,
+        lease: float = 10.0,
     ) -> None:
         self.per_client = per_client
         self.per_worker = per_worker
@@ -81,7 +83,9 @@ class Quotas:
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._redis = redis_client
+        self.lease = lease
         self._acquire = redis_client.register_script(_ACQUIRE) if redis_client else None
+        self._renewer: threading.Thread | None = None
         self._rate = limits.parse(f"{per_minute}/minute") if per_minute else None
         storage = limits.storage.storage_from_string(redis_url or "memory://")
         self._limiter = limits.strategies.MovingWindowRateLimiter(storage)
@@ -137,11 +141,41 @@ class Quotas:
         try:
             taken = self._acquire(
                 keys=[f"ia:c:{client}"],
-                args=[time.time(), ticket_id, self.per_client, _TICKET_MAX_AGE],
+                args=[time.time(), ticket_id, self.per_client, self.lease],
             )
         except redis.RedisError as exc:
             raise Refused(problems.STORE_DOWN) from exc
+        if taken:
+            self._ensure_renewing()
         return bool(taken)
+
+    def _ensure_renewing(self) -> None:
+        with self._lock:
+            if self._renewer is None:
+                self._renewer = threading.Thread(target=self._renew_forever, daemon=True)
+                self._renewer.start()
+
+    def _renew_forever(self) -> None:
+        while True:
+            time.sleep(self.lease / 3)
+            try:
+                self.renew()
+            except redis.RedisError:
+                pass  # the leases may lapse; admissions report Redis being down
+
+    def renew(self) -> None:
+        """Extend the leases of this worker's tickets in Redis (one round trip)."""
+        with self._lock:
+            held = list(self.active.values())
+        if not held or self._redis is None:
+            return
+        expiry = time.time() + self.lease
+        pipe = self._redis.pipeline(transaction=False)
+        for ticket in held:
+            key = f"ia:c:{ticket.client}"
+            pipe.zadd(key, {ticket.id: expiry}, xx=True)
+            pipe.expire(key, int(self.lease * 2) + 1)
+        pipe.execute()
 
     def release(self, ticket: Ticket, *, slot: bool = True) -> None:
         """Free the ticket's worker slot and (if it holds one) its per-client slot."""

@@ -17,6 +17,14 @@ worker that dies mid-generation leaves nothing behind for longer than
 exists, so it can never re-create one without a TTL. A finished stream's keys
 expire `STREAM_TTL_SECONDS` after its last event.
 
+Leases: the instance that generates a stream holds `ia:s:<id>:lease`, a key
+that expires `STREAM_LEASE_SECONDS` after it was last renewed (from creation on,
+renewed by the janitor while it generates). A reader that finds nothing new and
+the lease gone (the worker was killed, or Redis lost it) ends the stream for
+everyone with a retryable `stream_lost` error event; one that finds the stream
+itself gone (Redis restarted empty) ends with the same event. So no reader waits
+on pings for a generation that no longer exists.
+
 Only the instance that runs a generation sweeps it (grace period). Redis errors
 surface as `StoreUnavailable`.
 """
@@ -31,7 +39,7 @@ from typing import Any
 import orjson
 import redis
 
-from interview_app.problems import ABANDONED, CANCELLED, INTERNAL, Problem
+from interview_app.problems import ABANDONED, CANCELLED, INTERNAL, STREAM_LOST, Problem
 from interview_app.streaming.sse import frame
 from interview_app.streaming.store import Janitor, Stop, StoreUnavailable
 
@@ -69,8 +77,10 @@ class RedisStream:
         self.id = stream_id
         self.meta_key = f"ia:s:{stream_id}:meta"
         self.events_key = f"ia:s:{stream_id}:ev"
+        self.lease_key = f"ia:s:{stream_id}:lease"
         self._stop: Stop | None = None
         self.created_at = time.time()
+        self.producing = True  # this instance renews the lease (when it created it)
 
     def _append(self, event: str, data: bytes, terminal: bool) -> bool:
         try:
@@ -100,9 +110,30 @@ class RedisStream:
                 {self.events_key: f"0-{after}"}, count=1000, block=max(1, int(timeout * 1000))
             )
             if not reply:
-                return [], self.size()[1]
+                return self._quiet(after)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
+        return self._frames(reply)
+
+    def _quiet(self, after: int) -> tuple[list[bytes], bool]:
+        """Nothing new: check that the stream and its generator still exist."""
+        pipe = self.store.redis.pipeline(transaction=False)
+        pipe.hmget(self.meta_key, ["n", "ended"])
+        pipe.exists(self.lease_key)
+        (_, ended), leased = pipe.execute()
+        if ended == b"1":
+            return [], True
+        if ended is None:
+            # Redis forgot the stream (restarted empty, or it expired).
+            return [frame(orjson.dumps(STREAM_LOST.event()), event="error", id=after + 1)], True
+        if not leased:
+            # Its generator is gone: end it for every reader (the first ending wins).
+            self.finish("error", STREAM_LOST.event())
+            reply: Any = self.store.redis.xread({self.events_key: f"0-{after}"}, count=1000)
+            return self._frames(reply) if reply else ([], True)
+        return [], False
+
+    def _frames(self, reply: Any) -> tuple[list[bytes], bool]:
         frames = []
         ended = False
         for entry_id, fields in reply[0][1]:
@@ -111,6 +142,14 @@ class RedisStream:
             frames.append(frame(fields[b"d"], event=event, id=n))
             ended = event in (b"done", b"error")
         return frames, ended
+
+    def done_generating(self) -> None:
+        """The producer stopped: stop renewing the lease, and let it go now."""
+        self.producing = False
+        try:
+            self.store.redis.delete(self.lease_key)
+        except redis.RedisError:
+            pass  # it lapses on its own
 
     def size(self) -> tuple[int, bool]:
         try:
@@ -168,15 +207,17 @@ class RedisStream:
 class RedisStore:
     """Streams in Redis; this instance sweeps the generations it runs."""
 
-    def __init__(self, client: redis.Redis, ttl: float, grace: float) -> None:
+    def __init__(self, client: redis.Redis, ttl: float, grace: float, lease: float = 10.0) -> None:
         self.redis = client
         self.ttl = ttl
         self.grace = grace
+        self.lease_ms = max(100, int(lease * 1000))
+        self._renewed = 0.0
         self.append_script = client.register_script(_APPEND)
         self.touch_script = client.register_script(_TOUCH)
         self._local: dict[str, RedisStream] = {}
         self._lock = threading.Lock()
-        self._janitor = Janitor(self.sweep, grace / 4)
+        self._janitor = Janitor(self.sweep, min(grace / 4, lease / 3))
 
     def create(self) -> RedisStream:
         stream = RedisStream(self, secrets.token_urlsafe(16))
@@ -186,6 +227,7 @@ class RedisStore:
             meta = {"n": 0, "ended": 0, "readers": 0, "idle_since": time.time()}
             pipe.hset(stream.meta_key, mapping=meta)  # type: ignore[arg-type]
             pipe.expire(stream.meta_key, _RUNNING_TTL)
+            pipe.set(stream.lease_key, 1, px=self.lease_ms)
             pipe.execute()
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from None
@@ -216,9 +258,25 @@ class RedisStore:
         with self._lock:
             return list(self._local.values())
 
+    def renew(self) -> None:
+        """Extend the leases of the generations this instance runs (one round trip)."""
+        producing = [s for s in self.running() if s.producing]
+        if not producing:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for stream in producing:
+            pipe.set(stream.lease_key, 1, px=self.lease_ms)
+        pipe.execute()
+
     def sweep(self, now: float | None = None) -> None:
-        """End this instance's abandoned generations; forget the ones that ended."""
+        """Renew leases, end this instance's abandoned generations, forget ended ones."""
         now = time.time() if now is None else now
+        if time.monotonic() - self._renewed >= self.lease_ms / 3000:
+            try:
+                self.renew()
+                self._renewed = time.monotonic()
+            except redis.RedisError:
+                pass  # Redis is down: the leases may lapse, and readers end those streams
         for stream in self.running():
             try:
                 _, ended = stream.size()
@@ -233,6 +291,6 @@ class RedisStore:
                     ended = True
             except (StoreUnavailable, redis.RedisError):
                 continue  # Redis is down: try again next sweep
-            if ended:
+            if ended or not stream.producing:
                 with self._lock:
                     self._local.pop(stream.id, None)

@@ -127,6 +127,7 @@ def pump(generation: Generation, stream: Stream, request_id: str | None) -> None
     completion = generation.completion
     outcome = "done"
     tokens = 0
+    metrics.PRODUCERS.inc()
     try:
         for text in completion.texts():
             if not tokens:
@@ -160,6 +161,8 @@ def pump(generation: Generation, stream: Stream, request_id: str | None) -> None
         else:
             outcome = (generation.stopped or CANCELLED).code
     finally:
+        metrics.PRODUCERS.dec()
+        stream.done_generating()
         generation.end(outcome, tokens)
 
 

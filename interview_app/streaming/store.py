@@ -60,6 +60,10 @@ class Stream(Protocol):
         """The last id so far, and whether the stream has ended."""
         ...
 
+    def done_generating(self) -> None:
+        """The producer has stopped, however it ended (never raises)."""
+        ...
+
 
 class Store(Protocol):
     """Where streams live: this process (default) or Redis."""

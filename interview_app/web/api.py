@@ -27,10 +27,13 @@ from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStream
 from interview_app.streaming.quotas import Quotas, Ticket
 from interview_app.streaming.store import Store, StoreUnavailable, Stream
+from interview_app.web.body import BodyReader
+from interview_app.web.logs import OncePer
 from interview_app.web.sse_response import sse_response
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
+_busy_log = OncePer(10.0)
 
 
 def _settings() -> Settings:
@@ -41,8 +44,9 @@ def _settings() -> Settings:
 def _json_body() -> dict[str, Any]:
     if not request.is_json:
         raise invalid("unsupported_media_type", "Send the body as application/json.", 415)
+    reader: BodyReader = current_app.extensions["interview_app.body"]
     try:
-        data = orjson.loads(request.get_data(cache=False))
+        data = orjson.loads(reader.read(request, _client()))
     except orjson.JSONDecodeError:
         raise invalid("invalid_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -113,8 +117,13 @@ def _open(req: CoachingRequest, make_stream: Callable[[], Stream] | None = None)
         completion = llm.open(req)
     except UpstreamError as exc:
         ticket.release()
-        metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
-        log.warning("upstream failed before the stream", extra={"code": exc.code})
+        if exc.problem is problems.SERVER_BUSY:
+            # Out of descriptors: a burst of these is one event, logged once.
+            if _busy_log.ready():
+                log.warning("at capacity: no file descriptor for the upstream")
+        else:
+            metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
+            log.warning("upstream failed before the stream", extra={"code": exc.code})
         if stream is not None:
             # Nobody will read it (its id is never given out); ended, it expires.
             stream.finish("error", exc.problem.event())

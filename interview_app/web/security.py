@@ -4,11 +4,17 @@
 holding a regex-looking character (`*`, `.`...) as a regular expression, so that
 `https://*corp.example` also admitted `https://xcorp.example`. Each entry is
 escaped and anchored here; only a lone `*` means "any origin".
+
+Redirects are relative: werkzeug builds the `Location` of its own redirects (a
+merged double slash, say) from the request's `Host` header, which a client can
+forge to point the redirect off-site. A relative `Location` goes back to
+whichever host the client really reached.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response
 from flask_cors import CORS
@@ -22,7 +28,18 @@ CSP = (
 )
 
 
+def _relative_location(response: Response) -> None:
+    location = response.headers.get("Location")
+    if location and 300 <= response.status_code < 400:
+        parts = urlsplit(location)
+        if parts.scheme or parts.netloc or location.startswith("//"):
+            # One leading slash: "//host/..." would be read as another site.
+            path = "/" + parts.path.lstrip("/")
+            response.headers["Location"] = urlunsplit(("", "", path, parts.query, ""))
+
+
 def _headers(response: Response) -> Response:
+    _relative_location(response)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -42,6 +42,11 @@ class Script:
     hang_up: bool = False
     # Close the connection after the response, without saying so (no `Connection: close`).
     close_after: bool = False
+    # Send these body chunks as they are (each a chunk of the chunked body), paced by
+    # `interval`, instead of token events: for hostile or odd upstreams.
+    raw: list[bytes] | None = None
+    # Send the response headers one byte every this many seconds.
+    header_trickle: float = 0.0
 
 
 def _chunk(data: bytes) -> bytes:
@@ -74,6 +79,11 @@ class FakeUpstream:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def connections(self) -> int:
+        """Client connections open now (kept-alive ones included)."""
+        return len(self._writers)
 
     @property
     def url(self) -> str:
@@ -213,11 +223,33 @@ class FakeUpstream:
         self.total_streams += 1
         # A client that leaves sends EOF; watching for it ends the stream at once.
         gone = asyncio.ensure_future(reader.read(1))
+        head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n\r\n"
+        )
         try:
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                b"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n\r\n"
-            )
+            if script.header_trickle:
+                for byte in head:
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    done, _ = await asyncio.wait({gone}, timeout=script.header_trickle)
+                    if done:
+                        self._disconnected(request)
+                        return False
+            else:
+                writer.write(head)
+            if script.raw is not None:
+                for i, part in enumerate(script.raw):
+                    if script.interval and i:
+                        done, _ = await asyncio.wait({gone}, timeout=script.interval)
+                        if done:
+                            self._disconnected(request)
+                            return False
+                    writer.write(_chunk(part))
+                    await writer.drain()
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+                return True
             writer.write(
                 _event(
                     {

@@ -30,10 +30,16 @@ def procfile_command(process: str = "web") -> list[str]:
     raise AssertionError(f"no {process} process in the Procfile")
 
 
+def _limit_files(count: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 class Server:
     """The service as deployed, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, nofile: int | None = None) -> None:
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
         bin_dir = str(Path(sys.executable).parent)
@@ -50,6 +56,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if nofile is None else (lambda: _limit_files(nofile)),
         )
         self._wait_ready()
 

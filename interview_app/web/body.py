@@ -1,0 +1,174 @@
+"""Reading a request body: bounded in size, in time, and in how many are read at once.
+
+Hand-written because the server's reader trusts the client: werkzeug's limit
+(`MAX_CONTENT_LENGTH`) looks at `Content-Length`, which a chunked body does not
+have; gunicorn's chunked decoder raises its own exception types on bad encoding
+(a 500 with the client's bytes in a traceback); a `Content-Length` longer than
+the body followed by FIN reads as a short body; and nothing times out a body
+sent a byte every two seconds. Here:
+
+- more than `MAX_BODY_BYTES`, declared or sent (chunked): 413;
+- broken chunked encoding, or fewer bytes than `Content-Length` promised: 400;
+- not complete within `BODY_TIMEOUT_SECONDS`: 408;
+- at most `MAX_BODY_READS_PER_CLIENT` bodies of one client (its address, as the
+  quotas see it) are read at once; past that, 503 at once. A client that opens a
+  hundred slow uploads holds a handful of connections for `BODY_TIMEOUT_SECONDS`
+  each, and every other candidate's request goes through: the worker's capacity
+  stays for new clients. (A cap on all bodies at once would not: a quick
+  candidate's body needs a slot too, and slow senders would hold them all.)
+
+After any of these the rest of the body is not read: the connection's read side
+is shut down, so the server answers and closes it instead of draining a body
+from a client that sends nothing (a WSGI app may not send `Connection: close`).
+
+The time limit is a gevent `Timeout` under the gevent worker (where it must
+interrupt a greenlet blocked in `recv`), and the socket's own timeout otherwise;
+this is the one place in the package that touches gevent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from typing import Any
+
+from flask import Request
+
+from interview_app.problems import Problem, Refused, invalid
+
+_CHUNK = 64 * 1024
+
+BODY_TIMEOUT = Problem(
+    "body_timeout", "The request body did not arrive in time.", 408, retryable=True
+)
+TOO_MANY_UPLOADS = Problem(
+    "server_busy", "You have too many requests sending their bodies. Please retry.", 503, True, 2
+)
+
+
+class _Expired(Exception):
+    """The body's time ran out."""
+
+
+class BodyReader:
+    """Reads request bodies for one worker under its size, time and concurrency limits."""
+
+    def __init__(self, max_bytes: int, timeout: float, per_client: int) -> None:
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.per_client = per_client
+        self._reading: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def read(self, request: Request, client: str) -> bytes:
+        """The whole body of `request`, or `Refused` (400, 408, 413 or 503)."""
+        with self._lock:
+            if self._reading.get(client, 0) >= self.per_client:
+                raise Refused(TOO_MANY_UPLOADS)
+            self._reading[client] = self._reading.get(client, 0) + 1
+        try:
+            return self._guarded(request)
+        except Refused as exc:
+            status = exc.problem.status
+            # An oversized body still arriving is read and dropped (up to a bound):
+            # closing a socket with unread bytes resets it, and the client may
+            # never see the 413.
+            if status in (400, 408) or (status == 413 and not self._drain(request)):
+                _abandon(request.environ)
+            raise
+        finally:
+            with self._lock:
+                left = self._reading.pop(client, 1) - 1
+                if left:
+                    self._reading[client] = left
+
+    def _guarded(self, request: Request) -> bytes:
+        length = request.content_length
+        if length is not None and length > self.max_bytes:
+            raise _too_large(self.max_bytes)
+        try:
+            with _deadline(request.environ, self.timeout):
+                data = self._read(request.environ["wsgi.input"], length)
+        except _Expired:
+            raise Refused(BODY_TIMEOUT) from None
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, TimeoutError):
+                raise Refused(BODY_TIMEOUT) from None
+            raise invalid("invalid_body", "The request body could not be read.") from None
+        except Exception as exc:
+            # gunicorn's chunked decoder raises its own types (InvalidChunkSize,
+            # ChunkMissingTerminator, NoMoreData): the client's fault, never a 500.
+            if type(exc).__module__.startswith("gunicorn."):
+                raise invalid("invalid_body", "The request body is malformed.") from None
+            raise
+        if length is not None and len(data) < length:
+            raise invalid("incomplete_body", "The request body ended before its length.")
+        return data
+
+    def _drain(self, request: Request) -> bool:
+        """Read and drop the rest of the body; True if it ended within bounds."""
+        budget = 4 * self.max_bytes
+        if (request.content_length or 0) > budget:
+            return False
+        try:
+            with _deadline(request.environ, self.timeout):
+                stream = request.environ["wsgi.input"]
+                while budget > 0:
+                    part = stream.read(_CHUNK)
+                    if not part:
+                        return True
+                    budget -= len(part)
+        except Exception:
+            return False
+        return False
+
+    def _read(self, stream: Any, length: int | None) -> bytes:
+        # Without a length (chunked), read one byte past the limit to know it is exceeded.
+        want = (length if length is not None else self.max_bytes + 1) or 0
+        parts: list[bytes] = []
+        got = 0
+        while got < want:
+            part = stream.read(min(_CHUNK, want - got))
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        if got > self.max_bytes:
+            raise _too_large(self.max_bytes)
+        return b"".join(parts)
+
+
+def _abandon(environ: dict[str, Any]) -> None:
+    sock = environ.get("gunicorn.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
+
+
+def _too_large(limit: int) -> Refused:
+    return invalid("body_too_large", f"The request body is larger than {limit} bytes.", 413)
+
+
+@contextlib.contextmanager
+def _socket_timeout(sock: socket.socket | None, seconds: float) -> Any:
+    if sock is None:
+        yield
+        return
+    before = sock.gettimeout()
+    sock.settimeout(seconds)
+    try:
+        yield
+    finally:
+        sock.settimeout(before)
+
+
+def _deadline(environ: dict[str, Any], seconds: float) -> Any:
+    """A limit on the whole read: gevent's Timeout under gevent, else the socket's timeout."""
+    try:
+        from gevent import Timeout, monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        monkey = None
+    if monkey is not None and monkey.is_module_patched("socket"):
+        return Timeout(seconds, _Expired)
+    return _socket_timeout(environ.get("gunicorn.socket"), seconds)
