@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def _backend(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         return OpenAIBackend(settings)
-    return OfflineBackend(settings.offline_tokens_per_second)
+    return OfflineBackend(settings.offline_tokens_per_second, settings.rubric)
 
 
 def _redis(settings: Settings) -> redis.Redis | None:

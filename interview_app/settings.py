@@ -89,6 +89,9 @@ class Settings:
     upstream_max_line_bytes: int = 1 << 20
     max_tokens_answer: int = 800
     max_tokens_feedback: int = 1200
+    rubric: str = "rules"
+    rubric_timeout_seconds: float = 5.0
+    rubric_max_tokens: int = 600
     upstream_pool_size: int = 2000
     max_question_chars: int = 1000
     max_answer_chars: int = 10_000
@@ -145,6 +148,11 @@ class Settings:
             proxies, proxies_source = 1, "DYNO is set (Heroku's router)"
         else:
             proxies, proxies_source = 0, "default"
+        rubric = (_text(env, "RUBRIC") or ("model" if backend == "openai" else "rules")).lower()
+        if rubric not in ("model", "rules", "off"):
+            raise SettingsError(f"RUBRIC must be 'model', 'rules' or 'off', got {rubric!r}")
+        if rubric == "model" and backend != "openai":
+            raise SettingsError("RUBRIC=model needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL")
         origins = tuple(o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip())
         return cls(
             openai_api_key=key,
@@ -177,6 +185,11 @@ class Settings:
             upstream_max_line_bytes=_integer(
                 env, "UPSTREAM_MAX_LINE_BYTES", cls.upstream_max_line_bytes, minimum=1024
             ),
+            rubric=rubric,
+            rubric_timeout_seconds=_number(
+                env, "RUBRIC_TIMEOUT_SECONDS", cls.rubric_timeout_seconds
+            ),
+            rubric_max_tokens=_integer(env, "RUBRIC_MAX_TOKENS", cls.rubric_max_tokens, minimum=1),
             max_tokens_answer=_integer(env, "MAX_TOKENS_ANSWER", cls.max_tokens_answer, minimum=1),
             max_tokens_feedback=_integer(
                 env, "MAX_TOKENS_FEEDBACK", cls.max_tokens_feedback, minimum=1

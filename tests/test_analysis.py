@@ -99,6 +99,7 @@ def test_technical_questions_are_not_scored_on_star() -> None:
 
 def test_as_dict_has_the_contract_keys() -> None:
     d = analyse(BEHAVIOURAL_EN, STRONG_EN, "en").as_dict()
+    # Every field of version 1 (clients read them), and the rubric's version 2.
     assert set(d) == {
         "star",
         "first_person",
@@ -106,8 +107,15 @@ def test_as_dict_has_the_contract_keys() -> None:
         "filler_words",
         "word_count",
         "score",
+        "version",
+        "source",
+        "behavioural",
+        "conclusion_first",
+        "evidence",
+        "verdict",
     }
     assert 1 <= d["score"] <= 5
+    assert d["version"] == 2 and d["source"] == "rules"
 
 
 def test_offline_score_contradicts_its_own_checklist() -> None:
@@ -129,6 +137,101 @@ def test_length_thresholds_agree_with_the_advice(lang: str, words: int) -> None:
         if lang == "en"
         else " ".join(["제가 했습니다."] * (words // 2))
     )
-    a = analyse("Why this role?", answer, lang)  # type: ignore[arg-type]
+    a = analyse("Tell me about a time you failed.", answer, lang)  # type: ignore[arg-type]
     notes = [s for s in a.suggestions if "150-300" in s or "80~200" in s]
     assert len(notes) == 1, a.suggestions
+
+
+# --- The rubric's rules, calibrated (issue: coaching you can trust) -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "quantified"),
+    [
+        ("I cut p95 from 800 to 120 ms.", "en", True),
+        ("We shipped 2 days late.", "en", False),
+        ("I led a team of 12 engineers.", "en", False),
+        ("In 2019 I joined the payments team.", "en", False),
+        ("Conversion increased by 4%.", "en", True),
+        ("매출 2배를 달성했습니다.", "ko", True),
+        ("12명 규모의 팀에서 일했습니다.", "ko", False),
+        ("2일 늦게 출시했습니다.", "ko", False),
+    ],
+)
+def test_a_number_counts_only_when_it_measures_the_outcome(
+    text: str, lang: str, quantified: bool
+) -> None:
+    assert analyse("Tell me about a time you failed.", text, lang).quantified_result is quantified  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Our release was late. I re-planned the sprint.", "en"),
+        ("The outage went on for an hour. I paired with the on-call engineer.", "en"),
+        ("고객사가 화가 났습니다. 제가 직접 고객사에 찾아가 설명드렸습니다.", "ko"),
+    ],
+)
+def test_actions_are_found_without_a_list_of_verbs(text: str, lang: str) -> None:
+    a = analyse("Tell me about a time you failed.", text, lang)  # type: ignore[arg-type]
+    assert a.star["action"], a.evidence
+    assert a.evidence["action"] is not None and a.evidence["action"] in text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("I was responsible for it. I think it went well.", "en"),
+        ("We worked hard and we delivered it on time with 30% less cost.", "en"),
+        ("저희 팀이 같이 개발했습니다. 그 결과 매출이 2배 늘었습니다.", "ko"),
+        ("고객사가 계약 해지를 통보했습니다. 이후 계약이 유지되었습니다.", "ko"),
+    ],
+)
+def test_no_action_by_the_candidate_scores_at_most_two(text: str, lang: str) -> None:
+    a = analyse("Tell me about a time you failed.", text, lang)  # type: ignore[arg-type]
+    assert not a.star["action"] and a.score <= 2
+
+
+def test_a_third_of_the_minimum_length_scores_at_most_two() -> None:
+    a = analyse(
+        "Why do you want this job?", "Because I love it, for example my side project.", "en"
+    )
+    assert a.word_count < 40 / 3 + 1 and a.score <= 2
+
+
+def test_korean_we_against_i_is_a_ratio_with_a_clear_message() -> None:
+    answer = "저희가 기획했고 저희가 개발했고 저희가 배포했습니다. 제가 테스트를 맡았습니다."
+    a = analyse("팀워크를 발휘한 경험을 말해 주세요.", answer, "ko")
+    assert any("'저희'가 3번, '제가'가 1번" in s for s in a.suggestions), a.suggestions
+
+
+@pytest.mark.parametrize(
+    ("text", "fillers"),
+    [
+        ("제가 직접 설명드렸습니다. 고객님께서 이해해 주셨습니다.", 0),  # honorifics are speech
+        ("약간의 지연이 있었지만 제가 일정을 조정했습니다.", 0),  # 약간의: not a hedge
+        ("저는 좀 성실한 편인 것 같습니다.", 1),  # a hedge
+        ("음 저는 약간 좀 성실한 것 같습니다.", 3),
+    ],
+)
+def test_korean_hedges_count_as_filler_only_as_hedges(text: str, fillers: int) -> None:
+    assert analyse("본인의 장점은 무엇인가요?", text, "ko").filler_words == fillers
+
+
+def test_evidence_is_verbatim_and_only_for_parts_found() -> None:
+    a = analyse(BEHAVIOURAL_EN, STRONG_EN, "en")
+    for part, quote in a.evidence.items():
+        assert (quote is not None) == a.star[part]
+        assert quote is None or quote in STRONG_EN
+
+
+def test_questions_outside_star_report_no_star_evidence_and_a_verdict() -> None:
+    a = analyse("Why do you want to work here?", "Because I use your product every day.", "en")
+    d = a.as_dict()
+    assert d["behavioural"] is False
+    assert d["evidence"] == dict.fromkeys(("situation", "task", "action", "result"))
+    assert d["verdict"] and "\n" not in d["verdict"]
+    ko = analyse(
+        "우리 회사에 지원한 이유는 무엇인가요?", "저는 귀사의 서비스를 매일 쓰기 때문입니다.", "ko"
+    )
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in ko.verdict)  # in the request's language

@@ -1,8 +1,23 @@
-"""Rule-based analysis of an interview answer, in Korean or English.
+"""Rule-based reading of an interview answer, in Korean or English: the rubric's `rules` source.
 
-Hand-written because no library reads interview answers for STAR structure; the
-rules are plain regular expressions over sentences, tuned on typical answers and
-pinned by table tests. Each finding comes with a concrete suggestion.
+Hand-written because no library reads interview answers for STAR structure. The
+rules look at clauses (a sentence split at "so", "and then", 그래서, ~고 ...),
+weigh Action and Result most (STAR scoring guides; Korean coaching norms: S+T
+about 20%, A+R about 80%), and ground every ticked part in a verbatim quote of
+the answer (`evidence`). Calibrated against the labelled set in
+`tests/data/labelled_answers.json` (agreement figures in the README).
+
+- Action is the candidate's own deed, found by grammar, not by a list of verbs:
+  English, "I" followed (within a couple of words) by a verb that is not a state
+  or modal ("I re-planned", "I paired"; not "I was", "I think", "I had to");
+  Korean, a past-tense predicate (했/었/았/였/렸 + 습니다/다) that is not a copula,
+  existence or passive, in a clause without a "we" subject (저희가, 우리 팀이).
+- A number is a quantified *result* only when it measures a change: "from 800 to
+  120 ms", "by 30%", "3배", "2배 증가", "절반", "doubled"; "a team of 12",
+  "in 2019" and "2 days late" are not.
+- Korean: 저희 against 제가 as a ratio; honorific endings are ordinary speech;
+  좀/약간 are filler only as hedges (in a clause that ends "것 같습니다" or
+  used together), never as "약간의".
 """
 
 from __future__ import annotations
@@ -11,147 +26,190 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from interview_app.coaching.findings import TEXT
 from interview_app.coaching.request import Language, is_behavioural
 
 _I = re.IGNORECASE
 _SENTENCE = re.compile(r"(?<=[.!?。…])\s+|\n+")
+_CLAUSE = {
+    "en": re.compile(r",?\s+(?:so|and then|then|which|but|after which)\s+|;\s*|,\s+and\s+", _I),
+    "ko": re.compile(
+        r"(?<=[고며서면데]),\s*|(?<=[고며]) (?=\S)|\s+그래서\s+|,\s*그래서\s+|\s+그리고\s+"
+    ),
+}
+PARTS = ("situation", "task", "action", "result")
 
-_PARTS: dict[str, dict[str, re.Pattern[str]]] = {
+# Words after "I" that are not deeds: states, modals, feelings, obligations.
+_NOT_DEEDS = (
+    r"am|was|were|be|been|have|has|had|think|thought|believe|believed|feel|felt|want|"
+    r"wanted|need|needed|like|liked|love|loved|hope|hoped|guess|guessed|mean|meant|would|"
+    r"could|should|will|can|may|might|must|do|don't|didn't|did not|wasn't|couldn't|"
+    r"knew|know|realized|realised|noticed|saw|heard|learned|learnt|understood|"
+    r"joined|started at|worked at|worked as|worked on a|worked in|worked for|worked hard|"
+    r"remember|got|disagreed|agreed|tried hard|did a|did my|did well|did ok"
+)
+_EN_ACTION = re.compile(
+    rf"\b(?:I|my team and I)\s+(?:(?:then|first|also|quickly|personally|immediately|"
+    rf"directly|carefully|finally|eventually)\s+)?(?!(?:{_NOT_DEEDS})\b)"
+    r"([a-z]+(?:-[a-z]+)?(?:ed|t)|built|led|wrote|made|took|ran|drove|chose|began|spoke|"
+    r"met|brought|sat|went|set|put|cut|paired|gave|sent|found|rewrote|split|shut|kept|"
+    r"told|taught|sought|fought|held|won|drew|broke|threw|flew|read|wrote)\b"
+)
+_EN_WE_ACTION = re.compile(r"\b(we|the team|our team)\s+(?:then\s+|also\s+)?[a-z]+ed\b", _I)
+_KO_PAST = re.compile(
+    r"(했|하였|었|았|였|렸|켰|췄|웠|봤|냈|갔|왔|줬|썼|뒀|쳤|셨|드렸|맡았)(습니다|다|어요|고|으며|는데)"
+)
+_KO_NOT_DEED = re.compile(
+    r"(있었|없었|이었|였습니다$|되었|됐|되셨|싶었|같았|좋았|어려웠|힘들었|바빴|많았|적었|"
+    r"몰랐|알았|느꼈|생각했|맡았던|였고|이었고|밀려|늦었|열심히|노력했|해야 했)"
+)
+# A subject or topic other than the candidate ("고객사가", "두 사람은"): their deed, not ours.
+_KO_OTHER_SUBJECT = re.compile(
+    r"(?<![가-힣])(?!(?:제|저|나|내)[가는])([가-힣]{1,8}?)(?<!같)(?<!많)(?<!깊)(?<!없)(?<!함께)(이|가|은|는)\s"
+)
+_KO_ADVERBS = {
+    "같이",
+    "많이",
+    "깊이",
+    "없이",
+    "일찍이",
+    "빨리",
+    "이는",
+    "그는",
+    "하는",
+    "있는",
+    "되는",
+}
+_KO_WE_SUBJECT = re.compile(r"(저희|우리 ?팀|팀원들|팀이|팀은|회사가)")
+
+_PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     "en": {
         "result": re.compile(
-            r"\b(result(ed|s)?|outcome|reduc\w*|increas\w*|improv\w*|sav(ed|ing)|cut|grew|"
-            r"boost\w*|achiev\w*|led to|dropped|raised|won|shipped|delivered|halved|doubled)\b",
-            _I,
-        ),
-        "action": re.compile(
-            r"\b(I|we)\s+(then\s+|first\s+|quickly\s+)?(\w+ed|built|led|wrote|made|took|ran|"
-            r"set up|drove|chose|began|started|spoke|met|brought|sat down|went)\b",
+            r"\b(as a result|result(ed|s)?|outcome|in the end|reduc\w*|increas\w*|improv\w*|"
+            r"sav(ed|ing)|cut\b|grew|boost\w*|achiev\w*|led to|dropped|raised|won|shipped|"
+            r"delivered|halved|doubled|tripled|launched|renewed|promoted|went live|"
+            r"recovered|resolved|fell|rose|convinced|persuaded|approved)\b",
             _I,
         ),
         "task": re.compile(
-            r"\b(my (task|job|goal|role|responsibility)|I was (responsible|asked|tasked|"
-            r"assigned|in charge)|I (needed|had) to|(the|our) goal was|we (needed|had) to|"
-            r"objective|deadline)\b",
+            r"\b(my (task|job|goal|role|responsibility|mandate)|I was (responsible|asked|"
+            r"tasked|assigned|in charge|expected)|I (needed|had) to|(the|our|my) goal was|"
+            r"we (needed|had) to|objective|deadline|target was|I was the (only |\w+ )?"
+            r"(engineer|lead|owner|manager|developer|on-call)\w*|(was|fell) on me|up to me|"
+            r"volunteered to|took (on|ownership)|was given|as (the )?\w+ lead)\b",
             _I,
         ),
         "situation": re.compile(
-            r"\b(when I was|at my (previous|last|former)|in my (previous|last)|while "
-            r"(working|I was)|last year|in \d{4}|our team (was|had)|the (company|project|"
-            r"team|client) (was|had)|situation|context|background|we were|there was)\b",
-            _I,
+            r"\b((?i:when I was|at my (previous|last|former|first)|in my (previous|last|first)|"
+            r"while (working|I was)|last year|in \d{4}|our team (was|had)|the (company|"
+            r"project|team|client|product|service|system) (was|had)|situation|context|"
+            r"background|we were|there was|there were|during)|at [A-Z]\w+,)",
         ),
     },
     "ko": {
         "result": re.compile(
             r"결과|성과|감소|증가|개선되|향상|단축|달성|절감|늘었|줄었|늘렸|줄였|높였|낮췄|"
-            r"올렸|인정받|해결되|줄어|늘어"
+            r"올렸|인정받|해결되|줄어|늘어|성공|출시|재계약|채택|줄일 수|늘릴 수"
         ),
-        "action": re.compile(
-            r"도입|설계|개발|구현|분석|제안|구축|적용|자동화|설득|조율|리팩터링|시도|실행|주도|"
-            r"작성했|만들었|바꿨|정리했|진행했|개선했|찾아|대화|논의"
+        "task": re.compile(
+            r"목표|과제|역할|맡은|맡게|담당|책임|해야 했|해야 하는|요구|마감|미션|임무|팀장"
         ),
-        "task": re.compile(r"목표|과제|역할|맡|담당|책임|해야 했|해야 하는|요구|마감"),
         "situation": re.compile(
-            r"당시|상황|때|시절|프로젝트|회사에서|근무|재직|팀에서|인턴|학교|동아리|배경|있었"
+            r"당시|상황|때|시절|회사에서|근무|재직|팀에서|인턴|학교|동아리|배경|있었|"
+            r"프로젝트에서|입사"
         ),
     },
 }
-_ORDER = ("result", "action", "task", "situation")
 
 _FIRST = {
-    "en": re.compile(r"\b(I|I'm|I've|I'd|me|myself)\b", _I),
-    "ko": re.compile(r"저는|제가|저의|나는|내가|제 "),
+    "en": re.compile(r"\b(I|I'm|I've|I'd|me|myself)\b"),
+    "ko": re.compile(r"저는|제가|저의|나는|내가|제 |저 혼자|직접"),
 }
 _WE = {
     "en": re.compile(r"\b(we|our|us|the team)\b", _I),
-    "ko": re.compile(r"저희|우리 팀|우리는|우리가|팀이|팀원들이"),
+    "ko": re.compile(r"저희|우리 ?팀|우리는|우리가|팀원들이"),
 }
-_NUMBER = {
+_UNIT_EN = (
+    r"%|percent|x\b|times|ms\b|milliseconds|seconds|s\b|minutes|hours|days|weeks|months|"
+    r"users|customers|people|k\b|m\b|million|billion|thousand|dollars|requests|tickets|bugs|"
+    r"points|hires|calls|queries|incidents|errors|pages"
+)
+_QUANT = {
     "en": re.compile(
-        r"\d[\d,.]*\s*(%|percent|x\b|times|ms\b|milliseconds|seconds|minutes|hours|days|"
-        r"weeks|months|users|customers|people|engineers|k\b|m\b|million|billion|thousand|"
-        r"dollars|requests|tickets|bugs|points|hires)|[$€£¥₩]\s?\d|"
-        r"\b(doubled|tripled|halved|twice as)\b",
+        rf"\bfrom\s+[$€£]?\d[\d,.]*\s*(?:{_UNIT_EN})?\s+(?:down |up )?to\s+[$€£]?\d|"
+        rf"\b(?:by|of)\s+(?:about |over |almost |nearly )?[$€£]?\d[\d,.]*\s*(?:{_UNIT_EN})|"
+        rf"\d[\d,.]*\s*(?:%|percent|x)\s+(?:faster|slower|more|less|fewer|higher|lower|"
+        rf"increase|decrease|reduction|improvement|growth|drop|gain|cheaper)|"
+        rf"\b(?:saved?|saving|cut|reduced|increased|grew|raised|generated|brought in|won|"
+        rf"added|removed|eliminated|halved|lowered|boosted)\s+(?:\w+\s+){{0,3}}?"
+        rf"(?:about |over |almost |nearly )?[$€£]\d|"
+        rf"\b(?:saved?|saving|cut|reduced|increased|grew|raised|generated|added|removed|"
+        rf"eliminated|lowered|boosted)\s+(?:\w+\s+){{0,3}}?(?:about |over )?\d[\d,.]*\s*"
+        rf"(?:{_UNIT_EN})|"
+        r"\b(doubled|tripled|quadrupled|halved|twice as|ten ?fold|\d+x)\b",
         _I,
     ),
     "ko": re.compile(
-        r"\d[\d,.]*\s*(%|퍼센트|배|명|건|ms|초|분|시간|일|주|개월|달|원|만|억|천|개|번|회|점|위)|"
-        r"(두|세|네|다섯|열) 배|절반"
+        r"\d[\d,.]*\s*(?:%|퍼센트|배|ms|초|분|시간|일|주|개월|원|만\s*원|억\s*원?|명|건|회|점|"
+        r"개)?\s*(?:이상\s*|가량\s*|정도\s*|넘게\s*)?(?:이|가|을|를|로|으로|만큼|까지)?\s*"
+        r"(?:감소|증가|개선|단축|향상|절감|늘|줄|높|낮|올|성장|상승|하락|빨라|느려|절약|확대|"
+        r"축소|달성)|"
+        r"\d[\d,.]*\S*에서\s*\d[\d,.]*\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|절반"
     ),
+}
+# Effort without a deed: "we worked hard", "열심히 했습니다".
+_VAGUE = {
+    "en": re.compile(
+        r"\b(worked hard|did (a|my) (good|best|great)|tried (hard|my best)|"
+        r"did a lot|did our best|it worked out|went well)\b",
+        _I,
+    ),
+    "ko": re.compile(r"열심히|노력했|최선을"),
+}
+# After the candidate acted, these say what followed: the result, in plain words.
+_AFTER = {
+    "en": re.compile(
+        r"\b(since then|now|afterwards|after that|was back|were back|went from|"
+        r"instead of|approved|merged|agreed|signed|renewed|passed|back up|"
+        r"on schedule|on time)\b",
+        _I,
+    ),
+    "ko": re.compile(r"이후|그 뒤|덕분에|결국|되셨|되었습니다|됐습니다|단골|협업했|없었"),
 }
 _FILLER = {
     "en": re.compile(r"\b(um+|uh+|erm|you know|i mean|kind of|sort of|basically)\b|\blike,", _I),
     "ko": re.compile(r"(?<![가-힣])(?:음+|어+|뭐)(?![가-힣])|(?<![가-힣])그(?=\s*(?:\.{2,}|…|,))"),
 }
+_KO_HEDGE = re.compile(r"(?<![가-힣])(좀|약간)(?!의)(?![가-힣])")
+_KO_HEDGED_CLAUSE = re.compile(r"것 ?같(습니다|아요|다)|듯(합니다|해요)|약간 좀|좀 약간")
 _CONCLUSION = {
     "en": re.compile(
         r"^(in short|in a nutshell|the short answer|my answer is|yes\b|no\b|simply put|"
-        r"to sum up|the key|i (believe|think|would|led|built|reduced|increased|improved|"
-        r"saved|turned|resolved|delivered))",
+        r"to sum up|the key|the reason|because|i (believe|think|would|want|chose|am|have))",
         _I,
     ),
-    "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|제 답은|네[,.]|아니요)"),
+    "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|제 답은|네[,.]|아니요|저는|제가)"),
 }
-# Spoken for one to two minutes; the advice texts quote these same numbers.
-_LENGTH = {"en": (150, 300), "ko": (80, 200)}
-
-_TEXT: dict[str, dict[str, Any]] = {
-    "en": {
-        "star_ok": "Your answer covers all of STAR: situation, task, action and result.",
-        "star_missing": "Add the missing STAR part(s): {parts}. {hint}",
-        "balance": "About {pct}% of your words set the scene. Cut the situation to two "
-        "sentences and spend the time on what you did and what changed.",
-        "first_ok": "You own your actions in the first person.",
-        "first_missing": 'You say "we" {we} times but never "I". Say what *you* did: '
-        '"I proposed…", "I built…".',
-        "number_ok": "You quantify the result, which makes it credible.",
-        "number_missing": "Put a number on the result: %, time saved, money, users "
-        '("cut response time from 2 s to 400 ms").',
-        "filler": "{n} filler words (um, uh, like, you know). Pause silently instead.",
-        "filler_ok": "Clean delivery: no filler words to speak of.",
-        "conclusion_ok": "You lead with the point, so the interviewer knows where you are going.",
-        "conclusion": "Open with your conclusion in one sentence, then tell the story.",
-        "short": "At {n} words it is short: aim for {low}-{high} (one to two minutes spoken).",
-        "long": "At {n} words it runs long: aim for {low}-{high} and cut the background first.",
-        "hints": {
-            "situation": "Where and when was it?",
-            "task": "What were you responsible for?",
-            "action": "What exactly did you do?",
-            "result": "What changed because of it?",
-        },
-        "names": {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result"},
-    },
-    "ko": {
-        "star_ok": "상황, 과제, 행동, 결과(STAR)가 모두 들어 있습니다.",
-        "star_missing": "빠진 STAR 요소를 보충하세요: {parts}. {hint}",
-        "balance": "답변의 약 {pct}%가 상황 설명입니다. 상황은 두 문장으로 줄이고 "
-        "제가 한 행동과 결과에 시간을 쓰세요.",
-        "first_ok": "'제가'로 본인의 행동을 분명히 말합니다.",
-        "first_missing": "'저희'/'우리 팀'이 {we}번 나오지만 '제가'는 없습니다. "
-        '"제가 제안했습니다", "제가 구현했습니다"처럼 본인이 한 일을 말하세요.',
-        "number_ok": "결과를 숫자로 보여 주어 설득력이 있습니다.",
-        "number_missing": "결과를 숫자로 말하세요: %, 단축된 시간, 비용, 사용자 수 "
-        '("응답 시간을 2초에서 0.4초로 줄였습니다").',
-        "filler": "군말(음, 어, 그, 뭐)이 {n}번 있습니다. 군말 대신 잠깐 멈추세요.",
-        "filler_ok": "군말 없이 깔끔합니다.",
-        "conclusion_ok": "결론을 먼저 말해(두괄식) 면접관이 흐름을 따라가기 쉽습니다.",
-        "conclusion": "두괄식으로, 결론을 한 문장으로 먼저 말한 뒤 이야기를 풀어 가세요.",
-        "short": "{n}어절로 짧습니다. {low}~{high}어절(1~2분 분량)을 목표로 하세요.",
-        "long": "{n}어절로 깁니다. {low}~{high}어절로, 배경 설명부터 줄이세요.",
-        "hints": {
-            "situation": "언제, 어디서 있었던 일인가요?",
-            "task": "제가 맡은 책임은 무엇이었나요?",
-            "action": "구체적으로 무엇을 했나요?",
-            "result": "그 덕분에 무엇이 달라졌나요?",
-        },
-        "names": {"situation": "상황", "task": "과제", "action": "행동", "result": "결과"},
-    },
+_REASONS = {
+    "en": re.compile(r"\b(because|since|the reason|for example|for instance|that's why)\b", _I),
+    "ko": re.compile(r"때문|이유|예를 들어|예컨대|덕분|그래서"),
+}
+LENGTH = {"en": (150, 300), "ko": (80, 200)}  # a story: one to two minutes spoken
+SHORT_LENGTH = {"en": (40, 200), "ko": (25, 120)}  # a direct answer, with its reason
+# A direct answer's first sentence gives it: "I would...", "My biggest weakness is...".
+_DIRECT = {
+    "en": re.compile(
+        r"\b(I would|I'd|I want|I'm|I am|my (biggest|greatest|main) \w+ is|"
+        r"because)\b",
+        _I,
+    ),
+    "ko": re.compile(r"저는|제 (장점|단점|목표|강점|약점)은|하겠습니다|싶어|싶습니다|때문"),
 }
 
 
 @dataclass
 class Analysis:
-    """What the analysis found, with findings phrased for the candidate."""
+    """What the rules found, with findings phrased for the candidate."""
 
     star: dict[str, bool]
     first_person: bool
@@ -161,11 +219,14 @@ class Analysis:
     score: int
     situation_share: float
     conclusion_first: bool
+    behavioural: bool = True
+    evidence: dict[str, str | None] = field(default_factory=dict)
+    verdict: str = ""
     strengths: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The `analysis` object of the `done` event."""
+        """The `analysis` object of the `done` event (rubric version 2, source `rules`)."""
         return {
             "star": dict(self.star),
             "first_person": self.first_person,
@@ -173,86 +234,174 @@ class Analysis:
             "filler_words": self.filler_words,
             "word_count": self.word_count,
             "score": self.score,
+            "version": 2,
+            "source": "rules",
+            "behavioural": self.behavioural,
+            "conclusion_first": self.conclusion_first,
+            "evidence": dict(self.evidence),
+            "verdict": self.verdict,
         }
 
 
-def _classify(sentence: str, lang: Language) -> str | None:
-    for part in _ORDER:
-        if _PARTS[lang][part].search(sentence):
-            return part
-    return None
+def _clauses(sentence: str, lang: Language) -> list[str]:
+    return [c.strip(" ,") for c in _CLAUSE[lang].split(sentence) if c and c.strip(" ,")]
+
+
+def _is_action(clause: str, lang: Language) -> bool:
+    if lang == "en":
+        return bool(_EN_ACTION.search(clause)) and not _VAGUE["en"].search(clause)
+    if not _KO_PAST.search(clause) or _KO_NOT_DEED.search(clause):
+        return False
+    if _FIRST["ko"].search(clause):
+        return True
+    # "저희가 ~했습니다" is the team's deed, "고객사가 ~했습니다" the client's.
+    if _KO_WE_SUBJECT.search(clause):
+        return False
+    others = [m.group(0).strip() for m in _KO_OTHER_SUBJECT.finditer(clause)]
+    return not [w for w in others if w not in _KO_ADVERBS]
+
+
+def _parts_of(clause: str, lang: Language, acted: bool) -> set[str]:
+    """The STAR parts one clause shows (it may show two: "I cut latency by 60%")."""
+    parts = set()
+    patterns = _PART_PATTERNS[lang]
+    task = bool(patterns["task"].search(clause))
+    if task:
+        parts.add("task")
+    elif _is_action(clause, lang):
+        parts.add("action")
+    if patterns["result"].search(clause) or _QUANT[lang].search(clause):
+        parts.add("result")
+    elif acted and _AFTER[lang].search(clause) and "action" not in parts:
+        parts.add("result")  # what followed the candidate's actions
+    if patterns["situation"].search(clause):
+        parts.add("situation")
+    return parts
+
+
+def _fillers(answer: str, lang: Language) -> int:
+    count = len(_FILLER[lang].findall(answer))
+    if lang == "ko":
+        for sentence in _SENTENCE.split(answer):
+            if _KO_HEDGED_CLAUSE.search(sentence):
+                count += len(_KO_HEDGE.findall(sentence))
+    return count
+
+
+# Share of the weighted checks passed -> score. Calibrated on the labelled set:
+# coaches keep 5 for answers with almost nothing to fix, and 1 for answers
+# that have no story yet.
+SCORE_STEPS = (0.85, 0.65, 0.55, 0.2)
+
+
+def _score(ratio: float) -> int:
+    return 5 - next((i for i, step in enumerate(SCORE_STEPS) if ratio >= step), 4)
 
 
 def analyse(question: str, answer: str, lang: Language) -> Analysis:
-    """Analyse `answer` to `question` in language `lang`."""
-    text = _TEXT[lang]
+    """Read `answer` to `question` in language `lang` by the rules."""
+    text = TEXT[lang]
     sentences = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
     words = len(answer.split())
-    star = dict.fromkeys(("situation", "task", "action", "result"), False)
+    star = dict.fromkeys(PARTS, False)
+    evidence: dict[str, str | None] = dict.fromkeys(PARTS, None)
     context_words = 0
+    acted = False
     for sentence in sentences:
-        part = _classify(sentence, lang)
-        if part:
-            star[part] = True
-        if part == "situation" or (part is None and not star["action"]):
+        parts_here: set[str] = set()
+        for clause in _clauses(sentence, lang):
+            parts = _parts_of(clause, lang, acted)
+            if not acted and not parts:
+                parts = {"situation"}  # the scene, before anything was done
+            for part in parts:
+                if not star[part]:
+                    star[part] = True
+                    evidence[part] = clause  # a verbatim piece of the answer
+            acted = acted or "action" in parts
+            parts_here |= parts
+        if not parts_here & {"action", "result"}:
             context_words += len(sentence.split())
     share = context_words / words if words else 0.0
     first = len(_FIRST[lang].findall(answer))
     we = len(_WE[lang].findall(answer))
-    quantified = bool(_NUMBER[lang].search(answer))
-    fillers = len(_FILLER[lang].findall(answer))
+    quantified = bool(_QUANT[lang].search(answer))
+    fillers = _fillers(answer, lang)
     opener = sentences[0] if sentences else ""
-    conclusion = bool(
-        _CONCLUSION[lang].search(opener)
-        or _PARTS[lang]["result"].search(opener)
-        or _NUMBER[lang].search(opener)
-    )
-    low, high = _LENGTH[lang]
     behavioural = is_behavioural(question)
+    if behavioural:
+        # A story leads with its headline: the outcome, or the candidate's deed and
+        # what it achieved, in its first clause.
+        head = (_clauses(opener, lang) or [""])[0]
+        conclusion = bool(
+            _CONCLUSION[lang].search(opener)
+            or _QUANT[lang].search(head)
+            or (_is_action(head, lang) and _PART_PATTERNS[lang]["result"].search(head))
+        )
+    else:
+        conclusion = bool(_CONCLUSION[lang].search(opener) or _DIRECT[lang].search(opener))
+    low, high = LENGTH[lang] if behavioural else SHORT_LENGTH[lang]
+    reasons = bool(_REASONS[lang].search(answer))
+    owned = first > 0 and first * 2 >= we
 
     good: list[str] = []
     fix: list[str] = []
-    checks: list[tuple[float, bool]] = []
+    # (weight, passed, gap name): Action and Result carry most of the score.
+    checks: list[tuple[float, bool, str]] = []
     if behavioural:
-        missing = [p for p, ok in star.items() if not ok]
-        checks += [(0.5, ok) for ok in star.values()]
+        checks += [
+            (0.5, star["situation"], "situation"),
+            (0.5, star["task"], "task"),
+            (2.0, star["action"], "action"),
+            (1.5, star["result"], "result"),
+            (1.0, quantified, "quantified_result"),
+        ]
+        missing = [p for p in PARTS if not star[p]]
         if missing:
             names = ", ".join(text["names"][p] for p in missing)
             fix.append(text["star_missing"].format(parts=names, hint=text["hints"][missing[0]]))
         else:
             good.append(text["star_ok"])
-        balanced = share <= 0.4 or words < 20
-        checks.append((0.5, balanced))
-        if not balanced:
+        if not star["action"]:
+            fix.append(text["no_action"])
+        if share > 0.4 and words >= 20:
             fix.append(text["balance"].format(pct=round(share * 100)))
-    checks.append((1.0, first > 0))
-    if first:
+        (good if quantified else fix).append(text["number_ok" if quantified else "number_missing"])
+    else:
+        checks.append((1.5, reasons, "reasons"))
+        checks.append((0.5, conclusion, "conclusion_first"))
+        (good if reasons else fix).append(text["reasons_ok" if reasons else "reasons"])
+    checks.append((1.0, owned, "first_person"))
+    if owned:
         good.append(text["first_ok"])
+    elif we and first:
+        fix.append(text["we_ratio"].format(we=we, me=first))
     elif we:
         fix.append(text["first_missing"].format(we=we))
-    checks.append((1.0, quantified))
-    (good if quantified else fix).append(text["number_ok" if quantified else "number_missing"])
-    checks.append((0.5, fillers <= 2))
+    checks.append((0.25, fillers <= 2, "fillers"))
     if fillers > 2:
         fix.append(text["filler"].format(n=fillers))
     elif words >= 30:
         good.append(text["filler_ok"])
-    checks.append((0.5, conclusion))
+    checks.append((0.5, conclusion, "conclusion_first"))
     (good if conclusion else fix).append(text["conclusion_ok" if conclusion else "conclusion"])
-    checks.append((0.5, low <= words <= high))
+    checks.append((0.5, low <= words <= high, "length"))
     if words < low:
         fix.append(text["short"].format(n=words, low=low, high=high))
     elif words > high:
         fix.append(text["long"].format(n=words, low=low, high=high))
 
-    total = sum(w for w, _ in checks)
-    earned = sum(w for w, ok in checks if ok)
-    score = max(1, min(5, 1 + round(4 * earned / total)))
-    # A score must not contradict the checklist beside it: a story with no action by
-    # the candidate, or a third of the shortest good answer, is weak whatever else
-    # it ticks (the rubric issue recalibrates the weights themselves).
+    total = sum(w for w, _, _ in checks)
+    earned = sum(w for w, ok, _ in checks if ok)
+    score = _score(earned / total)
+    # The score must not contradict the checklist beside it.
     if (behavioural and not star["action"]) or words < low / 3:
         score = min(score, 2)
+    if behavioural and not star["result"]:
+        score = min(score, 3)
+    gaps = [name for weight, ok, name in sorted(checks, key=lambda c: -c[0]) if not ok]
+    verdict = text["verdicts"][score]
+    if gaps and gaps[0] in text["gaps"] and score < 5:
+        verdict = f"{verdict} {text['gaps'][gaps[0]]}"
     return Analysis(
         star=star,
         first_person=first > 0,
@@ -262,6 +411,9 @@ def analyse(question: str, answer: str, lang: Language) -> Analysis:
         score=score,
         situation_share=share,
         conclusion_first=conclusion,
+        behavioural=behavioural,
+        evidence=evidence if behavioural else dict.fromkeys(PARTS, None),
+        verdict=verdict,
         strengths=good,
         suggestions=fix,
     )

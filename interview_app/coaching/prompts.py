@@ -16,7 +16,8 @@ from interview_app.coaching.request import CoachingRequest
 _TAG = re.compile(r"</?\s*(question|answer|role)\s*>", re.IGNORECASE)
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
+    """`text` with every tag look-alike removed, to sit safely between our tags."""
     while True:
         cleaned = _TAG.sub("", text)
         if cleaned == text:
@@ -72,10 +73,10 @@ def messages(request: CoachingRequest) -> list[dict[str, str]]:
     """The chat messages for `request`: a system message and one user message."""
     parts = []
     if request.role:
-        parts.append(f"<role>\n{_clean(request.role)}\n</role>")
-    parts.append(f"<question>\n{_clean(request.question)}\n</question>")
+        parts.append(f"<role>\n{clean(request.role)}\n</role>")
+    parts.append(f"<question>\n{clean(request.question)}\n</question>")
     if request.kind == "feedback" and request.answer is not None:
-        parts.append(f"<answer>\n{_clean(request.answer)}\n</answer>")
+        parts.append(f"<answer>\n{clean(request.answer)}\n</answer>")
     return [
         {"role": "system", "content": _SYSTEM[(request.kind, request.language)]},
         {"role": "user", "content": "\n\n".join(parts)},

@@ -69,14 +69,15 @@ class OfflineBackend:
     name = "offline"
     model = "offline-coach"
 
-    def __init__(self, tokens_per_second: float = 40.0) -> None:
+    def __init__(self, tokens_per_second: float = 40.0, rubric: str = "rules") -> None:
         self.tokens_per_second = tokens_per_second
+        self.rubric = rubric
 
     def open(self, request: CoachingRequest) -> OfflineCompletion:
         if request.kind == "feedback" and request.answer is not None:
             result = analyse(request.question, request.answer, request.language)
             text = (feedback_ko if request.language == "ko" else feedback_en)(result)
-            extra: dict[str, Any] = {"analysis": result.as_dict()}
+            extra: dict[str, Any] = {} if self.rubric == "off" else {"analysis": result.as_dict()}
         else:
             text, extra = outline(request), {}
         return OfflineCompletion(text, extra, self.tokens_per_second)

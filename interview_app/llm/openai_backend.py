@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -20,9 +20,11 @@ import openai
 import orjson
 
 from interview_app import problems
+from interview_app.coaching.analysis import analyse
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.port import Completion, StreamFailure, UpstreamError
+from interview_app.llm.rubric_job import RubricFormat, RubricJob
 from interview_app.llm.transport import (
     BODY,
     FIRST_BYTE_DEADLINE,
@@ -84,7 +86,13 @@ class OpenAICompletion:
     transport (behind a proxy) it reads `iter_bytes()` and cannot.
     """
 
-    def __init__(self, response: Any, model: str, max_line: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        response: Any,
+        model: str,
+        max_line: int = 1 << 20,
+        rubric: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         body: Body | None = response.http_response.extensions.get(BODY)
         self.idle_ticks = body is not None
         # With our body in hand, the SDK's response objects (request options,
@@ -92,6 +100,7 @@ class OpenAICompletion:
         self._source: Body | _Chunks = body if body is not None else _Chunks(response)
         self._model = model
         self._max_line = max_line
+        self._rubric = rubric
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._done = False
@@ -203,12 +212,16 @@ class OpenAICompletion:
         self._source.close()
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out = {
             "finish_reason": self._finish_reason or "stop",
             "backend": "openai",
             "model": self._model,
             "usage": self._usage,
         }
+        if self._rubric is not None:
+            # Once per stream, after its last token: never on the token path.
+            out["analysis"] = self._rubric()
+        return out
 
 
 def _proxied(base_url: str) -> bool:
@@ -234,6 +247,10 @@ class OpenAIBackend:
     def __init__(self, settings: Settings) -> None:
         self.model = settings.openai_model
         self.first_byte_seconds = settings.upstream_first_byte_seconds
+        self.rubric = settings.rubric
+        self.rubric_timeout = settings.rubric_timeout_seconds
+        self.rubric_max_tokens = settings.rubric_max_tokens
+        self.rubric_format = RubricFormat()
         self.max_line = settings.upstream_max_line_bytes
         self.max_tokens = {
             "answer": settings.max_tokens_answer,
@@ -265,10 +282,28 @@ class OpenAIBackend:
             http_client=http_client,
         )
 
+    def _rubric(self, request: CoachingRequest) -> Callable[[], dict[str, Any]] | None:
+        """Start the rubric of a feedback stream now; the callable gives it at the end."""
+        if request.kind != "feedback" or self.rubric == "off" or request.answer is None:
+            return None
+        answer = request.answer
+        job = None
+        if self.rubric == "model":
+            job = RubricJob(
+                self.client, self.model, request, self.rubric_format, self.rubric_max_tokens
+            )
+
+        def judged() -> dict[str, Any]:
+            rules = analyse(request.question, answer, request.language)
+            return job.analysis(self.rubric_timeout, rules) if job else rules.as_dict()
+
+        return judged
+
     def open(self, request: CoachingRequest) -> Completion:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs CPU on every request and does
         # nothing for plain string messages (docs/benchmarks-analysis.md).
+        rubric = self._rubric(request)  # at the same moment as the feedback itself
         manager = self.client.chat.completions.with_streaming_response.create(
             model=self.model,
             messages=[],
@@ -289,7 +324,7 @@ class OpenAIBackend:
             raise _upstream_error(exc) from None
         finally:
             FIRST_BYTE_DEADLINE.reset(deadline)
-        return OpenAICompletion(response, self.model, self.max_line)
+        return OpenAICompletion(response, self.model, self.max_line, rubric)
 
     def close(self) -> None:
         """Close the connection pool."""

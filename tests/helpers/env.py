@@ -35,6 +35,8 @@ def relay_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
         "OPENAI_MAX_RETRIES": "0",
         "RATE_LIMIT_PER_MINUTE": "0",
         "MAX_STREAMS_PER_CLIENT": "0",
+        # One upstream request per stream unless a test asks for the model's rubric.
+        "RUBRIC": "rules",
         **extra,
     }
 

@@ -47,6 +47,10 @@ class Script:
     raw: list[bytes] | None = None
     # Send the response headers one byte every this many seconds.
     header_trickle: float = 0.0
+    # Non-streaming requests (the rubric): the message content, status and delay.
+    completion: str = "{}"
+    completion_status: int = 200
+    completion_delay: float = 0.0
 
 
 def _chunk(data: bytes) -> bytes:
@@ -68,6 +72,7 @@ class FakeUpstream:
         self.tls = tls
         self.script = Script()
         self.requests: list[dict[str, Any]] = []
+        self.completions: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.open_streams = 0
         self.total_streams = 0
@@ -96,6 +101,7 @@ class FakeUpstream:
     def reset(self, script: Script | None = None) -> None:
         self.script = script or Script()
         self.requests.clear()
+        self.completions.clear()
         self.headers.clear()
         self.total_streams = 0
         self.client_disconnects = 0
@@ -183,6 +189,8 @@ class FakeUpstream:
             await writer.drain()
             return True
         request = json.loads(body or b"{}")
+        if not request.get("stream"):
+            return await self._complete(request, script, writer)
         self.requests.append(request)
         self.headers.append(headers)
         if script.hang_up:
@@ -208,6 +216,43 @@ class FakeUpstream:
             return True
         kept = await self._stream(request, script, reader, writer)
         return kept and not script.close_after
+
+    async def _complete(
+        self, request: dict[str, Any], script: Script, writer: asyncio.StreamWriter
+    ) -> bool:
+        """A non-streaming chat completion (the rubric request), kept apart from streams."""
+        self.completions.append(request)
+        if script.completion_delay:
+            await asyncio.sleep(script.completion_delay)
+        if script.completion_status != 200:
+            payload = json.dumps({"error": {"message": "refused", "type": "fake"}}).encode()
+            status = f"{script.completion_status} Fake"
+        else:
+            payload = json.dumps(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": request.get("model", "fake-model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": script.completion},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 900, "completion_tokens": 150, "total_tokens": 1050},
+                },
+                ensure_ascii=False,
+            ).encode()
+            status = "200 OK"
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        await writer.drain()
+        return True
 
     async def _stream(
         self,

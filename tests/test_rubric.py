@@ -1,0 +1,190 @@
+"""One rubric from every backend: the model's, through the real SDK against the local
+upstream, with its fallbacks to the rules; and the labelled set through both sources."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from interview_app.coaching.analysis import analyse
+from interview_app.coaching.request import CoachingRequest
+from interview_app.coaching.rubric import from_model
+from tests.helpers import agreement, sse_client
+from tests.helpers.env import relay_env
+from tests.helpers.fakes import FakeUpstream, Script
+from tests.helpers.server import Server
+
+QUESTION = "Tell me about a time you failed."
+ANSWER = (
+    "Our release slipped a week. I re-planned the sprint with the team, and I cut two "
+    "features. We shipped on the new date and churn fell by 3%."
+)
+BODY = {"question": QUESTION, "answer": ANSWER}
+
+
+def model_rubric(**changes: Any) -> str:
+    rubric: dict[str, Any] = {
+        "star": {"situation": True, "task": False, "action": True, "result": True},
+        "first_person": True,
+        "quantified_result": True,
+        "behavioural": True,
+        "conclusion_first": False,
+        "score": 4,
+        "evidence": {
+            "situation": "Our release slipped a week.",
+            "task": None,
+            "action": "I re-planned the sprint with the team",
+            "result": "churn fell by 3%",
+        },
+        "verdict": "A good answer; say what you were responsible for.",
+    }
+    rubric.update(changes)
+    return json.dumps(rubric)
+
+
+def done_of(client: FlaskClient, body: dict[str, Any] = BODY) -> dict[str, Any]:
+    events = sse_client.messages(client.post("/api/feedback", json=body).get_data())
+    assert events[-1].event == "done", events[-1]
+    payload: dict[str, Any] = events[-1].json()
+    return payload
+
+
+def test_both_sources_fill_the_same_schema(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    upstream.script = Script(tokens=["Good", " start."], completion=model_rubric())
+    by_model = done_of(make_client(rubric="model"))["analysis"]
+    by_rules = done_of(make_client(rubric="rules"))["analysis"]
+    assert set(by_model) == set(by_rules)
+    assert set(by_model["evidence"]) == set(by_rules["evidence"]) == set(by_model["star"])
+    assert by_model["source"] == "model" and by_rules["source"] == "rules"
+    assert by_model["version"] == by_rules["version"] == 2
+    assert by_model["score"] == 4 and by_model["evidence"]["action"] in ANSWER
+    # Counts the model is not asked for come from the rules.
+    assert by_model["word_count"] == by_rules["word_count"] == len(ANSWER.split())
+    # One extra upstream request, sent with the feedback, asking for structured output.
+    assert len(upstream.completions) == 1 and len(upstream.requests) == 2
+    sent = upstream.completions[0]
+    assert sent["response_format"]["type"] == "json_schema"
+    assert "<answer>" in sent["messages"][-1]["content"] and sent["messages"][-1]["role"] == "user"
+
+
+def test_the_rubric_is_asked_for_while_the_feedback_streams(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    # The feedback takes ~1 s; the rubric takes 0.8 s: ready before the last token.
+    upstream.script = Script(
+        tokens=["x"] * 10, interval=0.1, completion=model_rubric(), completion_delay=0.8
+    )
+    client = make_client(rubric="model", rubric_timeout_seconds=0.3)
+    started = time.monotonic()
+    analysis = done_of(client)["analysis"]
+    assert analysis["source"] == "model"  # 0.8 s would have missed a 0.3 s wait after the end
+    assert time.monotonic() - started < 1.8
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        (Script(tokens=["ok"], completion=model_rubric(), completion_delay=1.5), "timeout"),
+        (Script(tokens=["ok"], completion="not json at all"), "invalid"),
+        (Script(tokens=["ok"], completion=model_rubric(score=9)), "invalid"),
+        (Script(tokens=["ok"], completion=model_rubric(star={"action": True})), "invalid"),
+        (Script(tokens=["ok"], completion_status=500), "refused"),
+        (Script(tokens=["ok"], completion_status=400), "refused"),
+    ],
+    ids=["timeout", "not-json", "score-out-of-range", "wrong-shape", "error", "refused"],
+)
+def test_the_rules_answer_when_the_models_rubric_fails(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream, script: Script, reason: str
+) -> None:
+    upstream.script = script
+    client = make_client(rubric="model", rubric_timeout_seconds=0.3)
+    done = done_of(client)
+    assert done["analysis"]["source"] == "rules"
+    assert done["analysis"] == analyse(QUESTION, ANSWER, "en").as_dict()
+    assert done["finish_reason"] == "stop"  # the feedback itself never fails
+    if script.completion_status == 400:
+        # A server without JSON schemas gets JSON mode from then on: no second request.
+        assert len(upstream.completions) == 1
+        done_of(client)
+        assert upstream.completions[-1]["response_format"] == {"type": "json_object"}
+
+
+def test_evidence_that_is_not_in_the_answer_is_never_shown() -> None:
+    request = CoachingRequest("feedback", QUESTION, ANSWER, "en", None)
+    rules = analyse(QUESTION, ANSWER, "en")
+    invented = {
+        "situation": "Our release slipped a week.",
+        "task": "I owned the release.",  # not in the answer
+        "action": "i re-planned the sprint",  # not verbatim (case)
+        "result": "churn fell by 3%",
+    }
+    judged = from_model(model_rubric(evidence=invented), request, rules)
+    assert judged is not None
+    assert judged["evidence"] == {
+        "situation": "Our release slipped a week.",
+        "task": None,
+        "action": None,
+        "result": "churn fell by 3%",
+    }
+
+
+def test_rubric_off_sends_no_analysis(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    upstream.script = Script(tokens=["ok"])
+    assert "analysis" not in done_of(make_client(rubric="off"))
+    assert upstream.completions == []
+
+
+def test_labelled_set_through_the_model_path(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    """Every labelled answer through the real SDK: the upstream returns the labels as its
+    rubric, so what comes back out of `done` measures the plumbing, not a model."""
+    client = make_client(rubric="model", rubric_timeout_seconds=2)
+
+    def judge(question: str, answer: str, language: str) -> dict[str, Any]:
+        item = next(a for a in agreement.answers() if a["answer"] == answer)
+        rules = analyse(question, answer, language).as_dict()  # type: ignore[arg-type]
+        fixed = {**item["labels"], "evidence": rules["evidence"], "verdict": "Fixed."}
+        upstream.script = Script(tokens=["ok"], completion=json.dumps(fixed))
+        body = {"question": question, "answer": answer, "language": language}
+        analysis = done_of(client, body)["analysis"]
+        assert analysis["source"] == "model"
+        return analysis
+
+    figures = agreement.measure(judge)
+    assert set(figures.values()) == {1.0}, figures
+
+
+def test_rules_agreement_in_the_readme_is_current() -> None:
+    """The README quotes the rules' agreement with the labelled set; it must be today's."""
+    from tests.helpers.server import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    assert agreement.table(agreement.rules) in readme
+
+
+def test_model_rubric_through_gunicorn(
+    upstream_server: FakeUpstream, upstream: FakeUpstream
+) -> None:
+    upstream.script = Script(tokens=["Good", " start."], completion=model_rubric())
+    server = Server(relay_env(upstream_server, RUBRIC="model"))
+    try:
+        conn = server.connection()
+        conn.request(
+            "POST", "/api/feedback", json.dumps(BODY), {"Content-Type": "application/json"}
+        )
+        events = sse_client.messages(conn.getresponse().read())
+        conn.close()
+    finally:
+        server.stop()
+    analysis = events[-1].json()["analysis"]
+    assert analysis["source"] == "model" and analysis["evidence"]["result"] == "churn fell by 3%"
