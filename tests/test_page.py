@@ -231,3 +231,61 @@ def test_the_page_on_a_phone_keeps_its_language_picker(
         assert overflow <= width
     finally:
         context.close()
+
+
+def test_the_rubric_shows_for_the_model_with_its_evidence(
+    browser: Browser, upstream_server: FakeUpstream, upstream: FakeUpstream
+) -> None:
+    from tests.helpers.rubrics import ANSWER, QUESTION, model_rubric
+
+    upstream.script = Script(tokens=["Good", " start."], completion=model_rubric())
+    srv = Server(relay_env(upstream_server, RUBRIC="model"))
+    context = browser.new_context(locale="en-US", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{srv.port}/")
+        page.get_by_test_id("question").fill(QUESTION)
+        page.get_by_test_id("answer").fill(ANSWER)
+        page.get_by_test_id("ask-feedback").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'done'"
+        )
+        assert page.get_by_test_id("rubric-source").inner_text() == "scored by the model"
+        assert page.get_by_test_id("verdict").inner_text().startswith("A good answer")
+        assert page.get_by_test_id("evidence").is_hidden()
+        page.get_by_role("button", name="✓ Action").click()
+        assert (
+            page.locator("#evidence mark").inner_text() == "I re-planned the sprint with the team"
+        )
+        assert page.get_by_test_id("evidence").inner_text() == ANSWER
+        page.get_by_role("button", name="✓ Result").click()
+        assert page.locator("#evidence mark").inner_text() == "churn fell by 3%"
+        assert page.locator("#checklist li.missing").count() >= 1  # Task: no button, a cross
+        page.locator("details.how summary").click()
+        assert "quantified" in page.locator("details.how p").inner_text()
+    finally:
+        context.close()
+        srv.stop()
+
+
+def test_a_question_outside_star_says_so_instead_of_four_crosses(
+    browser: Browser, offline_server: Server
+) -> None:
+    context = browser.new_context(locale="ko-KR", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{offline_server.port}/")
+        page.get_by_test_id("question").fill("우리 회사에 지원한 이유는 무엇인가요?")
+        page.get_by_test_id("answer").fill("저는 귀사의 서비스를 매일 쓰기 때문에 지원했습니다.")
+        page.get_by_test_id("ask-feedback").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
+            timeout=20_000,
+        )
+        checklist = page.get_by_test_id("checklist").inner_text()
+        assert "STAR" in checklist and "채점하지 않습니다" in checklist
+        assert "행동 (A)" not in checklist and "결과 (R)" not in checklist
+        assert page.get_by_test_id("rubric-source").inner_text() == "규칙으로 채점"
+        assert page.get_by_test_id("verdict").inner_text()
+    finally:
+        context.close()

@@ -27,7 +27,14 @@ const TEXT = {
     failed: "문제가 생겼습니다: {m}",
     star: { situation: "상황 (S)", task: "과제 (T)", action: "행동 (A)", result: "결과 (R)" },
     firstPerson: "'제가'로 말하기", quantified: "숫자로 된 결과", fillers: "군말 {n}개",
-    words: "{n}어절",
+    words: "{n}어절", conclusionFirst: "결론 먼저 (두괄식)",
+    notStar: "경험을 묻는 질문이 아니어서 STAR(상황·과제·행동·결과)는 채점하지 않습니다.",
+    byModel: "모델이 채점", byRules: "규칙으로 채점", showEvidence: "답변에서 보기",
+    how: "채점 방식",
+    howText: "경험 질문은 STAR로 봅니다: 상황과 과제는 짧게(약 20%), 제가 한 행동과 결과에 " +
+      "무게를 둡니다(약 80%). 본인의 행동이 없거나 너무 짧은 답변은 2점을 넘지 않습니다. " +
+      "결과는 성과를 재는 숫자일 때만 '숫자로 된 결과'입니다(팀 인원, 연도는 아님). '저희'보다 " +
+      "'제가', 결론 먼저(두괄식), 군말, 길이도 봅니다. 체크된 항목을 누르면 답변의 근거 문장이 표시됩니다.",
   },
   en: {
     title: "Interview coach", offline: "Offline mode", language: "Language",
@@ -51,7 +58,16 @@ const TEXT = {
     failed: "Something went wrong: {m}",
     star: { situation: "Situation", task: "Task", action: "Action", result: "Result" },
     firstPerson: "Speaks in the first person", quantified: "Quantified result",
-    fillers: "{n} filler words", words: "{n} words",
+    fillers: "{n} filler words", words: "{n} words", conclusionFirst: "Conclusion first",
+    notStar: "This question does not ask for a past experience, so STAR is not scored.",
+    byModel: "scored by the model", byRules: "scored by rules", showEvidence: "show in my answer",
+    how: "How this is scored",
+    howText: "Stories are read with STAR: situation and task briefly (about 20%), most weight " +
+      "on what you did and what changed (about 80%). An answer with no action of your own, " +
+      "or a very short one, scores at most 2. A result counts as quantified only when a " +
+      "number measures the outcome (not team size or a year). Speaking as \"I\", leading " +
+      "with the conclusion, fillers and length count too. Click a ticked part to see the " +
+      "words in your answer that earned it.",
   },
 };
 
@@ -61,6 +77,7 @@ const ui = {
   askAnswer: $("ask-answer"), askFeedback: $("ask-feedback"), stop: $("stop"),
   status: $("status"), output: $("output"), badge: $("offline-badge"),
   analysis: $("analysis"), score: $("score"), checklist: $("checklist"),
+  verdict: $("verdict"), rubricSource: $("rubric-source"), evidence: $("evidence"),
 };
 
 let lang = (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en";
@@ -68,6 +85,7 @@ let bank = [];
 let source = null;   // the open EventSource
 let streamUrl = null;
 let text = "";
+let askedAnswer = "";  // the answer the current feedback is about
 let renderQueued = false;
 
 const t = (key, vars = {}) =>
@@ -155,23 +173,64 @@ function explainEvent(data) {
   return t("failed", { m: data.message || data.code });
 }
 
+// The quote from the candidate's answer that earned a part, highlighted in place:
+// text nodes only, so nothing in the answer can become markup.
+function showEvidence(quote) {
+  const at = quote ? askedAnswer.indexOf(quote) : -1;
+  ui.evidence.hidden = at < 0;
+  if (at < 0) return;
+  const mark = document.createElement("mark");
+  mark.textContent = quote;
+  ui.evidence.replaceChildren(
+    document.createTextNode(askedAnswer.slice(0, at)),
+    mark,
+    document.createTextNode(askedAnswer.slice(at + quote.length)),
+  );
+}
+
+function checkItem(label, ok, quote) {
+  const li = document.createElement("li");
+  li.className = ok ? "ok" : "missing";
+  if (ok && quote) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "evidence-link";
+    button.title = t("showEvidence");
+    button.textContent = `✓ ${label}`;
+    button.addEventListener("click", () => showEvidence(quote));
+    li.append(button);
+  } else {
+    li.textContent = `${ok ? "✓" : "✗"} ${label}`;
+  }
+  return li;
+}
+
 function showAnalysis(analysis) {
   ui.analysis.hidden = !analysis;
+  ui.evidence.hidden = true;
   if (!analysis) return;
   ui.score.textContent = String(analysis.score);
-  const items = Object.entries(analysis.star).map(([part, ok]) => [TEXT[lang].star[part], ok]);
-  items.push([t("firstPerson"), analysis.first_person]);
-  items.push([t("quantified"), analysis.quantified_result]);
-  items.push([t("fillers", { n: analysis.filler_words }), analysis.filler_words <= 2]);
-  items.push([t("words", { n: analysis.word_count }), true]);
-  ui.checklist.replaceChildren(
-    ...items.map(([label, ok]) => {
-      const li = document.createElement("li");
-      li.className = ok ? "ok" : "missing";
-      li.textContent = `${ok ? "✓" : "✗"} ${label}`;
-      return li;
-    }),
-  );
+  ui.verdict.textContent = analysis.verdict || "";
+  ui.rubricSource.textContent = analysis.source === "model" ? t("byModel") : t("byRules");
+  ui.rubricSource.dataset.source = analysis.source || "rules";
+  const evidence = analysis.evidence || {};
+  const items = [];
+  if (analysis.behavioural === false) {
+    const note = document.createElement("li");
+    note.className = "na";
+    note.textContent = t("notStar");
+    items.push(note);
+    items.push(checkItem(t("conclusionFirst"), analysis.conclusion_first));
+  } else {
+    for (const [part, ok] of Object.entries(analysis.star)) {
+      items.push(checkItem(TEXT[lang].star[part], ok, evidence[part]));
+    }
+    items.push(checkItem(t("quantified"), analysis.quantified_result));
+  }
+  items.push(checkItem(t("firstPerson"), analysis.first_person));
+  items.push(checkItem(t("fillers", { n: analysis.filler_words }), analysis.filler_words <= 2));
+  items.push(checkItem(t("words", { n: analysis.word_count }), true));
+  ui.checklist.replaceChildren(...items);
 }
 
 async function ask(kind) {
@@ -182,6 +241,7 @@ async function ask(kind) {
   if (kind === "feedback" && !answer) return setStatus("error", t("needAnswer"));
   const body = { kind, question, language: lang };
   if (kind === "feedback") body.answer = answer;
+  askedAnswer = answer;
   text = "";
   render();
   showAnalysis(null);
