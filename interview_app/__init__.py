@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import redis
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from interview_app.history.db import default_url, make_engine, normalize
+from interview_app.history.repository import History
 from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
 from interview_app.llm.port import LLM
@@ -17,9 +20,10 @@ from interview_app.streaming.memory import MemoryStore
 from interview_app.streaming.quotas import Quotas
 from interview_app.streaming.redis_store import RedisStore
 from interview_app.streaming.store import Store
-from interview_app.web import errors, logs, metrics, security
+from interview_app.web import errors, identity, logs, metrics, security
 from interview_app.web.api import bp
 from interview_app.web.body import BodyReader
+from interview_app.web.history import history_bp
 from interview_app.web.page import page
 
 log = logging.getLogger(__name__)
@@ -53,7 +57,10 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+        # X-Forwarded-Proto too: the identity cookie is `Secure` when the router got HTTPS.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     redis_client = _redis(settings)
     store: Store = (
         RedisStore(
@@ -88,12 +95,21 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
             ),
         }
     )
+    app.extensions["interview_app.secret"] = identity.secret_key(
+        settings.secret_key, Path(app.instance_path)
+    )
+    if settings.history:
+        url = settings.database_url
+        engine = make_engine(normalize(url) if url else default_url(Path(app.instance_path)))
+        app.extensions["interview_app.history"] = History(engine, settings.history_retention_days)
     logs.configure(settings.log_json, settings.log_level)
     logs.init_app(app)
     security.init_app(app, settings.cors_origins)
+    identity.init_app(app)
     errors.register(app)
     app.register_blueprint(bp)
     app.register_blueprint(page)
+    app.register_blueprint(history_bp)
     app.register_blueprint(metrics.bp)
     log.info(
         "ready",

@@ -114,6 +114,10 @@ class Settings:
     shutdown_drain_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     log_json: bool = True
+    database_url: str | None = field(default=None, repr=False)
+    history: bool = True
+    history_retention_days: int = 90
+    secret_key: str | None = field(default=None, repr=False)
     metrics_token: str | None = field(default=None, repr=False)
     log_level: str = "info".upper()
 
@@ -153,6 +157,14 @@ class Settings:
             raise SettingsError(f"RUBRIC must be 'model', 'rules' or 'off', got {rubric!r}")
         if rubric == "model" and backend != "openai":
             raise SettingsError("RUBRIC=model needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL")
+        secret_key = _text(env, "SECRET_KEY")
+        if secret_key is None and _text(env, "DYNO") is not None:
+            # A generated key lives in the instance folder, which a dyno loses on restart:
+            # every candidate's history would vanish with it.
+            raise SettingsError(
+                "SECRET_KEY is required on Heroku (DYNO is set): it signs the practice-history "
+                "cookie. Set it to a long random value (heroku config:set SECRET_KEY=...)."
+            )
         origins = tuple(o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip())
         return cls(
             openai_api_key=key,
@@ -245,5 +257,11 @@ class Settings:
             cors_origins=origins,
             log_json=_boolean(env, "LOG_JSON", cls.log_json),
             log_level=log_level.upper(),
+            database_url=_text(env, "DATABASE_URL"),
+            history=_boolean(env, "HISTORY", cls.history),
+            history_retention_days=_integer(
+                env, "HISTORY_RETENTION_DAYS", cls.history_retention_days, minimum=1
+            ),
+            secret_key=secret_key,
             metrics_token=_text(env, "METRICS_TOKEN"),
         )

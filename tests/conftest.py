@@ -15,6 +15,7 @@ from interview_app.llm.openai_backend import OpenAIBackend
 from tests.helpers.env import ARGS, CHROMIUM, MakeBackend, openai_settings
 from tests.helpers.fakes import FakeUpstream
 from tests.helpers.logs import Records
+from tests.helpers.postgres import PostgresServer
 from tests.helpers.redis_server import RedisServer
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ def make_client(upstream: FakeUpstream) -> Iterator[Callable[..., FlaskClient]]:
     yield make
     for app in apps:
         app.extensions["interview_app.llm"].close()
+        history = app.extensions.get("interview_app.history")
+        if history is not None:
+            history.engine.dispose()
 
 
 @pytest.fixture
@@ -108,3 +112,24 @@ def app_logs() -> Iterator[Records]:
     yield handler
     logger.removeHandler(handler)
     logger.setLevel(level)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A fresh, migrated database: a SQLite file, or one on the real PostgreSQL server."""
+    from interview_app.history.db import migrate, normalize
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'history.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        url = server.create_database(f"t_{abs(hash(request.node.nodeid)) % 10**12}")
+    migrate(normalize(url))
+    return url

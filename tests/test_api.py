@@ -364,7 +364,7 @@ def test_a_stream_is_finished_when_opening_its_upstream_fails_unexpectedly() -> 
     from interview_app import create_app
     from interview_app.settings import Settings
 
-    app = create_app(Settings(log_json=False), llm=_BrokenLLM())  # type: ignore[arg-type]
+    app = create_app(Settings(log_json=False, history=False), llm=_BrokenLLM())  # type: ignore[arg-type]
     response = app.test_client().post("/api/streams", json={"kind": "answer", **Q})
     assert response.status_code == 500
     store = app.extensions["interview_app.store"]

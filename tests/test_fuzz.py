@@ -18,6 +18,7 @@ APP = create_app(
         rate_limit_per_minute=0,
         max_streams_per_client=0,
         log_json=False,
+        history=False,
     )
 )
 

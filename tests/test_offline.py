@@ -14,7 +14,9 @@ from tests.helpers.answers import BEHAVIOURAL_KO, WEAK_KO
 
 def offline_client() -> FlaskClient:
     return create_app(
-        Settings.from_env({"OFFLINE_TOKENS_PER_SECOND": "0", "RATE_LIMIT_PER_MINUTE": "0"})
+        Settings.from_env(
+            {"OFFLINE_TOKENS_PER_SECOND": "0", "RATE_LIMIT_PER_MINUTE": "0", "HISTORY": "off"}
+        )
     ).test_client()
 
 

@@ -86,8 +86,8 @@ def test_log_level_is_honoured_by_the_apps_own_logger() -> None:
     ("env", "proxies", "source"),
     [
         ({}, 0, "default"),
-        ({"DYNO": "web.1"}, 1, "DYNO is set (Heroku's router)"),
-        ({"DYNO": "web.1", "TRUSTED_PROXIES": "0"}, 0, "TRUSTED_PROXIES"),
+        ({"DYNO": "web.1", "SECRET_KEY": "k"}, 1, "DYNO is set (Heroku's router)"),
+        ({"DYNO": "web.1", "SECRET_KEY": "k", "TRUSTED_PROXIES": "0"}, 0, "TRUSTED_PROXIES"),
         ({"TRUSTED_PROXIES": "2"}, 2, "TRUSTED_PROXIES"),
     ],
 )
@@ -105,3 +105,10 @@ def test_first_byte_bound_and_output_caps_have_safe_defaults() -> None:
     assert (s.max_tokens_answer, s.max_tokens_feedback) == (800, 1200)
     s = Settings.from_env({"UPSTREAM_FIRST_BYTE_SECONDS": "9", "MAX_TOKENS_FEEDBACK": "64"})
     assert (s.upstream_first_byte_seconds, s.max_tokens_feedback) == (9, 64)
+
+
+def test_secret_key_is_required_on_heroku_naming_the_variable() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env({"DYNO": "web.1"})
+    assert Settings.from_env({"DYNO": "web.1", "SECRET_KEY": "s3cret"}).secret_key == "s3cret"
+    assert "s3cret" not in repr(Settings.from_env({"SECRET_KEY": "s3cret"}))

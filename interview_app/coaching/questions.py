@@ -143,3 +143,31 @@ def as_json() -> dict[str, Any]:
             for key, name, questions in BANK
         ]
     }
+
+
+def _key(question: str) -> str:
+    return " ".join(question.lower().split())
+
+
+_CATEGORY = {_key(q): cid for cid, _, pairs in BANK for pair in pairs for q in pair}
+
+
+def category_of(question: str) -> str:
+    """The bank category of `question` (in either language), or "custom"."""
+    return _CATEGORY.get(_key(question), "custom")
+
+
+def question_key(question: str) -> str:
+    """One key for the same question however it is spaced or cased (and its translation).
+
+    A bank question and its translation share a key, so a retry in the other
+    language still finds the previous attempt.
+    """
+    import hashlib
+
+    normal = _key(question)
+    for _, _, pairs in BANK:
+        for en, ko in pairs:
+            if normal in (_key(en), _key(ko)):
+                normal = _key(en)
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]

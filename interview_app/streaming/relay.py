@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from interview_app.llm.port import Completion, StreamFailure
 from interview_app.problems import CANCELLED, INTERNAL, STORE_DOWN, Problem
@@ -73,23 +74,52 @@ class Tally:
             callback()
 
 
+# Keeps a finished generation (history): (outcome, done payload or None, text, ttft,
+# duration), and answers the fields to add to `done` ({"attempt_id", "saved"}).
+Recorder = Callable[[str, "dict[str, Any] | None", str, "float | None", float], "dict[str, Any]"]
+
+
 class Generation:
     """One upstream generation and its bookkeeping, ended exactly once.
 
     `stop(problem)` ends it from outside (DELETE, grace period, shutdown); the
     relay then reports that problem, not the upstream failure our own close causes.
+    With a `recorder`, the text is kept as it streams (one list append a token) and
+    handed over once, when the generation ends: before `done` is written, so `done`
+    can say where it was saved, or at the end for any other outcome.
     """
 
     def __init__(
-        self, completion: Completion, on_end: Callable[[str], None], started: float
+        self,
+        completion: Completion,
+        on_end: Callable[[str], None],
+        started: float,
+        recorder: Recorder | None = None,
     ) -> None:
         self.completion = completion
         self.started = started
         self.stopped: Problem | None = None
+        self.parts: list[str] | None = [] if recorder is not None else None
+        self.ttft: float | None = None
+        self._recorder = recorder
         self._on_end = on_end
         self._ended = False
         self._lock = threading.Lock()
         metrics.STREAMS_ACTIVE.inc()
+
+    def record(self, outcome: str, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Hand the finished generation to the recorder, once; the fields for `done`."""
+        recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return {}
+        text = "".join(self.parts or ())
+        return recorder(outcome, summary, text, self.ttft, time.monotonic() - self.started)
+
+    def done(self) -> dict[str, Any]:
+        """The `done` payload: the completion's summary and where it was recorded."""
+        summary = self.completion.summary()
+        summary.update(self.record("done", summary))
+        return summary
 
     def stop(self, problem: Problem) -> None:
         """End generation now; `problem` says why (unless it has already ended)."""
@@ -108,6 +138,10 @@ class Generation:
                 return
             self._ended = True
         self.completion.close()
+        try:
+            self.record(outcome)  # no `done` was written: still kept
+        except Exception:
+            log.exception("recording the generation failed")
         metrics.TOKENS_RELAYED.inc(tokens)
         metrics.STREAMS_FINISHED.labels(outcome).inc()
         metrics.STREAMS_ACTIVE.dec()
@@ -129,14 +163,18 @@ def pump(generation: Generation, stream: Stream, request_id: str | None) -> None
     tokens = 0
     metrics.PRODUCERS.inc()
     try:
+        parts = generation.parts
         for text in completion.texts():
             if not tokens:
-                metrics.TIME_TO_FIRST_TOKEN.observe(time.monotonic() - generation.started)
+                generation.ttft = time.monotonic() - generation.started
+                metrics.TIME_TO_FIRST_TOKEN.observe(generation.ttft)
             tokens += 1
+            if parts is not None:
+                parts.append(text)
             if not stream.append_text(text):
                 outcome = (generation.stopped or CANCELLED).code
                 return
-        if not stream.finish("done", completion.summary()):
+        if not stream.finish("done", generation.done()):
             outcome = (generation.stopped or CANCELLED).code
     except StreamFailure as exc:
         if generation.stopped is not None:
@@ -258,6 +296,7 @@ def direct(
     try:
         yield retry(retry_ms)
         ending: Problem | None = None
+        parts = generation.parts
         try:
             for text in completion.texts(heartbeat):
                 if generation.stopped is not None:
@@ -266,9 +305,11 @@ def direct(
                     yield PING
                     continue
                 if not tokens:
-                    tally.ttft = time.monotonic() - generation.started
+                    tally.ttft = generation.ttft = time.monotonic() - generation.started
                     metrics.TIME_TO_FIRST_TOKEN.observe(tally.ttft)
                 tokens += 1
+                if parts is not None:
+                    parts.append(text)
                 yield text_event(text, tokens)
         except StreamFailure as exc:
             if generation.stopped is None:
@@ -285,7 +326,7 @@ def direct(
             yield json_event(ending.event(), event="error", id=tokens + 1)
         else:
             outcome = "done"
-            yield json_event(completion.summary(), event="done", id=tokens + 1)
+            yield json_event(generation.done(), event="done", id=tokens + 1)
     except GeneratorExit:
         metrics.CLIENT_DISCONNECTS.inc()
         raise

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from interview_app import problems
 from interview_app.coaching.request import CoachingRequest, Kind, detect_language
+from interview_app.history.repository import History, new_attempt_id
 from interview_app.llm.port import LLM, UpstreamError
 from interview_app.problems import Refused, invalid
 from interview_app.settings import Settings
@@ -27,6 +28,7 @@ from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStream
 from interview_app.streaming.quotas import Quotas, Ticket
 from interview_app.streaming.store import Store, StoreUnavailable, Stream
+from interview_app.web import identity
 from interview_app.web.body import BodyReader
 from interview_app.web.logs import OncePer
 from interview_app.web.sse_response import sse_response
@@ -99,7 +101,61 @@ class Opened:
     stream: Stream | None
 
 
-def _open(req: CoachingRequest, make_stream: Callable[[], Stream] | None = None) -> Opened:
+def _save(data: dict[str, Any]) -> bool:
+    save = data.get("save", True)
+    if not isinstance(save, bool):
+        raise invalid("invalid_field", "'save' must be true or false.")
+    return save
+
+
+def _recorder(req: CoachingRequest, save: bool, llm: LLM) -> relay.Recorder | None:
+    """What keeps this stream in the candidate's history when it ends (None: history off)."""
+    history: History | None = current_app.extensions.get("interview_app.history")
+    if history is None:
+        return None
+    if not save:
+        return lambda *_: {"saved": False}
+    who = identity.current()
+    attempt_id = new_attempt_id()
+
+    def record(
+        outcome: str,
+        summary: dict[str, Any] | None,
+        text: str,
+        ttft: float | None,
+        duration: float,
+    ) -> dict[str, Any]:
+        summary = summary or {}
+        saved = history.save(
+            who,
+            attempt_id,
+            {
+                "kind": req.kind,
+                "question": req.question,
+                "answer": req.answer,
+                "role": req.role,
+                "language": req.language,
+                "text": text,
+                "analysis": summary.get("analysis"),
+                "backend": llm.name,
+                "model": summary.get("model") or llm.model,
+                "usage": summary.get("usage"),
+                "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
+                "duration_ms": round(duration * 1000, 1),
+                "outcome": outcome,
+            },
+        )
+        return {"attempt_id": attempt_id, "saved": True} if saved else {"saved": False}
+
+    return record
+
+
+def _open(
+    req: CoachingRequest,
+    make_stream: Callable[[], Stream] | None = None,
+    *,
+    save: bool = True,
+) -> Opened:
     """Admit, make the stream (if stored), and open the upstream."""
     ext = current_app.extensions
     lifecycle: Lifecycle = ext["interview_app.lifecycle"]
@@ -138,13 +194,13 @@ def _open(req: CoachingRequest, make_stream: Callable[[], Stream] | None = None)
                 pass  # its keys expire on their own TTL
         raise
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
-    generation = relay.Generation(completion, ticket.release, started)
+    generation = relay.Generation(completion, ticket.release, started, _recorder(req, save, llm))
     return Opened(generation, ticket, stream)
 
 
-def _start(req: CoachingRequest, make_stream: Callable[[], Stream]) -> Stream:
+def _start(req: CoachingRequest, make_stream: Callable[[], Stream], save: bool) -> Stream:
     """Admit, open the upstream and start generating into a new stream."""
-    opened = _open(req, make_stream)
+    opened = _open(req, make_stream, save=save)
     assert opened.stream is not None
     opened.ticket.stream = opened.stream
     relay.start(opened.generation, opened.stream, g.get("request_id"))
@@ -153,8 +209,9 @@ def _start(req: CoachingRequest, make_stream: Callable[[], Stream]) -> Stream:
 
 def _direct(kind: Kind) -> Response:
     settings = _settings()
-    req = parse_request(_json_body(), kind, settings)
-    opened = _open(req)
+    data = _json_body()
+    req = parse_request(data, kind, settings)
+    opened = _open(req, save=_save(data))
     generation = opened.generation
     tally = relay.Tally(generation.started)
     if generation.completion.idle_ticks:
@@ -207,8 +264,9 @@ def create_stream() -> tuple[Response, int, dict[str, str]]:
     if kind not in ("answer", "feedback"):
         raise invalid("invalid_field", "'kind' must be 'answer' or 'feedback'.")
     req = parse_request(data, kind, settings)
+    save = _save(data)
     try:
-        stream = _start(req, _store().create)
+        stream = _start(req, _store().create, save)
     except StoreUnavailable:
         raise Refused(problems.STORE_DOWN) from None
     url = f"/api/streams/{stream.id}"

@@ -37,6 +37,8 @@ def relay_env(upstream: FakeUpstream, **extra: str) -> dict[str, str]:
         "MAX_STREAMS_PER_CLIENT": "0",
         # One upstream request per stream unless a test asks for the model's rubric.
         "RUBRIC": "rules",
+        # History tests turn it on with a database of their own.
+        "HISTORY": "off",
         **extra,
     }
 
@@ -56,5 +58,6 @@ def openai_settings(upstream: FakeUpstream, **overrides: Any) -> Settings:
         log_json=False,
         rate_limit_per_minute=0,
         max_streams_per_client=0,
+        history=False,
     )
     return replace(base, **overrides)

@@ -1,0 +1,1 @@
+"""Practice history: every attempt kept (SQLAlchemy, Alembic), per anonymous identity."""

@@ -1,0 +1,94 @@
+"""The database: an engine from `DATABASE_URL` (or a SQLite file), and its migrations.
+
+PostgreSQL goes through psycopg 3, which cooperates with gevent by itself (from
+3.1.14 on, it waits on sockets through the patched `select`/`selectors`), so a
+query blocks only its own greenlet. SQLite calls block the hub briefly: one short
+write per stream keeps that small. Migrations are Alembic's (`migrations/`), run
+by the Procfile's `release:` phase on Heroku and by `scripts/serve` locally
+(`python -m interview_app.history.db`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ROOT / "migrations"
+
+
+def normalize(url: str) -> str:
+    """Heroku's `postgres://` (and plain `postgresql://`) as SQLAlchemy's psycopg 3 URL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_url(instance: Path) -> str:
+    """The embedded default: a SQLite file in Flask's instance folder."""
+    instance.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance / 'interview_app.db'}"
+
+
+def make_engine(url: str, *, timeout: float = 2.0) -> Engine:
+    """An engine that gives up quickly: a slow database must never hold a stream."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": timeout})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi: object, _record: object) -> None:
+            cursor = dbapi.cursor()  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            cursor.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=20,
+        pool_timeout=timeout,
+        connect_args={
+            "connect_timeout": max(1, int(timeout)),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        },
+    )
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work: open per request or per write, closed in `finally`."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def main() -> None:
+    """`python -m interview_app.history.db`: migrate the configured database."""
+    from interview_app.settings import Settings
+
+    settings = Settings.from_env()
+    url = (
+        normalize(settings.database_url)
+        if settings.database_url
+        else default_url(ROOT / "instance")
+    )
+    migrate(url)
+    print(f"migrated {url.split('@')[-1]}", file=sys.stderr)  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

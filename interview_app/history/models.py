@@ -1,0 +1,45 @@
+"""The tables: one row per attempt (a feedback or a model answer the candidate asked for)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table (Alembic's `target_metadata`)."""
+
+
+class Attempt(Base):
+    """One practice attempt, owned by one anonymous identity."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    question_key: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    score: Mapped[int | None] = mapped_column(Integer)
+    backend: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (
+        Index("ix_attempts_identity_created", "identity", "created_at"),
+        Index("ix_attempts_identity_question", "identity", "question_key"),
+        Index("ix_attempts_created", "created_at"),
+    )

@@ -1,0 +1,251 @@
+"""Reading and writing attempts. Every query that reads a candidate's data filters by
+their identity here, in the repository itself, so no view can forget it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from interview_app.coaching.analysis import PARTS
+from interview_app.coaching.questions import category_of, question_key
+from interview_app.history.db import sessions
+from interview_app.history.models import Attempt
+
+log = logging.getLogger(__name__)
+
+_SUMMARY = ("id", "created_at", "kind", "question", "language", "score", "outcome")
+
+
+class HistoryUnavailable(Exception):
+    """The database cannot be reached or answered too slowly."""
+
+
+def new_attempt_id() -> str:
+    """An unguessable attempt id."""
+    return secrets.token_urlsafe(16)
+
+
+def _summary(a: Attempt) -> dict[str, Any]:
+    out = {name: getattr(a, name) for name in _SUMMARY}
+    out["created_at"] = a.created_at.isoformat()
+    return out
+
+
+def _full(a: Attempt, previous_id: str | None) -> dict[str, Any]:
+    out = _summary(a)
+    out.update(
+        answer=a.answer,
+        role=a.role,
+        category=a.category,
+        text=a.text,
+        analysis=a.analysis,
+        backend=a.backend,
+        model=a.model,
+        usage=a.usage,
+        ttft_ms=a.ttft_ms,
+        duration_ms=a.duration_ms,
+        previous_id=previous_id,
+    )
+    return out
+
+
+class History:
+    """Attempts in the database, per identity."""
+
+    def __init__(self, engine: Engine, retention_days: int) -> None:
+        self.engine = engine
+        self.retention_days = retention_days
+        self._sessions = sessions(engine)
+        self._purged = 0.0
+
+    def save(self, identity: str, attempt_id: str, record: dict[str, Any]) -> bool:
+        """Write one attempt; False (and a warning, no candidate text) if the database failed."""
+        analysis = record.get("analysis")
+        row = Attempt(
+            id=attempt_id,
+            identity=identity,
+            created_at=datetime.now(UTC),
+            kind=record["kind"],
+            question=record["question"],
+            question_key=question_key(record["question"]),
+            category=category_of(record["question"]),
+            answer=record.get("answer"),
+            role=record.get("role"),
+            language=record["language"],
+            text=record["text"],
+            analysis=analysis,
+            score=analysis.get("score") if analysis else None,
+            backend=record["backend"],
+            model=record["model"],
+            usage=record.get("usage"),
+            ttft_ms=record.get("ttft_ms"),
+            duration_ms=record["duration_ms"],
+            outcome=record["outcome"],
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except SQLAlchemyError as exc:
+            log.warning("attempt not saved: database failed", extra={"error": type(exc).__name__})
+            return False
+        if time.monotonic() - self._purged > 3600:
+            # Retention, at most hourly, on the write path's tail (never the token path).
+            self._purged = time.monotonic()
+            try:
+                self.purge()
+            except HistoryUnavailable:
+                pass
+        return True
+
+    def _run(self, work: Any) -> Any:
+        try:
+            with self._sessions.begin() as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise HistoryUnavailable(type(exc).__name__) from None
+
+    def page(
+        self, identity: str, limit: int, before: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """This identity's attempts, newest first, and the cursor of the next page."""
+
+        def work(session: Any) -> tuple[list[dict[str, Any]], str | None]:
+            query = select(Attempt).where(Attempt.identity == identity)
+            if before:
+                mark = session.scalar(
+                    select(Attempt).where(Attempt.identity == identity, Attempt.id == before)
+                )
+                if mark is None:
+                    return [], None
+                query = query.where(
+                    (Attempt.created_at < mark.created_at)
+                    | ((Attempt.created_at == mark.created_at) & (Attempt.id < mark.id))
+                )
+            rows = session.scalars(
+                query.order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(limit + 1)
+            ).all()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return [_summary(r) for r in rows], (rows[-1].id if more and rows else None)
+
+        result: tuple[list[dict[str, Any]], str | None] = self._run(work)
+        return result
+
+    def get(self, identity: str, attempt_id: str) -> dict[str, Any] | None:
+        """One attempt of this identity, with its previous attempt at the same question."""
+
+        def work(session: Any) -> dict[str, Any] | None:
+            row = session.scalar(
+                select(Attempt).where(Attempt.identity == identity, Attempt.id == attempt_id)
+            )
+            if row is None:
+                return None
+            previous = session.scalar(
+                select(Attempt.id)
+                .where(
+                    Attempt.identity == identity,
+                    Attempt.question_key == row.question_key,
+                    (Attempt.created_at < row.created_at)
+                    | ((Attempt.created_at == row.created_at) & (Attempt.id < row.id)),
+                )
+                .order_by(Attempt.created_at.desc(), Attempt.id.desc())
+                .limit(1)
+            )
+            return _full(row, previous)
+
+        found: dict[str, Any] | None = self._run(work)
+        return found
+
+    def delete(self, identity: str, attempt_id: str) -> bool:
+        """Delete one attempt of this identity; False if it has none with that id."""
+
+        def work(session: Any) -> bool:
+            done = session.execute(
+                delete(Attempt).where(Attempt.identity == identity, Attempt.id == attempt_id)
+            )
+            return bool(done.rowcount)
+
+        deleted: bool = self._run(work)
+        return deleted
+
+    def delete_all(self, identity: str) -> int:
+        """Delete every attempt of this identity (rows deleted, not flagged)."""
+
+        def work(session: Any) -> int:
+            return int(
+                session.execute(delete(Attempt).where(Attempt.identity == identity)).rowcount
+            )
+
+        count: int = self._run(work)
+        return count
+
+    def export(self, identity: str) -> list[dict[str, Any]]:
+        """Every attempt of this identity, oldest first, with everything kept."""
+
+        def work(session: Any) -> list[dict[str, Any]]:
+            rows = session.scalars(
+                select(Attempt)
+                .where(Attempt.identity == identity)
+                .order_by(Attempt.created_at, Attempt.id)
+            ).all()
+            return [_full(r, None) for r in rows]
+
+        rows: list[dict[str, Any]] = self._run(work)
+        return rows
+
+    def progress(self, identity: str) -> dict[str, Any]:
+        """Per ISO week and category: attempts, mean score, the STAR part most often missing."""
+
+        def work(session: Any) -> list[Attempt]:
+            return list(
+                session.scalars(
+                    select(Attempt)
+                    .where(Attempt.identity == identity, Attempt.kind == "feedback")
+                    .order_by(Attempt.created_at)
+                ).all()
+            )
+
+        rows: list[Attempt] = self._run(work)
+        groups: dict[tuple[str, str], list[Attempt]] = defaultdict(list)
+        for row in rows:
+            year, number, _ = row.created_at.isocalendar()
+            groups[(f"{year}-W{number:02d}", row.category)].append(row)
+        out = []
+        overall: Counter[str] = Counter()
+        for (week, category), group in sorted(groups.items()):
+            scores = [r.score for r in group if r.score is not None]
+            missing: Counter[str] = Counter()
+            for r in group:
+                analysis = r.analysis or {}
+                if analysis.get("behavioural", True):
+                    star = analysis.get("star") or {}
+                    missing.update(p for p in PARTS if star.get(p) is False)
+            overall.update(missing)
+            out.append(
+                {
+                    "week": week,
+                    "category": category,
+                    "attempts": len(group),
+                    "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
+                    "most_missing": missing.most_common(1)[0][0] if missing else None,
+                }
+            )
+        weakest = overall.most_common(1)[0][0] if overall else None
+        return {"progress": out, "weakest": weakest}
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete every attempt older than the retention period; how many went."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
+
+        def work(session: Any) -> int:
+            return int(session.execute(delete(Attempt).where(Attempt.created_at < cutoff)).rowcount)
+
+        count: int = self._run(work)
+        return count
