@@ -359,3 +359,59 @@ def test_psycopg_yields_to_other_greenlets_under_gevent(postgres: PostgresServer
     took, worst_gap = map(float, out.stdout.split())
     assert took < 2.5, f"the queries ran one after another ({took:.1f} s)"
     assert worst_gap < 0.5, f"the hub was blocked for {worst_gap:.2f} s"
+
+
+# --- Deployment: the release phase, and many instances on one database ------------------
+
+
+def test_the_procfile_release_phase_migrates_the_database(postgres: PostgresServer) -> None:
+    import os
+
+    from tests.helpers.server import procfile_command
+
+    url = postgres.create_database("released")
+    env = {
+        **os.environ,
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "DATABASE_URL": url,
+        "DYNO": "release.1",
+        "SECRET_KEY": "s",
+    }
+    run = subprocess.run(
+        procfile_command("release"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert _schema(url)["columns"][0][0] == "id"
+
+
+def test_two_instances_on_one_postgres_share_history(
+    upstream_server: FakeUpstream, upstream: FakeUpstream, postgres: PostgresServer, redis_url: str
+) -> None:
+    from tests.helpers.env import relay_env
+    from tests.helpers.server import Server
+
+    url = postgres.create_database("shared")
+    migrate(normalize(url))
+    env = relay_env(
+        upstream_server, HISTORY="on", DATABASE_URL=url, REDIS_URL=redis_url, SECRET_KEY="k"
+    )
+    upstream.script = Script(tokens=["kept"])
+    a, b = Server(env), Server(env)
+    try:
+        conn = a.connection()
+        conn.request(
+            "POST", "/api/feedback", json.dumps(FEEDBACK), {"Content-Type": "application/json"}
+        )
+        response = conn.getresponse()
+        cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
+        done = sse_client.messages(response.read())[-1].json()
+        conn.close()
+        assert done["saved"] is True and cookie.startswith("ia_identity=")
+        conn = b.connection()
+        conn.request("GET", "/api/attempts", headers={"Cookie": cookie})
+        listed = json.loads(conn.getresponse().read())
+        conn.close()
+        assert [x["id"] for x in listed["attempts"]] == [done["attempt_id"]]
+    finally:
+        a.stop()
+        b.stop()

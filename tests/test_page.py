@@ -289,3 +289,86 @@ def test_a_question_outside_star_says_so_instead_of_four_crosses(
         assert page.get_by_test_id("verdict").inner_text()
     finally:
         context.close()
+
+
+# --- Practice history -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    from interview_app.history.db import migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'page.db'}"
+    migrate(url)
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "0", "DATABASE_URL": url, "SECRET_KEY": "page"})
+    yield srv, url
+    srv.stop()
+
+
+def _attempts_in_database(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.execute(text("SELECT count(*) FROM attempts")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def _feedback(page: Page, question: str, answer: str) -> None:
+    page.get_by_test_id("question").fill(question)
+    page.get_by_test_id("answer").fill(answer)
+    page.get_by_test_id("ask-feedback").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=status]').dataset.state === 'done'"
+    )
+
+
+def test_history_two_attempts_compare_and_stay_private_until_deleted(
+    browser: Browser, history_server: tuple[Server, str]
+) -> None:
+    srv, url = history_server
+    base = f"http://127.0.0.1:{srv.port}/"
+    first = browser.new_context(locale="ko-KR", bypass_csp=True)
+    second = browser.new_context(locale="ko-KR", bypass_csp=True)
+    try:
+        page = first.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(base)
+        question = "실패했던 경험과 그로부터 배운 점을 말해 주세요."
+        _feedback(page, question, "저희 팀이 마감을 놓쳤습니다. 저희가 열심히 했습니다.")
+        assert page.get_by_test_id("status").inner_text() == "완료"  # saved
+        assert page.get_by_test_id("compare").is_hidden()  # nothing to compare yet
+        _feedback(
+            page,
+            question,
+            "마감을 놓칠 상황이었습니다. 제가 일정을 다시 짜서 출시를 3일 앞당겼습니다.",
+        )
+        page.wait_for_selector("[data-testid=compare]:not([hidden])")
+        inserted = page.locator("#diff ins").all_inner_texts()
+        removed = page.locator("#diff del").all_inner_texts()
+        assert any("제가" in x for x in inserted) and any("저희" in x for x in removed)
+        change = page.get_by_test_id("rubric-change").inner_text()
+        assert "점수" in change and "→" in change and "행동 (A) 이제 있음" in change
+        page.wait_for_function("document.querySelectorAll('#attempts li').length === 2")
+        assert page.get_by_test_id("weakest").inner_text().startswith("가장 자주 빠지는 부분")
+        assert page.evaluate("!!Chart.getChart(document.getElementById('progress-chart'))")
+        # Open the older attempt and practise it again.
+        page.locator("#attempts li button").nth(1).click()
+        page.wait_for_selector("[data-testid=attempt]:not([hidden])")
+        page.get_by_test_id("practise-again").click()
+        assert page.get_by_test_id("answer").input_value().startswith("저희 팀이")
+
+        other = second.new_page()
+        other.goto(base)
+        other.wait_for_selector("[data-testid=history-empty]:not([hidden])")
+        assert other.locator("#attempts li").count() == 0  # none of the first's history
+
+        assert _attempts_in_database(url) == 2
+        page.get_by_test_id("delete-all").click()
+        page.wait_for_selector("[data-testid=history-empty]:not([hidden])")
+        assert page.locator("#attempts li").count() == 0
+        assert _attempts_in_database(url) == 0  # rows deleted, not flagged
+    finally:
+        first.close()
+        second.close()

@@ -56,9 +56,10 @@ _EN_ACTION = re.compile(
     r"told|taught|sought|fought|held|won|drew|broke|threw|flew|read|wrote)\b"
 )
 _EN_WE_ACTION = re.compile(r"\b(we|the team|our team)\s+(?:then\s+|also\s+)?[a-z]+ed\b", _I)
-_KO_PAST = re.compile(
-    r"(했|하였|었|았|였|렸|켰|췄|웠|봤|냈|갔|왔|줬|썼|뒀|쳤|셨|드렸|맡았)(습니다|다|어요|고|으며|는데)"
-)
+# The past tense in Korean is a syllable ending in ㅆ (했, 었, 겼, 줬 ...) before the
+# ending: every Hangul syllable whose final consonant is ㅆ (index 20), built once.
+_SSANG_SIOS = "".join(chr(0xAC00 + i * 28 + 20) for i in range(19 * 21))
+_KO_PAST = re.compile(f"[{_SSANG_SIOS}](습니다|다|어요|고|으며|는데)")
 _KO_NOT_DEED = re.compile(
     r"(있었|없었|이었|였습니다$|되었|됐|되셨|싶었|같았|좋았|어려웠|힘들었|바빴|많았|적었|"
     r"몰랐|알았|느꼈|생각했|맡았던|였고|이었고|밀려|늦었|열심히|노력했|해야 했)"

@@ -31,6 +31,15 @@ const TEXT = {
     notStar: "경험을 묻는 질문이 아니어서 STAR(상황·과제·행동·결과)는 채점하지 않습니다.",
     byModel: "모델이 채점", byRules: "규칙으로 채점", showEvidence: "답변에서 보기",
     how: "채점 방식",
+    history: "연습 기록", historyEmpty: "아직 기록이 없습니다. 피드백을 받으면 여기에 쌓입니다.",
+    exportJson: "JSON 내보내기", exportMd: "마크다운 내보내기", deleteAll: "모두 삭제",
+    deleteOne: "삭제", again: "다시 연습하기", compareTitle: "지난번과 비교",
+    confirmDeleteAll: "연습 기록을 모두 삭제할까요? 되돌릴 수 없습니다.",
+    notSaved: "완료 (이번 연습은 기록에 저장되지 않았습니다)",
+    weakest: "가장 자주 빠지는 부분: {part}", scoreChange: "점수 {a} → {b}",
+    nowPresent: "{part} 이제 있음", nowMissing: "{part} 빠짐", noChange: "체크리스트 변화 없음",
+    answerKind: "모범 답변", feedbackKind: "피드백", chartTitle: "분야별 평균 점수",
+    categories: { behavioural: "경험/행동", motivation: "지원 동기", technical: "기술", culture: "조직 적합성", custom: "직접 입력" },
     howText: "경험 질문은 STAR로 봅니다: 상황과 과제는 짧게(약 20%), 제가 한 행동과 결과에 " +
       "무게를 둡니다(약 80%). 본인의 행동이 없거나 너무 짧은 답변은 2점을 넘지 않습니다. " +
       "결과는 성과를 재는 숫자일 때만 '숫자로 된 결과'입니다(팀 인원, 연도는 아님). '저희'보다 " +
@@ -62,6 +71,15 @@ const TEXT = {
     notStar: "This question does not ask for a past experience, so STAR is not scored.",
     byModel: "scored by the model", byRules: "scored by rules", showEvidence: "show in my answer",
     how: "How this is scored",
+    history: "Practice history", historyEmpty: "No attempts yet. Your feedback will be kept here.",
+    exportJson: "Export JSON", exportMd: "Export Markdown", deleteAll: "Delete all",
+    deleteOne: "Delete", again: "Practise again", compareTitle: "Compared with last time",
+    confirmDeleteAll: "Delete your whole practice history? This cannot be undone.",
+    notSaved: "Done (this attempt was not saved to your history)",
+    weakest: "Your weakest part: {part}", scoreChange: "Score {a} → {b}",
+    nowPresent: "{part} now present", nowMissing: "{part} now missing", noChange: "Checklist unchanged",
+    answerKind: "Model answer", feedbackKind: "Feedback", chartTitle: "Mean score by category",
+    categories: { behavioural: "Behavioural", motivation: "Motivation", technical: "Technical", culture: "Culture fit", custom: "Your own" },
     howText: "Stories are read with STAR: situation and task briefly (about 20%), most weight " +
       "on what you did and what changed (about 80%). An answer with no action of your own, " +
       "or a very short one, scores at most 2. A result counts as quantified only when a " +
@@ -245,6 +263,7 @@ async function ask(kind) {
   text = "";
   render();
   showAnalysis(null);
+  if (window.hideCompare) window.hideCompare();
   setStatus("streaming", t("connecting"));
   let response;
   try {
@@ -281,7 +300,8 @@ function read(url) {
     render();
     ui.badge.hidden = data.backend !== "offline";
     showAnalysis(data.analysis || null);
-    setStatus("done", t("done"));
+    setStatus("done", data.saved === false ? t("notSaved") : t("done"));
+    if (window.onAttemptSaved) window.onAttemptSaved(data);
   });
   es.addEventListener("error", (event) => {
     if (event.data) {
@@ -312,6 +332,7 @@ ui.bank.addEventListener("change", pickQuestion);
 ui.language.addEventListener("change", () => {
   lang = ui.language.value;
   applyLanguage();
+  if (window.refreshHistory) window.refreshHistory();
 });
 
 applyLanguage();

@@ -1,8 +1,9 @@
 """The practice page at `/`, its question bank, and its browser libraries.
 
 Everything is served from here, with no CDN, so the page works with no internet.
-The Markdown renderer and sanitizer come from the npm registry (`npm ci` in the
-setup script puts them in `node_modules/`); only the two files below are served.
+The Markdown renderer and sanitizer, the history chart (Chart.js) and the answer
+diff (jsdiff) come from the npm registry (`npm ci` in the setup script puts them
+in `node_modules/`); only the files below are served.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR = {
     "markdown-it.min.js": "markdown-it/dist/browser/markdown-it.umd.min.js",
     "purify.min.js": "dompurify/dist/purify.min.js",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+    "diff.min.js": "diff/dist/diff.min.js",
 }
 
 

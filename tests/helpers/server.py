@@ -65,14 +65,16 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited:\n{self.output()}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return
+                time.sleep(0.1)
             except OSError:
                 time.sleep(0.1)
+            finally:
+                conn.close()
         raise AssertionError(f"server not ready:\n{self.output()}")
 
     def output(self) -> str:

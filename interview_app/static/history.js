@@ -1,0 +1,158 @@
+// The practice history beside the practice page: attempts newest first, one opened,
+// "practise again", a retry compared with the previous attempt (a word diff of the
+// answers by jsdiff, split on spaces so Korean compares by eojeol, and what changed
+// in the rubric), a score-over-time chart per category (Chart.js), the weakest part,
+// delete one or all, export. Everything is built with text nodes: no candidate or
+// model text ever becomes markup. Uses `t`, `lang`, `TEXT`, `ui`, `md` from app.js.
+"use strict";
+
+const hx = {
+  list: $("attempts"), empty: $("history-empty"), weakest: $("weakest"),
+  chart: $("progress-chart"), deleteAll: $("delete-all"), attempt: $("attempt"),
+  title: $("attempt-title"), question: $("attempt-question"), answer: $("attempt-answer"),
+  text: $("attempt-text"), again: $("practise-again"), deleteOne: $("delete-one"),
+  compare: $("compare"), change: $("rubric-change"), diff: $("diff"),
+};
+let opened = null;  // the attempt shown in full
+let chart = null;
+
+const getJson = (url) => fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
+const partName = (part) => TEXT[lang].star[part] || part;
+const when = (iso) => new Date(iso).toLocaleString(lang === "ko" ? "ko-KR" : "en-GB",
+  { dateStyle: "medium", timeStyle: "short" });
+
+function showAttempt(a) {
+  opened = a;
+  hx.attempt.hidden = false;
+  const score = a.score ? ` · ${a.score}/5` : "";
+  const kind = a.kind === "feedback" ? t("feedbackKind") : t("answerKind");
+  hx.title.textContent = `${when(a.created_at)} · ${kind}${score}`;
+  hx.question.textContent = a.question;
+  hx.answer.textContent = a.answer || "";
+  hx.answer.hidden = !a.answer;
+  if (md && window.DOMPurify) {
+    hx.text.innerHTML = window.DOMPurify.sanitize(md.render(a.text));
+  } else {
+    hx.text.textContent = a.text;
+  }
+}
+
+function rubricChange(before, after) {
+  const notes = [];
+  const a = before.analysis || {}, b = after.analysis || {};
+  if (a.score && b.score) notes.push(t("scoreChange", { a: a.score, b: b.score }));
+  for (const part of Object.keys(b.star || {})) {
+    const was = (a.star || {})[part], now = b.star[part];
+    if (was === false && now === true) notes.push(t("nowPresent", { part: partName(part) }));
+    if (was === true && now === false) notes.push(t("nowMissing", { part: partName(part) }));
+  }
+  return notes.length > 1 || (notes.length === 1 && !a.score) ? notes.join(" · ")
+    : notes.concat([t("noChange")]).join(" · ");
+}
+
+function wordDiff(before, after) {
+  // Whitespace-separated units: words in English, eojeol in Korean.
+  const split = (s) => (s || "").split(/(\s+)/).filter((x) => x !== "");
+  const parts = window.Diff ? window.Diff.diffArrays(split(before), split(after)) :
+    [{ removed: true, value: split(before) }, { added: true, value: split(after) }];
+  hx.diff.replaceChildren(...parts.map((p) => {
+    const el = document.createElement(p.added ? "ins" : p.removed ? "del" : "span");
+    el.textContent = p.value.join("");
+    return el;
+  }));
+}
+
+function hideCompare() {
+  hx.compare.hidden = true;
+}
+
+async function compareWithPrevious(attempt) {
+  hideCompare();
+  if (!attempt.previous_id || attempt.kind !== "feedback") return;
+  const previous = await getJson(`/api/attempts/${attempt.previous_id}`).catch(() => null);
+  if (!previous) return;
+  hx.change.textContent = rubricChange(previous, attempt);
+  wordDiff(previous.answer, attempt.answer);
+  hx.compare.hidden = false;
+}
+
+function drawChart(progress) {
+  if (!window.Chart) return;
+  const weeks = [...new Set(progress.map((p) => p.week))].sort();
+  const categories = [...new Set(progress.map((p) => p.category))];
+  const datasets = categories.map((c) => ({
+    label: TEXT[lang].categories[c] || c,
+    data: weeks.map((w) => {
+      const row = progress.find((p) => p.week === w && p.category === c);
+      return row ? row.mean_score : null;
+    }),
+    spanGaps: true,
+  }));
+  if (chart) chart.destroy();
+  chart = new window.Chart(hx.chart, {
+    type: "line",
+    data: { labels: weeks, datasets },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false,
+      scales: { y: { min: 1, max: 5, ticks: { stepSize: 1 } } },
+      plugins: { title: { display: true, text: t("chartTitle") } },
+    },
+  });
+}
+
+async function refreshHistory() {
+  const page = await getJson("/api/attempts?limit=50").catch(() => null);
+  if (!page) return;
+  hx.empty.hidden = page.attempts.length > 0;
+  hx.list.replaceChildren(...page.attempts.map((a) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "attempt-link";
+    const score = a.score ? `${a.score}/5 · ` : "";
+    button.textContent = `${score}${when(a.created_at)} · ${a.question}`;
+    button.addEventListener("click", async () => {
+      showAttempt(await getJson(`/api/attempts/${a.id}`));
+    });
+    li.append(button);
+    return li;
+  }));
+  const progress = await getJson("/api/progress").catch(() => null);
+  if (progress) {
+    hx.weakest.textContent = progress.weakest ? t("weakest", { part: partName(progress.weakest) }) : "";
+    drawChart(progress.progress);
+  }
+}
+
+async function onAttemptSaved(done) {
+  await refreshHistory();
+  if (!done.attempt_id) return;
+  const attempt = await getJson(`/api/attempts/${done.attempt_id}`).catch(() => null);
+  if (attempt) await compareWithPrevious(attempt);
+}
+
+hx.again.addEventListener("click", () => {
+  if (!opened) return;
+  ui.question.value = opened.question;
+  ui.answer.value = opened.answer || "";
+  ui.question.focus();
+});
+hx.deleteOne.addEventListener("click", async () => {
+  if (!opened) return;
+  await fetch(`/api/attempts/${opened.id}`, { method: "DELETE" });
+  hx.attempt.hidden = true;
+  opened = null;
+  refreshHistory();
+});
+hx.deleteAll.addEventListener("click", async () => {
+  if (!window.confirm(t("confirmDeleteAll"))) return;
+  await fetch("/api/attempts", { method: "DELETE" });
+  hx.attempt.hidden = true;
+  hideCompare();
+  refreshHistory();
+});
+
+window.refreshHistory = refreshHistory;
+window.onAttemptSaved = onAttemptSaved;
+window.hideCompare = hideCompare;
+refreshHistory();
