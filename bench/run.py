@@ -18,6 +18,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +143,15 @@ def run_scenario(s: Scenario) -> dict[str, Any]:
         "MAX_STREAMS_PER_WORKER": "20000",
         "WORKER_CONNECTIONS": "12000",
     }
+    if s.relay == "interview_app" and "DATABASE_URL" not in relay_env:
+        # History on, as deployed: a fresh SQLite file, migrated by the release command.
+        db = Path(tempfile.mkdtemp(prefix="bench-history-")) / "history.db"
+        relay_env["DATABASE_URL"] = f"sqlite:///{db}"
+        relay_env["SECRET_KEY"] = "bench"
+        subprocess.run(
+            [PY, "-m", "interview_app.history.db"], cwd=ROOT, env=relay_env, check=True,
+            capture_output=True,
+        )  # fmt: skip
     server = Tree(relay_command(s.relay, port), relay_env)
     try:
         wait_port(port)
@@ -369,6 +379,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny loads, for the test suite")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--relays", default="", help="comma-separated relays (default: all)")
     parser.add_argument(
         "--replot", action="store_true", help="rewrite the report from its own raw results"
     )
@@ -384,6 +395,8 @@ def main() -> None:
     for s in scenarios(args.smoke):
         if args.only and s.name not in args.only.split(","):
             continue
+        if args.relays and s.relay not in args.relays.split(","):
+            continue
         row = run_scenario(s)
         print(
             f"{s.name:6} {s.relay:14} {s.streams:5} streams: "
@@ -393,7 +406,7 @@ def main() -> None:
             flush=True,
         )
         rows.append(row)
-    if not args.only:
+    if not args.only and not args.relays:
         report(rows, args.out, args.smoke)
         print(f"wrote {args.out / 'benchmarks.md'}")
 
