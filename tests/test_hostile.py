@@ -457,55 +457,51 @@ def test_a_killed_worker_strands_no_stream_and_no_ticket(
         a.stop()
 
 
-def test_redis_restarted_empty_mid_stream_ends_the_stream(
-    upstream_server: FakeUpstream, upstream: FakeUpstream, redis_server: RedisServer, redis_url: str
-) -> None:
+def _outage_mid_stream(
+    upstream_server: FakeUpstream, upstream: FakeUpstream, redis_url: str, outage: Any
+) -> Server:
+    """A stream read through Redis while `outage()` happens: it must end, not ping forever."""
     env = relay_env(upstream_server, REDIS_URL=redis_url, STREAM_LEASE_SECONDS="1",
                     SSE_HEARTBEAT_SECONDS="0.5")  # fmt: skip
     srv = Server(env)
-    try:
-        upstream.script = Script(tokens=["x"] * 1000, interval=0.05)
-        url = _create(srv)
-        events: list[Any] = []
-        reader = _reader(srv, url, events)
-        assert upstream.wait_for(lambda: upstream.tokens_sent > 5)
+    upstream.script = Script(tokens=["x"] * 1000, interval=0.05)
+    url = _create(srv)
+    events: list[Any] = []
+    reader = _reader(srv, url, events)
+    assert upstream.wait_for(lambda: upstream.tokens_sent > 5)
+    outage()
+    reader.join(30)
+    assert not reader.is_alive(), "the reader still waits on pings"
+    assert events[-1].event == "error"
+    assert events[-1].json()["code"] in ("stream_lost", "store_unavailable")
+    assert upstream.wait_for(lambda: upstream.open_streams == 0, 15)
+    conn = srv.connection()
+    conn.request("GET", url)
+    srv.last_status = conn.getresponse().status  # type: ignore[attr-defined]
+    conn.close()
+    assert _keys_without_ttl(redis_url) == []
+    return srv
+
+
+def test_redis_restarted_empty_mid_stream_ends_the_stream(
+    upstream_server: FakeUpstream, upstream: FakeUpstream, redis_server: RedisServer, redis_url: str
+) -> None:
+    def restart_empty() -> None:
         redis_server.stop()
-        redis_server.start()  # back, and empty
-        reader.join(30)
-        assert not reader.is_alive(), "the reader still waits on pings"
-        assert events[-1].event == "error"
-        assert events[-1].json()["code"] in ("stream_lost", "store_unavailable")
-        assert upstream.wait_for(lambda: upstream.open_streams == 0, 15)
-        conn = srv.connection()
-        conn.request("GET", url)
-        assert conn.getresponse().status == 404  # a stream Redis forgot
-        conn.close()
-        assert _keys_without_ttl(redis_url) == []
-    finally:
-        srv.stop()
+        redis_server.start()
+
+    srv = _outage_mid_stream(upstream_server, upstream, redis_url, restart_empty)
+    srv.stop()
+    assert srv.last_status == 404  # type: ignore[attr-defined]  # a stream Redis forgot
 
 
 def test_redis_frozen_mid_stream_ends_the_stream(
     upstream_server: FakeUpstream, upstream: FakeUpstream, redis_server: RedisServer, redis_url: str
 ) -> None:
-    env = relay_env(upstream_server, REDIS_URL=redis_url, STREAM_LEASE_SECONDS="1",
-                    SSE_HEARTBEAT_SECONDS="0.5")  # fmt: skip
-    srv = Server(env)
-    try:
-        upstream.script = Script(tokens=["x"] * 1000, interval=0.05)
-        url = _create(srv)
-        events: list[Any] = []
-        reader = _reader(srv, url, events)
-        assert upstream.wait_for(lambda: upstream.tokens_sent > 5)
+    def freeze() -> None:
         assert redis_server.process is not None
         redis_server.process.send_signal(signal.SIGSTOP)  # frozen past the client's timeout
         time.sleep(12)
         redis_server.process.send_signal(signal.SIGCONT)
-        reader.join(30)
-        assert not reader.is_alive(), "the reader still waits on pings"
-        assert events[-1].event == "error"
-        assert events[-1].json()["code"] in ("stream_lost", "store_unavailable")
-        assert upstream.wait_for(lambda: upstream.open_streams == 0, 15)
-        assert _keys_without_ttl(redis_url) == []
-    finally:
-        srv.stop()
+
+    _outage_mid_stream(upstream_server, upstream, redis_url, freeze).stop()

@@ -69,15 +69,21 @@ _SYSTEM = {
 }
 
 
-def messages(request: CoachingRequest) -> list[dict[str, str]]:
-    """The chat messages for `request`: a system message and one user message."""
+def tagged(request: CoachingRequest, *, answer: bool) -> str:
+    """The candidate's texts as the user message: each between tags, as data."""
     parts = []
     if request.role:
         parts.append(f"<role>\n{clean(request.role)}\n</role>")
     parts.append(f"<question>\n{clean(request.question)}\n</question>")
-    if request.kind == "feedback" and request.answer is not None:
-        parts.append(f"<answer>\n{clean(request.answer)}\n</answer>")
+    if answer:
+        parts.append(f"<answer>\n{clean(request.answer or '')}\n</answer>")
+    return "\n\n".join(parts)
+
+
+def messages(request: CoachingRequest) -> list[dict[str, str]]:
+    """The chat messages for `request`: a system message and one user message."""
+    answer = request.kind == "feedback" and request.answer is not None
     return [
         {"role": "system", "content": _SYSTEM[(request.kind, request.language)]},
-        {"role": "user", "content": "\n\n".join(parts)},
+        {"role": "user", "content": tagged(request, answer=answer)},
     ]

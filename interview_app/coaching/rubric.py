@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from interview_app.coaching.analysis import PARTS, Analysis
-from interview_app.coaching.prompts import clean
+from interview_app.coaching.prompts import tagged
 from interview_app.coaching.request import CoachingRequest
 
 _BOOL = {"type": "boolean"}
@@ -88,15 +88,10 @@ _SYSTEM = {
 
 def messages(request: CoachingRequest) -> list[dict[str, str]]:
     """The chat messages that ask a model to fill the rubric for `request`."""
-    parts = []
-    if request.role:
-        parts.append(f"<role>\n{clean(request.role)}\n</role>")
-    parts.append(f"<question>\n{clean(request.question)}\n</question>")
-    parts.append(f"<answer>\n{clean(request.answer or '')}\n</answer>")
     schema = json.dumps(SCHEMA, separators=(",", ":"))
     return [
         {"role": "system", "content": _SYSTEM[request.language].format(schema=schema)},
-        {"role": "user", "content": "\n\n".join(parts)},
+        {"role": "user", "content": tagged(request, answer=True)},
     ]
 
 
