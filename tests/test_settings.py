@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from interview_app.settings import Settings, SettingsError
@@ -112,3 +114,13 @@ def test_secret_key_is_required_on_heroku_naming_the_variable() -> None:
         Settings.from_env({"DYNO": "web.1"})
     assert Settings.from_env({"DYNO": "web.1", "SECRET_KEY": "s3cret"}).secret_key == "s3cret"
     assert "s3cret" not in repr(Settings.from_env({"SECRET_KEY": "s3cret"}))
+
+
+def test_the_start_up_line_says_why_proxies_are_trusted(app_logs: Any) -> None:
+    """Regression: on Heroku (DYNO set) the default must be visible, not silent."""
+    from interview_app import create_app
+
+    create_app(Settings.from_env({"DYNO": "web.1", "SECRET_KEY": "k", "HISTORY": "off"}))
+    [ready] = [r for r in app_logs.records if r.getMessage() == "ready"]
+    assert ready.trusted_proxies == 1
+    assert ready.trusted_proxies_from == "DYNO is set (Heroku's router)"

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from interview_app.coaching.analysis import PARTS
@@ -68,30 +68,31 @@ class History:
     def save(self, identity: str, attempt_id: str, record: dict[str, Any]) -> bool:
         """Write one attempt; False (and a warning, no candidate text) if the database failed."""
         analysis = record.get("analysis")
-        row = Attempt(
-            id=attempt_id,
-            identity=identity,
-            created_at=datetime.now(UTC),
-            kind=record["kind"],
-            question=record["question"],
-            question_key=question_key(record["question"]),
-            category=category_of(record["question"]),
-            answer=record.get("answer"),
-            role=record.get("role"),
-            language=record["language"],
-            text=record["text"],
-            analysis=analysis,
-            score=analysis.get("score") if analysis else None,
-            backend=record["backend"],
-            model=record["model"],
-            usage=record.get("usage"),
-            ttft_ms=record.get("ttft_ms"),
-            duration_ms=record["duration_ms"],
-            outcome=record["outcome"],
-        )
+        values = {
+            "id": attempt_id,
+            "identity": identity,
+            "created_at": datetime.now(UTC),
+            "kind": record["kind"],
+            "question": record["question"],
+            "question_key": question_key(record["question"]),
+            "category": category_of(record["question"]),
+            "answer": record.get("answer"),
+            "role": record.get("role"),
+            "language": record["language"],
+            "text": record["text"],
+            "analysis": analysis,
+            "score": analysis.get("score") if analysis else None,
+            "backend": record["backend"],
+            "model": record["model"],
+            "usage": record.get("usage"),
+            "ttft_ms": record.get("ttft_ms"),
+            "duration_ms": record["duration_ms"],
+            "outcome": record["outcome"],
+        }
         try:
-            with self._sessions.begin() as session:
-                session.add(row)
+            # A Core insert: one statement, none of the ORM's unit-of-work bookkeeping.
+            with self.engine.begin() as conn:
+                conn.execute(insert(Attempt), [values])
         except SQLAlchemyError as exc:
             log.warning("attempt not saved: database failed", extra={"error": type(exc).__name__})
             return False
