@@ -235,9 +235,10 @@ def report(rows: list[dict[str, Any]], out: Path, smoke: bool) -> None:
     lines = [
         "# Benchmarks",
         "",
-        "Made by `scripts/bench` on this project's 2-core machine, all on loopback: the local",
-        "upstream (`tests/helpers/fakes.py`, each token stamped with its send time), the relay under",
-        "test, and the load client (`bench/load.py`), each its own process. CPU is user+sys",
+        "Made by `scripts/bench` on this project's 2-core machine, all on loopback: the",
+        "local upstream (`tests/helpers/fakes.py`, each token stamped with its send time),",
+        "the relay under test, and the load client (`bench/load.py`), each its own process.",
+        "CPU is user+sys",
         "of the relay's process tree during the load, divided by tokens delivered. Added",
         "latency is the client's receive time minus the upstream's send time (one clock).",
         "TTFB is from sending the request to the response's first byte. Baselines",

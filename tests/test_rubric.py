@@ -4,7 +4,6 @@ upstream, with its fallbacks to the rules; and the labelled set through both sou
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -56,10 +55,9 @@ def test_the_rubric_is_asked_for_while_the_feedback_streams(
         tokens=["x"] * 10, interval=0.1, completion=model_rubric(), completion_delay=0.8
     )
     client = make_client(rubric="model", rubric_timeout_seconds=0.3)
-    started = time.monotonic()
     analysis = done_of(client)["analysis"]
-    assert analysis["source"] == "model"  # 0.8 s would have missed a 0.3 s wait after the end
-    assert time.monotonic() - started < 1.8
+    # Asked only after the stream, 0.8 s would have missed a 0.3 s wait after the end.
+    assert analysis["source"] == "model"
 
 
 @pytest.mark.parametrize(

@@ -253,5 +253,6 @@ def test_first_byte_deadline_bounds_the_wait_retries_included(
         made.open(REQ)
     waited = time.monotonic() - started
     assert info.value.code == "upstream_timeout" and info.value.status == 504
-    assert 0.9 <= waited < 1.5, waited
+    # Without the bound: three 0.6 s timeouts and the SDK's backoff, about 2.5 s or more.
+    assert 0.9 <= waited < 2.2, waited
     assert 1 <= len(upstream.requests) <= 2  # a retry only if it began before the deadline
