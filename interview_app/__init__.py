@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from interview_app.history.db import default_url, make_engine, normalize
+from interview_app.history.interviews import Interviews
 from interview_app.history.repository import History
 from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
@@ -24,6 +25,7 @@ from interview_app.web import errors, identity, logs, metrics, security
 from interview_app.web.api import bp
 from interview_app.web.body import BodyReader
 from interview_app.web.history import history_bp
+from interview_app.web.interviews import interviews_bp
 from interview_app.web.page import page
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
         url = settings.database_url
         engine = make_engine(normalize(url) if url else default_url(Path(app.instance_path)))
         app.extensions["interview_app.history"] = History(engine, settings.history_retention_days)
+        app.extensions["interview_app.interviews"] = Interviews(engine)
     logs.configure(settings.log_json, settings.log_level)
     logs.init_app(app)
     security.init_app(app, settings.cors_origins)
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
     app.register_blueprint(bp)
     app.register_blueprint(page)
     app.register_blueprint(history_bp)
+    app.register_blueprint(interviews_bp)
     app.register_blueprint(metrics.bp)
     log.info(
         "ready",

@@ -96,6 +96,9 @@ class Settings:
     max_question_chars: int = 1000
     max_answer_chars: int = 10_000
     max_role_chars: int = 200
+    max_posting_chars: int = 20_000
+    max_resume_chars: int = 20_000
+    interview_context_tokens: int = 6000
     # Unset: derived from the character limits (`body_limit`), so valid input always fits.
     max_body_bytes: int = 0
     body_timeout_seconds: float = 10.0
@@ -125,6 +128,11 @@ class Settings:
         if not self.max_body_bytes:
             limit = body_limit(self.max_question_chars, self.max_answer_chars, self.max_role_chars)
             object.__setattr__(self, "max_body_bytes", limit)
+
+    @property
+    def interview_body_bytes(self) -> int:
+        """The body limit of `POST /api/interviews`: its own fields at their limits."""
+        return body_limit(self.max_role_chars, self.max_posting_chars, self.max_resume_chars, 1000)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -217,6 +225,11 @@ class Settings:
             ),
             max_answer_chars=_integer(env, "MAX_ANSWER_CHARS", cls.max_answer_chars, minimum=1),
             max_role_chars=_integer(env, "MAX_ROLE_CHARS", cls.max_role_chars, minimum=1),
+            max_posting_chars=_integer(env, "MAX_POSTING_CHARS", cls.max_posting_chars, minimum=1),
+            max_resume_chars=_integer(env, "MAX_RESUME_CHARS", cls.max_resume_chars, minimum=1),
+            interview_context_tokens=_integer(
+                env, "INTERVIEW_CONTEXT_TOKENS", cls.interview_context_tokens, minimum=500
+            ),
             max_body_bytes=_integer(
                 env,
                 "MAX_BODY_BYTES",

@@ -37,9 +37,25 @@ class Attempt(Base):
     ttft_ms: Mapped[float | None] = mapped_column(Float)
     duration_ms: Mapped[float] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(40))
+    interview_id: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_attempts_identity_created", "identity", "created_at"),
         Index("ix_attempts_identity_question", "identity", "question_key"),
         Index("ix_attempts_created", "created_at"),
     )
+
+
+class Interview(Base):
+    """One mock interview session: its setup, its turns so far and its report."""
+
+    __tablename__ = "interviews"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)  # bumped by every change: no lost update
+    status: Mapped[str] = mapped_column(String(20))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_interviews_identity_created", "identity", "created_at"),)

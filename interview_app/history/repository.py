@@ -88,6 +88,7 @@ class History:
             "ttft_ms": record.get("ttft_ms"),
             "duration_ms": record["duration_ms"],
             "outcome": record["outcome"],
+            "interview_id": record.get("interview_id"),
         }
         try:
             # A Core insert: one statement, none of the ORM's unit-of-work bookkeeping.

@@ -82,5 +82,11 @@ class OfflineBackend:
             text, extra = outline(request), {}
         return OfflineCompletion(text, extra, self.tokens_per_second)
 
+    def converse(
+        self, messages: list[dict[str, str]], max_tokens: int, fallback: str
+    ) -> OfflineCompletion:
+        """The offline interviewer says `fallback`, paced like every other text."""
+        return OfflineCompletion(fallback, {}, self.tokens_per_second)
+
     def close(self) -> None:
         """Nothing to release."""

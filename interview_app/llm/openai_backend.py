@@ -299,19 +299,33 @@ class OpenAIBackend:
 
         return judged
 
+    def converse(
+        self, messages: list[dict[str, str]], max_tokens: int, fallback: str
+    ) -> Completion:
+        """Stream the model's reply to `messages` (the interviewer's next words)."""
+        return self._stream(messages, max_tokens, None)
+
     def open(self, request: CoachingRequest) -> Completion:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs CPU on every request and does
         # nothing for plain string messages (docs/benchmarks-analysis.md).
         rubric = self._rubric(request)  # at the same moment as the feedback itself
+        return self._stream(messages(request), self.max_tokens[request.kind], rubric)
+
+    def _stream(
+        self,
+        chat: list[dict[str, str]],
+        max_tokens: int,
+        rubric: Callable[[], dict[str, Any]] | None,
+    ) -> Completion:
         manager = self.client.chat.completions.with_streaming_response.create(
             model=self.model,
             messages=[],
             stream=True,
             extra_body={
-                "messages": messages(request),
+                "messages": chat,
                 "stream_options": {"include_usage": True},
-                "max_tokens": self.max_tokens[request.kind],
+                "max_tokens": max_tokens,
             },
         )
         # The whole wait for the headers, the SDK's retries included (transport.py).

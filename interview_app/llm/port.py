@@ -64,6 +64,12 @@ class LLM(Protocol):
         """Start generating; raises `UpstreamError` if the upstream refuses or is unreachable."""
         ...
 
+    def converse(
+        self, messages: list[dict[str, str]], max_tokens: int, fallback: str
+    ) -> Completion:
+        """Stream a reply to chat `messages` (a model), or `fallback` as it is (offline)."""
+        ...
+
     def close(self) -> None:
         """Release connections held for later requests."""
         ...

@@ -43,12 +43,17 @@ def _settings() -> Settings:
     return settings
 
 
-def _json_body() -> dict[str, Any]:
+def json_body(limit: int | None = None) -> dict[str, Any]:
+    """The request's JSON object, read under the body limits (`web/body.py`)."""
+    return _json_body(limit)
+
+
+def _json_body(limit: int | None = None) -> dict[str, Any]:
     if not request.is_json:
         raise invalid("unsupported_media_type", "Send the body as application/json.", 415)
     reader: BodyReader = current_app.extensions["interview_app.body"]
     try:
-        data = orjson.loads(reader.read(request, _client()))
+        data = orjson.loads(reader.read(request, _client(), limit))
     except orjson.JSONDecodeError:
         raise invalid("invalid_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -108,11 +113,18 @@ def _save(data: dict[str, Any]) -> bool:
     return save
 
 
-def _recorder(req: CoachingRequest, save: bool, llm: LLM) -> relay.Recorder | None:
-    """What keeps this stream in the candidate's history when it ends (None: history off)."""
+def _recorder(
+    req: CoachingRequest,
+    save: bool,
+    llm: LLM,
+    interview_id: str | None = None,
+    then: relay.Recorder | None = None,
+) -> relay.Recorder | None:
+    """What keeps this stream in the candidate's history when it ends (None: history off);
+    `then` runs after it (an interview deciding its next turn) and adds its fields."""
     history: History | None = current_app.extensions.get("interview_app.history")
     if history is None:
-        return None
+        return then
     if not save:
         return lambda *_: {"saved": False}
     who = identity.current()
@@ -143,11 +155,29 @@ def _recorder(req: CoachingRequest, save: bool, llm: LLM) -> relay.Recorder | No
                 "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
                 "duration_ms": round(duration * 1000, 1),
                 "outcome": outcome,
+                "interview_id": interview_id,
             },
         )
-        return {"attempt_id": attempt_id, "saved": True} if saved else {"saved": False}
+        fields: dict[str, Any] = (
+            {"attempt_id": attempt_id, "saved": True} if saved else {"saved": False}
+        )
+        if then is not None:
+            fields.update(then(outcome, summary, text, ttft, duration))
+        return fields
 
     return record
+
+
+def open_generation(
+    req: CoachingRequest,
+    make_stream: Callable[[], Stream] | None = None,
+    *,
+    save: bool = True,
+    interview_id: str | None = None,
+    then: relay.Recorder | None = None,
+) -> Opened:
+    """Admit, make the stream (if stored), and open the upstream (for other blueprints too)."""
+    return _open(req, make_stream, save=save, interview_id=interview_id, then=then)
 
 
 def _open(
@@ -155,6 +185,8 @@ def _open(
     make_stream: Callable[[], Stream] | None = None,
     *,
     save: bool = True,
+    interview_id: str | None = None,
+    then: relay.Recorder | None = None,
 ) -> Opened:
     """Admit, make the stream (if stored), and open the upstream."""
     ext = current_app.extensions
@@ -194,7 +226,8 @@ def _open(
                 pass  # its keys expire on their own TTL
         raise
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
-    generation = relay.Generation(completion, ticket.release, started, _recorder(req, save, llm))
+    recorder = _recorder(req, save, llm, interview_id, then)
+    generation = relay.Generation(completion, ticket.release, started, recorder)
     return Opened(generation, ticket, stream)
 
 

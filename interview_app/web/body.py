@@ -61,20 +61,22 @@ class BodyReader:
         self._reading: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def read(self, request: Request, client: str) -> bytes:
-        """The whole body of `request`, or `Refused` (400, 408, 413 or 503)."""
+    def read(self, request: Request, client: str, limit: int | None = None) -> bytes:
+        """The whole body of `request` (at most `limit` bytes, default `MAX_BODY_BYTES`),
+        or `Refused` (400, 408, 413 or 503)."""
+        limit = limit or self.max_bytes
         with self._lock:
             if self._reading.get(client, 0) >= self.per_client:
                 raise Refused(TOO_MANY_UPLOADS)
             self._reading[client] = self._reading.get(client, 0) + 1
         try:
-            return self._guarded(request)
+            return self._guarded(request, limit)
         except Refused as exc:
             status = exc.problem.status
             # An oversized body still arriving is read and dropped (up to a bound):
             # closing a socket with unread bytes resets it, and the client may
             # never see the 413.
-            if status in (400, 408) or (status == 413 and not self._drain(request)):
+            if status in (400, 408) or (status == 413 and not self._drain(request, limit)):
                 _abandon(request.environ)
             raise
         finally:
@@ -83,13 +85,13 @@ class BodyReader:
                 if left:
                     self._reading[client] = left
 
-    def _guarded(self, request: Request) -> bytes:
+    def _guarded(self, request: Request, limit: int) -> bytes:
         length = request.content_length
-        if length is not None and length > self.max_bytes:
-            raise _too_large(self.max_bytes)
+        if length is not None and length > limit:
+            raise _too_large(limit)
         try:
             with _deadline(request.environ, self.timeout):
-                data = self._read(request.environ["wsgi.input"], length)
+                data = self._read(request.environ["wsgi.input"], length, limit)
         except _Expired:
             raise Refused(BODY_TIMEOUT) from None
         except (OSError, ValueError) as exc:
@@ -106,9 +108,9 @@ class BodyReader:
             raise invalid("incomplete_body", "The request body ended before its length.")
         return data
 
-    def _drain(self, request: Request) -> bool:
+    def _drain(self, request: Request, limit: int) -> bool:
         """Read and drop the rest of the body; True if it ended within bounds."""
-        budget = 4 * self.max_bytes
+        budget = 4 * limit
         if (request.content_length or 0) > budget:
             return False
         try:
@@ -123,9 +125,9 @@ class BodyReader:
             return False
         return False
 
-    def _read(self, stream: Any, length: int | None) -> bytes:
+    def _read(self, stream: Any, length: int | None, limit: int) -> bytes:
         # Without a length (chunked), read one byte past the limit to know it is exceeded.
-        want = (length if length is not None else self.max_bytes + 1) or 0
+        want = (length if length is not None else limit + 1) or 0
         parts: list[bytes] = []
         got = 0
         while got < want:
@@ -134,8 +136,8 @@ class BodyReader:
                 break
             parts.append(part)
             got += len(part)
-        if got > self.max_bytes:
-            raise _too_large(self.max_bytes)
+        if got > limit:
+            raise _too_large(limit)
         return b"".join(parts)
 
 

@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
     """Give every page and API request an identity, and new ones their cookie."""
 
     def give() -> None:
-        if request.path == "/" or request.path.startswith("/api/"):
+        if request.path == "/" or request.path.startswith(("/api/", "/interviews/")):
             current()
 
     app.before_request(give)

@@ -1,0 +1,253 @@
+"""Mock interviews through the app: offline end to end, and with a model (the real SDK
+against the local upstream), on a real database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from interview_app import create_app
+from interview_app.coaching.interview import choose_questions, follow_up
+from interview_app.history.db import migrate
+from interview_app.settings import Settings
+from tests.helpers import sse_client
+from tests.helpers.fakes import FakeUpstream, Script
+
+POSTING_KO = "결제 시스템의 안정성과 장애 대응을 책임질 백엔드 개발자를 찾습니다."
+WEAK_KO = "저희 팀이 열심히 했습니다."
+STRONG_KO = (
+    "결론부터 말씀드리면 제가 장애 대응 절차를 만들어 복구 시간을 40분에서 8분으로 줄였습니다. "
+    "당시 결제 서버 장애가 잦았고, 제 역할은 온콜 리더였습니다. 제가 알림 기준을 다시 정하고 "
+    "롤백 스크립트를 작성했습니다. 그 결과 월 장애 시간이 70% 감소했습니다."
+)
+
+
+@pytest.fixture
+def offline(tmp_path: Any) -> Iterator[Callable[..., FlaskClient]]:
+    url = f"sqlite:///{tmp_path / 'interviews.db'}"
+    migrate(url)
+    apps: list[Flask] = []
+
+    def make(**overrides: Any) -> FlaskClient:
+        settings = Settings(
+            offline_tokens_per_second=overrides.pop("offline_tokens_per_second", 0),
+            rate_limit_per_minute=0,
+            max_streams_per_client=0,
+            log_json=False,
+            database_url=url,
+            secret_key="interviews",
+            **overrides,
+        )
+        if not apps:
+            apps.append(create_app(settings))
+        return apps[0].test_client()
+
+    yield make
+    for app in apps:
+        app.extensions["interview_app.history"].engine.dispose()
+
+
+def read(client: FlaskClient, url: str) -> tuple[str, dict[str, Any]]:
+    events = sse_client.messages(client.get(url).get_data())
+    assert events[-1].event == "done", events[-1]
+    text = "".join(e.json()["text"] for e in events if e.event == "message")
+    return text, events[-1].json()
+
+
+def start(client: FlaskClient, **body: Any) -> dict[str, Any]:
+    response = client.post("/api/interviews", json={"language": "ko", **body})
+    assert response.status_code == 201, response.get_json()
+    created: dict[str, Any] = response.get_json()
+    assert response.headers["Location"] == created["url"]
+    return created
+
+
+def answer(client: FlaskClient, interview: str, text: str, seconds: float = 60) -> dict[str, Any]:
+    response = client.post(
+        f"/api/interviews/{interview}/answers", json={"answer": text, "seconds": seconds}
+    )
+    assert response.status_code == 201, response.get_json()
+    _, done = read(client, response.get_json()["feedback"])
+    return done
+
+
+def test_a_whole_offline_interview_with_a_follow_up_and_a_report(
+    offline: Callable[..., FlaskClient],
+) -> None:
+    client = offline()
+    created = start(client, role="백엔드 개발자", job_posting=POSTING_KO, questions=2)
+    assert created["next"]["kind"] == "question"
+    question, _ = read(client, created["next"]["stream"])
+    assert "장애" in question or "결제" in question  # tailored to the posting
+    state = client.get(created["url"]).get_json()
+    assert state["status"] == "awaiting_answer" and state["turns"][0]["question"] == question
+
+    done = answer(client, created["id"], WEAK_KO)
+    assert done["analysis"]["star"]["action"] is False and done["saved"] is True
+    assert done["next"]["kind"] == "follow_up"
+    assert done["next"]["reason"] == "답변에 본인의 행동이 없었습니다"
+    probe, _ = read(client, done["next"]["stream"])
+    assert "단계별" in probe
+
+    done = answer(client, created["id"], STRONG_KO)
+    assert done["next"]["kind"] == "question"  # one follow-up per main question at most
+    second, _ = read(client, done["next"]["stream"])
+    assert second and second != question
+    nxt = answer(client, created["id"], STRONG_KO)["next"]
+    while nxt["kind"] == "follow_up":
+        read(client, nxt["stream"])
+        nxt = answer(client, created["id"], STRONG_KO)["next"]
+    assert nxt["kind"] == "report"
+    markdown, report_done = read(client, nxt["stream"])
+    report = report_done["report"]
+    assert 1 <= report["score"] <= 5 and len(report["questions"]) >= 3
+    assert report["strengths"] and report["priorities"] and len(report["priorities"]) <= 3
+    assert markdown.startswith("# 면접 결과 보고서")
+
+    state = client.get(created["url"]).get_json()
+    assert state["status"] == "finished" and state["report"] == report
+    assert [t["kind"] for t in state["turns"]][:3] == ["question", "follow_up", "question"]
+    download = client.get(f"{created['url']}/report.md")
+    assert download.get_data(as_text=True) == markdown
+    assert "면접 결과 보고서" in client.get(f"/interviews/{created['id']}/report").get_data(
+        as_text=True
+    )
+    again = client.post(f"{created['url']}/answers", json={"answer": "one more"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "interview_finished"
+    # Every answer with its feedback is an attempt in the history.
+    attempts = client.get("/api/attempts").get_json()["attempts"]
+    assert len(attempts) == len([t for t in state["turns"] if t["answer"]])
+
+
+def test_someone_elses_interview_is_not_found(offline: Callable[..., FlaskClient]) -> None:
+    alice, bob = offline(), offline()
+    created = start(alice, questions=1)
+    read(alice, created["next"]["stream"])
+    for response in (
+        bob.get(created["url"]),
+        bob.post(f"{created['url']}/answers", json={"answer": "mine now"}),
+        bob.get(f"{created['url']}/report.md"),
+        bob.get(f"/interviews/{created['id']}/report"),
+    ):
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "interview_not_found"
+
+
+def test_answering_twice_at_once_and_before_the_question_ends(
+    offline: Callable[..., FlaskClient],
+) -> None:
+    client = offline(offline_tokens_per_second=20)
+    created = start(client, questions=1)
+    early = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO})
+    assert early.status_code == 409 and early.get_json()["error"]["code"] == "interview_asking"
+    read(client, created["next"]["stream"])
+    first = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO})
+    second = client.post(f"{created['url']}/answers", json={"answer": STRONG_KO})
+    assert first.status_code == 201
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "interview_busy"
+    read(client, first.get_json()["feedback"])  # nothing lost: the first is coached
+
+
+def test_an_answer_past_its_time_is_taken_and_says_so(offline: Callable[..., FlaskClient]) -> None:
+    client = offline()
+    created = start(client, questions=1, answer_seconds=30)
+    read(client, created["next"]["stream"])
+    response = client.post(f"{created['url']}/answers", json={"answer": STRONG_KO, "seconds": 95})
+    text, _ = read(client, response.get_json()["feedback"])
+    assert text.startswith("> ⏱ 95초가 걸렸습니다. 제한 시간은 30초였습니다.")
+    assert client.get(created["url"]).get_json()["turns"][0]["over_time"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"job_posting": "x" * 20_001}, "too_long"),
+        ({"questions": 11}, "invalid_field"),
+        ({"questions": True}, "invalid_field"),
+        ({"answer_seconds": 10}, "invalid_field"),
+        ({"categories": ["astrology"]}, "invalid_field"),
+        ({"follow_ups": "yes"}, "invalid_field"),
+        ({"language": "fr"}, "invalid_field"),
+    ],
+)
+def test_bad_setups_get_a_clear_error(
+    offline: Callable[..., FlaskClient], body: dict[str, Any], code: str
+) -> None:
+    response = offline().post("/api/interviews", json=body)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == code
+
+
+def test_an_unknown_interview_is_404(offline: Callable[..., FlaskClient]) -> None:
+    response = offline().get("/api/interviews/nope")
+    assert response.status_code == 404
+
+
+def test_postings_about_different_work_get_different_questions() -> None:
+    payments = choose_questions("en", "Backend engineer", "payments reliability, on-call", None, 3)
+    frontend = choose_questions("en", "Frontend engineer", "frontend accessibility", None, 3)
+    assert payments[:2] != frontend[:2]
+    assert any("incident" in q or "payment" in q for q in payments[:2])
+    assert any("interface" in q or "screen reader" in q for q in frontend[:2])
+    ko = choose_questions("ko", "백엔드", "결제 시스템 안정성", None, 2)
+    assert any("장애" in q or "결제" in q for q in ko)
+
+
+@pytest.mark.parametrize(
+    ("analysis", "reason"),
+    [
+        ({"star": {"action": False, "result": True}, "first_person": True}, "no_action"),
+        ({"star": {"action": True, "result": True}, "first_person": False}, "not_first_person"),
+        (
+            {"star": {"action": True, "result": True}, "first_person": True,
+             "quantified_result": False},
+            "no_result_number",
+        ),
+        (
+            {"star": {"action": True, "result": True}, "first_person": True,
+             "quantified_result": True},
+            None,
+        ),
+    ],
+)  # fmt: skip
+def test_a_follow_up_probes_the_weakest_part(analysis: dict[str, Any], reason: str | None) -> None:
+    found = follow_up(analysis, "en")
+    assert (found.reason if found else None) == reason
+
+
+def test_a_model_interview_tailors_and_keeps_the_conversation(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'model.db'}"
+    migrate(url)
+    client = make_client(history=True, database_url=url, secret_key="k")
+    upstream.script = Script(tokens=["What did ", "you change?"])
+    created = start(
+        client,
+        language="en",
+        role="SRE",
+        job_posting="payments reliability",
+        resume="5 years on-call",
+    )
+    question, _ = read(client, created["next"]["stream"])
+    assert question == "What did you change?"
+    asked = upstream.requests[-1]["messages"]
+    assert asked[0]["role"] == "system" and "interviewer" in asked[0]["content"]
+    assert "<posting>\npayments reliability\n</posting>" in asked[1]["content"]
+    assert asked[1]["role"] == "user"  # the posting and resume are data
+    upstream.script = Script(tokens=["Coaching."])
+    done = answer(client, created["id"], "We worked hard on it as a team.")
+    assert done["next"]["kind"] == "follow_up"
+    read(client, done["next"]["stream"])
+    conversation = upstream.requests[-1]["messages"][2:]
+    assert conversation == [
+        {"role": "assistant", "content": "What did you change?"},
+        {"role": "user", "content": "<answer>\nWe worked hard on it as a team.\n</answer>"},
+    ]
+    state = client.get(created["url"]).get_json()
+    assert state["turns"][1]["question"] == "Coaching."  # the model's words, kept
+    json.dumps(state)
