@@ -372,3 +372,90 @@ def test_history_two_attempts_compare_and_stay_private_until_deleted(
     finally:
         first.close()
         second.close()
+
+
+# --- Mock interview -----------------------------------------------------------------
+
+
+def test_a_whole_mock_interview_with_a_follow_up_a_reload_and_the_report(
+    browser: Browser, history_server: tuple[Server, str]
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    srv, _ = history_server
+    context = browser.new_context(locale="ko-KR", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{srv.port}/")
+        page.get_by_test_id("mode-interview").click()
+        page.get_by_test_id("iv-role").fill("백엔드 개발자")
+        page.get_by_test_id("iv-posting").fill("결제 시스템의 안정성과 장애 대응을 맡을 개발자")
+        page.get_by_test_id("iv-questions").fill("2")
+        page.get_by_test_id("iv-start").click()
+        page.wait_for_selector("[data-testid=iv-answer-box]:not([hidden])")
+        assert "장애" in page.get_by_test_id("iv-transcript").inner_text()
+        assert "남은 시간" in page.get_by_test_id("iv-timer").inner_text()
+        page.get_by_test_id("iv-answer").fill("저희 팀이 열심히 했습니다.")
+        page.get_by_test_id("iv-answer").press("Control+Enter")  # keyboard-friendly
+        badge = page.get_by_test_id("iv-badge")
+        badge.wait_for()
+        assert badge.inner_text() == "꼬리질문: 답변에 본인의 행동이 없었습니다"
+        page.wait_for_selector("[data-testid=iv-answer-box]:not([hidden])")
+
+        page.reload()  # in the middle: the same place, the same words
+        page.wait_for_selector("[data-testid=iv-answer-box]:not([hidden])")
+        transcript = page.get_by_test_id("iv-transcript").inner_text()
+        assert "저희 팀이 열심히 했습니다." in transcript and "꼬리질문" in transcript
+        assert page.locator("#iv-transcript li[data-kind=feedback]").count() == 1
+
+        strong = (
+            "결론부터 말씀드리면 제가 장애 대응 절차를 만들어 복구 시간을 40분에서 8분으로 "
+            "줄였습니다. 당시 결제 장애가 잦았고 제 역할은 온콜 리더였습니다. 제가 알림 "
+            "기준을 다시 정하고 롤백 스크립트를 작성했습니다. 그 결과 장애 시간이 70% 감소했습니다."
+        )
+        for _ in range(4):
+            if page.get_by_test_id("iv-report-link").is_visible():
+                break
+            answers = page.locator("#iv-transcript li[data-kind=answer]").count()
+            page.get_by_test_id("iv-answer").fill(strong)
+            page.get_by_test_id("iv-send").click()
+            page.wait_for_function(
+                "document.querySelectorAll('#iv-transcript li[data-kind=answer]').length"
+                f" > {answers}"
+                " && (!document.getElementById('iv-answer-box').hidden"
+                " || !document.getElementById('iv-report-link').hidden)",
+                timeout=20_000,
+            )
+        assert page.get_by_test_id("iv-report-link").is_visible()
+        assert "면접 결과 보고서" in page.get_by_test_id("iv-transcript").inner_text()
+
+        report = context.new_page()
+        report.goto(
+            f"http://127.0.0.1:{srv.port}"
+            + page.get_by_test_id("iv-report-link").get_attribute("href")
+        )
+        report.emulate_media(media="print")
+        pdf = report.pdf(format="A4")
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
+        words = " ".join(text.split())  # the PDF's text layer spaces glyph runs its own way
+        assert "면접 결과 보고서" in words and "잘한 점" in words  # the Korean text is there
+    finally:
+        context.close()
+
+
+def test_the_interview_mode_fits_a_phone(
+    browser: Browser, history_server: tuple[Server, str]
+) -> None:
+    srv, _ = history_server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR")
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{srv.port}/")
+        page.get_by_test_id("mode-interview").click()
+        start = page.get_by_test_id("iv-start").bounding_box()
+        assert start is not None and start["x"] + start["width"] <= 390
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -1,0 +1,235 @@
+// Mock interview mode: set up, then a transcript where the interviewer's questions
+// stream in (EventSource on stored streams), a countdown while you answer, coaching
+// under each answer with its score, follow-ups with their reason, and the report.
+// The session's id is kept in the address (#interview=<id>), so a reload rebuilds
+// the transcript from GET /api/interviews/<id> and resumes the current stream
+// (stored, so it is replayed, never regenerated). Text from the model is rendered
+// like the practice output: markdown-it, then DOMPurify. Uses `t`, `md`, `lang`.
+"use strict";
+
+const iv = {
+  practice: $("practice-mode"), interview: $("interview-mode"),
+  tabPractice: $("mode-practice"), tabInterview: $("mode-interview"),
+  setup: $("iv-setup"), role: $("iv-role"), posting: $("iv-posting"), resume: $("iv-resume"),
+  questions: $("iv-questions"), seconds: $("iv-seconds"), follow: $("iv-follow"),
+  status: $("iv-status"), session: $("iv-session"), transcript: $("iv-transcript"),
+  box: $("iv-answer-box"), timer: $("iv-timer"), answer: $("iv-answer"), send: $("iv-send"),
+  report: $("iv-report-link"),
+};
+let session = null;     // {id, url, answerSeconds}
+let askedAt = 0;         // when the current question finished, for the timer
+let ticking = null;
+let reading = null;      // the EventSource being read
+
+function showMode(interviewMode) {
+  iv.interview.hidden = !interviewMode;
+  iv.practice.hidden = interviewMode;
+  iv.tabInterview.setAttribute("aria-selected", String(interviewMode));
+  iv.tabPractice.setAttribute("aria-selected", String(!interviewMode));
+}
+
+function rendered(el, text) {
+  if (md && window.DOMPurify) el.innerHTML = window.DOMPurify.sanitize(md.render(text));
+  else el.textContent = text;
+}
+
+function item(kind, label, extra) {
+  const li = document.createElement("li");
+  li.className = `turn ${kind}`;
+  li.dataset.kind = kind;
+  const who = document.createElement("strong");
+  who.textContent = label;
+  li.append(who);
+  if (extra) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.dataset.testid = "iv-badge";
+    badge.textContent = extra;
+    li.append(badge);
+  }
+  const body = document.createElement("div");
+  body.className = "markdown";
+  li.append(body);
+  iv.transcript.append(li);
+  return body;
+}
+
+function scoreLine(body, analysis) {
+  if (!analysis) return;
+  const p = document.createElement("p");
+  p.className = "verdict";
+  p.textContent = `${t("score")} ${analysis.score}/5 · ${analysis.verdict || ""}`;
+  body.parentElement.append(p);
+}
+
+function stopTimer() {
+  if (ticking) clearInterval(ticking);
+  ticking = null;
+}
+
+function startTimer() {
+  stopTimer();
+  askedAt = Date.now();
+  const tick = () => {
+    const left = session.answerSeconds - Math.round((Date.now() - askedAt) / 1000);
+    iv.timer.textContent = left >= 0 ? t("ivLeft", { s: left }) : t("ivOver", { s: -left });
+    iv.timer.classList.toggle("over", left < 0);
+  };
+  tick();
+  ticking = setInterval(tick, 1000);
+}
+
+function awaitAnswer() {
+  iv.box.hidden = false;
+  iv.answer.value = "";
+  iv.answer.focus();
+  iv.status.textContent = "";
+  startTimer();
+}
+
+// Read one stored stream into `body`; `done` gets the final event's payload.
+function play(url, body, done) {
+  if (reading) reading.close();
+  let text = "";
+  const es = new EventSource(url);
+  reading = es;
+  es.onmessage = (event) => {
+    text += JSON.parse(event.data).text;
+    rendered(body, text);
+  };
+  es.addEventListener("done", (event) => {
+    es.close();
+    done(JSON.parse(event.data));
+  });
+  es.addEventListener("error", (event) => {
+    if (event.data) {
+      es.close();
+      iv.status.textContent = explainEvent(JSON.parse(event.data));
+    }
+  });
+}
+
+function follow(next) {
+  if (next.kind === "report") {
+    const body = item("report", t("ivReport"));
+    iv.status.textContent = t("ivWait");
+    play(next.stream, body, () => {
+      iv.status.textContent = "";
+      iv.report.href = `/interviews/${session.id}/report`;
+      iv.report.hidden = false;
+    });
+    return;
+  }
+  const followUp = next.kind === "follow_up";
+  const body = item(next.kind, followUp ? t("ivFollowUp") : t("ivQuestion"),
+    followUp && next.reason ? t("ivBecause", { r: next.reason }) : null);
+  iv.status.textContent = t("ivWait");
+  play(next.stream, body, awaitAnswer);
+}
+
+async function sendAnswer() {
+  const answer = iv.answer.value.trim();
+  if (!answer || iv.box.hidden) return;
+  const seconds = Math.round((Date.now() - askedAt) / 1000);
+  stopTimer();
+  iv.box.hidden = true;
+  const response = await fetch(`${session.url}/answers`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ answer, seconds }),
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    iv.box.hidden = false;
+    iv.status.textContent = explain(response.status, data, response.headers.get("Retry-After"));
+    return;
+  }
+  item("answer", t("ivYou")).textContent = answer;
+  coach(data.feedback);
+}
+
+function coach(url) {
+  const body = item("feedback", t("ivFeedback"));
+  iv.status.textContent = t("ivCoaching");
+  play(url, body, (done) => {
+    scoreLine(body, done.analysis);
+    if (done.next) follow(done.next);
+  });
+}
+
+async function begin(event) {
+  event.preventDefault();
+  const body = {
+    language: lang,
+    questions: Number(iv.questions.value),
+    answer_seconds: Number(iv.seconds.value),
+    follow_ups: iv.follow.checked,
+  };
+  if (iv.role.value.trim()) body.role = iv.role.value.trim();
+  if (iv.posting.value.trim()) body.job_posting = iv.posting.value.trim();
+  if (iv.resume.value.trim()) body.resume = iv.resume.value.trim();
+  const response = await fetch("/api/interviews", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  }).catch(() => null);
+  const data = response ? await response.json().catch(() => null) : null;
+  if (!response || !response.ok) {
+    iv.status.textContent = response ? explain(response.status, data, null) : t("network");
+    return;
+  }
+  session = { id: data.id, url: data.url, answerSeconds: body.answer_seconds };
+  history.replaceState(null, "", `#interview=${data.id}`);
+  iv.setup.hidden = true;
+  iv.session.hidden = false;
+  iv.transcript.replaceChildren();
+  follow(data.next);
+}
+
+// A reload in the middle: rebuild what was said, then resume the current stream.
+async function resume(id) {
+  const response = await fetch(`/api/interviews/${id}`);
+  if (!response.ok) return;
+  const state = await response.json();
+  showMode(true);
+  session = { id, url: `/api/interviews/${id}`, answerSeconds: state.setup.answer_seconds };
+  iv.setup.hidden = true;
+  iv.session.hidden = false;
+  iv.transcript.replaceChildren();
+  const turns = state.turns;
+  turns.forEach((turn, i) => {
+    const isCurrent = state.current && turn.stream === state.current.stream;
+    const label = turn.kind === "follow_up" ? t("ivFollowUp") : t("ivQuestion");
+    const reason = turn.kind === "follow_up" && turn.reason ? t("ivBecause", { r: turn.reason }) : null;
+    if (isCurrent && state.status === "asking") {
+      const body = item(turn.kind, label, reason);
+      play(turn.stream, body, awaitAnswer);
+      return;
+    }
+    rendered(item(turn.kind, label, reason), turn.question || "");
+    if (turn.answer) item("answer", t("ivYou")).textContent = turn.answer;
+    if (turn.feedback && state.current && state.current.stream === turn.feedback && state.status === "coaching") {
+      coach(turn.feedback);
+    } else if (turn.feedback) {
+      const body = item("feedback", t("ivFeedback"));
+      play(turn.feedback, body, (done) => scoreLine(body, done.analysis));
+    }
+    if (i === turns.length - 1 && state.status === "awaiting_answer") awaitAnswer();
+  });
+  if (state.status === "finished" && state.current) {
+    follow(state.current);
+  }
+}
+
+iv.tabPractice.addEventListener("click", () => showMode(false));
+iv.tabInterview.addEventListener("click", () => showMode(true));
+iv.setup.addEventListener("submit", begin);
+iv.send.addEventListener("click", sendAnswer);
+iv.answer.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    sendAnswer();
+  }
+});
+const resumeId = new URLSearchParams(location.hash.slice(1)).get("interview");
+if (resumeId) resume(resumeId);
