@@ -251,3 +251,42 @@ def test_a_model_interview_tailors_and_keeps_the_conversation(
     state = client.get(created["url"]).get_json()
     assert state["turns"][1]["question"] == "Coaching."  # the model's words, kept
     json.dumps(state)
+
+
+MODEL_REPORT = {
+    "score": 4,
+    "questions": [{"question": "What did you change?", "score": 4, "verdict": "Clear."}],
+    "strengths": ["You named your own actions.", "You kept to time.", "You led with the point."],
+    "priorities": ["Quantify the outcome.", "Shorten the context.", "Name the trade-off."],
+}
+
+
+@pytest.mark.parametrize(
+    ("reply", "source"), [(json.dumps(MODEL_REPORT), "model"), ("nope", "rules")]
+)
+def test_a_model_interview_ends_with_the_models_report_or_the_rules(
+    make_client: Callable[..., FlaskClient],
+    upstream: FakeUpstream,
+    tmp_path: Any,
+    reply: str,
+    source: str,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'model-report.db'}"
+    migrate(url)
+    client = make_client(history=True, database_url=url, secret_key="k")
+    upstream.script = Script(tokens=["What did you change?"], completion=reply)
+    created = start(client, language="en", questions=1, follow_ups=False)
+    read(client, created["next"]["stream"])
+    upstream.script = Script(tokens=["Good."], completion=reply)
+    done = answer(client, created["id"], "I rewrote the release pipeline; releases fell to 20 min.")
+    assert done["next"]["kind"] == "report"
+    markdown, report_done = read(client, done["next"]["stream"])
+    report = report_done["report"]
+    assert report["source"] == source
+    if source == "model":
+        assert report["strengths"] == MODEL_REPORT["strengths"]
+        sent = upstream.completions[-1]
+        assert sent["response_format"]["type"] == "json_schema"
+        assert "<answer>\nI rewrote the release pipeline" in sent["messages"][-1]["content"]
+    assert client.get(f"{created['url']}/report.md").get_data(as_text=True) == markdown
+    assert client.get(created["url"]).get_json()["report"] == report

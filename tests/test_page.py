@@ -401,6 +401,8 @@ def test_a_whole_mock_interview_with_a_follow_up_a_reload_and_the_report(
         page.get_by_test_id("iv-answer").press("Control+Enter")  # keyboard-friendly
         badge = page.get_by_test_id("iv-badge")
         badge.wait_for()
+        checklist = page.locator("[data-testid=iv-checklist]").first.inner_text()
+        assert "✗ 행동 (A)" in checklist  # the rubric under the answer
         assert badge.inner_text() == "꼬리질문: 답변에 본인의 행동이 없었습니다"
         page.wait_for_selector("[data-testid=iv-answer-box]:not([hidden])")
 

@@ -88,5 +88,11 @@ class OfflineBackend:
         """The offline interviewer says `fallback`, paced like every other text."""
         return OfflineCompletion(fallback, {}, self.tokens_per_second)
 
+    def structured(
+        self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int
+    ) -> str | None:
+        """No model offline: the caller uses its rules."""
+        return None
+
     def close(self) -> None:
         """Nothing to release."""

@@ -305,6 +305,33 @@ class OpenAIBackend:
         """Stream the model's reply to `messages` (the interviewer's next words)."""
         return self._stream(messages, max_tokens, None)
 
+    def structured(
+        self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int
+    ) -> str | None:
+        """One non-streamed request with structured output (see rubric_job.py); None on failure."""
+        form = self.rubric_format
+        response_format = form.response_format()
+        if form.mode == "json_schema":
+            response_format["json_schema"] = {"name": name, "schema": schema, "strict": True}
+        try:
+            completion = self.client.with_options(max_retries=0).chat.completions.create(
+                model=self.model,
+                messages=[],
+                extra_body={
+                    "messages": messages,
+                    "response_format": response_format,
+                    "max_tokens": max_tokens,
+                    "temperature": 0,
+                },
+            )
+        except openai.BadRequestError:
+            form.refused()
+            return None
+        except Exception as exc:  # the caller falls back to its rules
+            log.warning("structured request failed: %s", type(exc).__name__)
+            return None
+        return completion.choices[0].message.content if completion.choices else None
+
     def open(self, request: CoachingRequest) -> Completion:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs CPU on every request and does

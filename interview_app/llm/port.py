@@ -70,6 +70,12 @@ class LLM(Protocol):
         """Stream a reply to chat `messages` (a model), or `fallback` as it is (offline)."""
         ...
 
+    def structured(
+        self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int
+    ) -> str | None:
+        """A model's JSON reply fitting `schema` (unvalidated), or None: no model, or it failed."""
+        ...
+
     def close(self) -> None:
         """Release connections held for later requests."""
         ...

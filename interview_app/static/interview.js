@@ -54,12 +54,28 @@ function item(kind, label, extra) {
   return body;
 }
 
+// Under each answer: the score, the verdict and the rubric's checklist (app.js).
 function scoreLine(body, analysis) {
   if (!analysis) return;
   const p = document.createElement("p");
   p.className = "verdict";
   p.textContent = `${t("score")} ${analysis.score}/5 · ${analysis.verdict || ""}`;
-  body.parentElement.append(p);
+  const list = document.createElement("ul");
+  list.className = "checklist";
+  list.dataset.testid = "iv-checklist";
+  if (analysis.behavioural === false) {
+    const note = document.createElement("li");
+    note.className = "na";
+    note.textContent = t("notStar");
+    list.append(note, checkItem(t("conclusionFirst"), analysis.conclusion_first));
+  } else {
+    for (const [part, ok] of Object.entries(analysis.star)) {
+      list.append(checkItem(TEXT[lang].star[part], ok));
+    }
+    list.append(checkItem(t("quantified"), analysis.quantified_result));
+  }
+  list.append(checkItem(t("firstPerson"), analysis.first_person));
+  body.parentElement.append(p, list);
 }
 
 function stopTimer() {

@@ -15,6 +15,7 @@ needs, captured while the request was live.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,10 +160,44 @@ class _Prefixed:
 
 
 def _report(s: _Session, stream: Stream, state: dict[str, Any]) -> None:
-    """Stream the saved report's Markdown; its `done` carries the structured report."""
-    speed = s.settings.offline_tokens_per_second
-    completion = OfflineCompletion(state["report_md"], {"report": state["report"]}, speed)
-    relay.start(relay.Generation(completion, lambda _: None, time.monotonic()), stream, None)
+    """Stream the report's Markdown; its `done` carries the structured report.
+
+    The rules' report is saved with the finished state at once. With a model, the model
+    writes it (structured output) in a thread of its own, replacing the rules' when it
+    fits; the stream starts when it is settled (its readers get pings meanwhile).
+    """
+
+    def tell(report: dict[str, Any], markdown: str) -> None:
+        speed = s.settings.offline_tokens_per_second
+        completion = OfflineCompletion(markdown, {"report": report}, speed)
+        relay.start(relay.Generation(completion, lambda _: None, time.monotonic()), stream, None)
+
+    if s.llm.name == "offline":
+        tell(state["report"], state["report_md"])
+        return
+
+    def write() -> None:
+        setup = state["setup"]
+        messages = interview.report_messages(state["turns"], setup["language"], setup["role"])
+        reply = s.llm.structured(messages, "interview_report", interview.REPORT_SCHEMA, 1500)
+        judged = interview.report_from_model(reply, setup["language"])
+        if judged is None:
+            log.warning("model report not used: the rules' report stands")
+            tell(state["report"], state["report_md"])
+            return
+        report, markdown = judged
+
+        def keep(status: str, st: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+            st.update(report=report, report_md=markdown)
+            return status, st
+
+        try:
+            s.interviews.change(s.identity, s.interview_id, keep)
+        except HistoryUnavailable:
+            log.warning("the model's report was not saved; the rules' report stands")
+        tell(report, markdown)
+
+    threading.Thread(target=write, daemon=True).start()
 
 
 def _advance(s: _Session, analysis: dict[str, Any] | None) -> dict[str, Any]:
