@@ -290,3 +290,25 @@ def test_a_model_interview_ends_with_the_models_report_or_the_rules(
         assert "<answer>\nI rewrote the release pipeline" in sent["messages"][-1]["content"]
     assert client.get(f"{created['url']}/report.md").get_data(as_text=True) == markdown
     assert client.get(created["url"]).get_json()["report"] == report
+    [attempt] = client.get("/api/attempts").get_json()["attempts"]  # the history entry
+    full = client.get(f"/api/attempts/{attempt['id']}").get_json()
+    assert full["interview_id"] == created["id"] and full["answer"].startswith("I rewrote")
+
+
+def test_the_conversation_is_trimmed_oldest_first_to_the_budget() -> None:
+    from interview_app.coaching.interview import estimate_tokens, prompts
+
+    history = [("interviewer", f"Question {i}? " + "x" * 300) for i in range(10)]
+    history += [("candidate", "My last answer.")]
+    kwargs: dict[str, Any] = dict(
+        language="en", role="SRE", posting="p", resume="r", task="question", n=2, total=3,
+        hint="incidents",
+    )  # fmt: skip
+    full = prompts(history=history, budget=100_000, **kwargs)
+    trimmed = prompts(history=history, budget=700, **kwargs)
+    assert len(full) == 2 + len(history)
+    assert trimmed[-1]["content"] == "<answer>\nMy last answer.\n</answer>"  # newest kept
+    assert 2 < len(trimmed) < len(full)
+    assert trimmed[2:] == full[-(len(trimmed) - 2) :]  # what is dropped is the oldest
+    assert sum(estimate_tokens(m["content"]) for m in trimmed) <= 700
+    assert all(m["role"] in ("assistant", "user") for m in trimmed[2:])

@@ -52,6 +52,7 @@ def _full(a: Attempt, previous_id: str | None) -> dict[str, Any]:
         ttft_ms=a.ttft_ms,
         duration_ms=a.duration_ms,
         previous_id=previous_id,
+        interview_id=a.interview_id,
     )
     return out
 
