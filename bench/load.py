@@ -27,12 +27,14 @@ class Result:
     ttft: float | None = None
     tokens: int = 0
     latencies: list[float] = field(default_factory=list)
+    received: list[float] = field(default_factory=list)  # when each token arrived
+    began: float = 0.0
     error: str = ""
 
 
 async def one(host: str, port: int, path: str, body: bytes, timeout: float) -> Result:
     result = Result()
-    began = time.time()
+    began = result.began = time.time()
     writer = None
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
@@ -66,6 +68,7 @@ async def one(host: str, port: int, path: str, body: bytes, timeout: float) -> R
                 result.ttft = now - began
             result.tokens += len(stamps)
             result.latencies.extend(now - float(s) for s in stamps)
+            result.received.extend(now for _ in stamps)
             if b"event: done" in ready:
                 result.ok = True
                 return result
@@ -97,6 +100,15 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await asyncio.sleep(args.ramp * 50 / args.streams)
     results = await asyncio.gather(*tasks)
     latencies = [x for r in results for x in r.latencies]
+    # Steady state: tokens that arrived once every stream had its headers, so no new
+    # stream was being accepted or set up. Split out to see what the ramp costs.
+    settled = max((r.began + r.ttfb for r in results if r.ttfb is not None), default=0.0)
+    steady = [
+        lat
+        for r in results
+        for lat, at in zip(r.latencies, r.received, strict=True)
+        if at > settled
+    ]
     errors: dict[str, int] = {}
     for r in results:
         if not r.ok or r.tokens != args.tokens:
@@ -116,6 +128,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "ttft_p99": pct(ttft, 0.99),
         "latency_p50": pct(latencies, 0.5),
         "latency_p99": pct(latencies, 0.99),
+        "steady_latency_p50": pct(steady, 0.5),
+        "steady_latency_p99": pct(steady, 0.99),
+        "steady_tokens": len(steady),
     }
 
 

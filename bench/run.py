@@ -61,6 +61,8 @@ def relay_command(name: str, port: int) -> list[str]:
             "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "12000",
             "--backlog", "4096", "-b", f"127.0.0.1:{port}", "bench.baselines.flask_typed:app",
         ]  # fmt: skip
+    if name == "node_express":
+        return ["node", "bench/baselines/node_express/server.mjs"]
     if name == "fastapi_sse":
         return [
             "uvicorn", "bench.baselines.fastapi_sse:app", "--host", "127.0.0.1",
@@ -122,8 +124,22 @@ class Tree:
             self.popen.wait()
 
 
+NODE_BASELINE = ROOT / "bench" / "baselines" / "node_express"
+
+
+def install_node_baseline() -> None:
+    """Express 5 + openai 6 from the npm registry, as locked, the first time it runs."""
+    if not (NODE_BASELINE / "node_modules").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_BASELINE, check=True, capture_output=True,
+        )  # fmt: skip
+
+
 def run_scenario(s: Scenario) -> dict[str, Any]:
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+    if s.relay == "node_express":
+        install_node_baseline()
     up_port, port = free_port(), free_port()
     upstream = Tree(
         [PY, "-m", "tests.helpers.fakes", "--port", str(up_port), "--tokens", str(s.tokens),
@@ -189,7 +205,7 @@ def run_scenario(s: Scenario) -> dict[str, Any]:
 
 
 def scenarios(smoke: bool) -> list[Scenario]:
-    relays = ["interview_app", "flask_typed", "fastapi_sse"]
+    relays = ["interview_app", "node_express", "flask_typed", "fastapi_sse"]
     if smoke:  # every code path of the harness, in seconds; the figures mean nothing
         return [
             *(Scenario("cpu", r, 10, 10, 100) for r in relays),
@@ -242,8 +258,10 @@ def report(rows: list[dict[str, Any]], out: Path, smoke: bool) -> None:
         "of the relay's process tree during the load, divided by tokens delivered. Added",
         "latency is the client's receive time minus the upstream's send time (one clock).",
         "TTFB is from sending the request to the response's first byte. Baselines",
-        "(`bench/baselines/`): FastAPI + sse-starlette + AsyncOpenAI under plain uvicorn, and",
-        "Flask + gevent iterating the SDK's typed chunks under gunicorn (one worker each).",
+        "(`bench/baselines/`): the seed's own stack, Express 5 + the openai Node SDK 6",
+        "(`node_express`, installed from the npm registry by the bench); FastAPI +",
+        "sse-starlette + AsyncOpenAI under plain uvicorn; and Flask + gevent iterating the",
+        "SDK's typed chunks under gunicorn (one process each).",
         "The load client and the upstream share the same two cores with the relay.",
         "",
     ]
@@ -255,6 +273,30 @@ def report(rows: list[dict[str, Any]], out: Path, smoke: bool) -> None:
         "| target | measured | verdict |",
         "|---|---|---|",
     ]
+    node = cpu.get("node_express")
+    if node:
+        ratio = ours / node["cpu_us_per_token"]
+        lines.append(
+            f"| CPU per token <= 0.65x node_express | {ours:.0f} vs "
+            f"{node['cpu_us_per_token']:.0f} us = {ratio:.2f}x | {_verdict(ratio <= 0.65)} |"
+        )
+        for r in curve:
+            if r["relay"] != "interview_app":
+                continue
+            theirs = next(
+                (c for c in curve if c["relay"] == "node_express" and c["streams"] == r["streams"]),
+                None,
+            )
+            if theirs is None:
+                continue
+            ok = (r["latency_p50"] or 99) <= (theirs["latency_p50"] or 0) and (
+                r["latency_p99"] or 99
+            ) <= (theirs["latency_p99"] or 0)
+            lines.append(
+                f"| added latency p50 / p99 <= node_express at {r['streams']} streams | "
+                f"{ms(r['latency_p50'])} / {ms(r['latency_p99'])} vs "
+                f"{ms(theirs['latency_p50'])} / {ms(theirs['latency_p99'])} | {_verdict(ok)} |"
+            )
     for name in ("flask_typed", "fastapi_sse"):
         ratio = ours / cpu[name]["cpu_us_per_token"]
         lines.append(
@@ -344,7 +386,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for relay in ("interview_app", "flask_typed", "fastapi_sse"):
+    for relay in ("interview_app", "node_express", "flask_typed", "fastapi_sse"):
         pts = sorted(
             (
                 r["streams"],
@@ -402,7 +444,8 @@ def main() -> None:
         print(
             f"{s.name:6} {s.relay:14} {s.streams:5} streams: "
             f"{row['complete']}/{s.streams} complete, "
-            f"{row['cpu_us_per_token']:.0f} us/token, p99 {ms(row['latency_p99'])}, "
+            f"{row['cpu_us_per_token']:.0f} us/token, p99 {ms(row['latency_p99'])} "
+            f"(steady {ms(row.get('steady_latency_p99'))}), "
             f"TTFB p99 {ms(row['ttfb_p99'])}, {row['kb_per_stream']:.1f} KB/stream",
             flush=True,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import redis
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
             "interview_app.store": store,
             "interview_app.quotas": quotas,
             "interview_app.lifecycle": Lifecycle(quotas, settings.shutdown_drain_seconds),
+            "interview_app.opening": threading.BoundedSemaphore(settings.max_opening_streams),
             "interview_app.body": BodyReader(
                 settings.max_body_bytes,
                 settings.body_timeout_seconds,

@@ -111,6 +111,7 @@ class Settings:
     rate_limit_per_minute: int = 20
     max_streams_per_client: int = 3
     max_streams_per_worker: int = 1800
+    max_opening_streams: int = 1000
     trusted_proxies: int = 0
     # Why trusted_proxies has its value, for the start-up log line.
     trusted_proxies_source: str = "default"
@@ -261,6 +262,9 @@ class Settings:
             ),
             max_streams_per_worker=_integer(
                 env, "MAX_STREAMS_PER_WORKER", cls.max_streams_per_worker, minimum=1
+            ),
+            max_opening_streams=_integer(
+                env, "MAX_OPENING_STREAMS", cls.max_opening_streams, minimum=1
             ),
             trusted_proxies=proxies,
             trusted_proxies_source=proxies_source,

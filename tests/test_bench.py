@@ -21,13 +21,14 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
     # Generated figures only: the analysis (with its own, older figures) is by hand.
     assert "benchmarks-analysis.md" in report
     assert "Changes this round" not in report and "Earlier rounds" not in report
-    for relay in ("interview_app", "flask_typed", "fastapi_sse"):
+    for relay in ("interview_app", "node_express", "flask_typed", "fastapi_sse"):
         assert f"| {relay} |" in report
+    assert "<= node_express" in report  # the seed's stack is the latency baseline
     assert "KB per held stream" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
     # Every smoke stream completed, in every scenario.
     lines = [line for line in done.stdout.splitlines() if " streams: " in line]
-    assert len(lines) == 9
+    assert len(lines) == 11
     for line in lines:
         streams = line.split("streams:")[1].split("complete")[0].strip()
         got, want = streams.split("/")

@@ -202,7 +202,10 @@ def _open(
         # The stream first: if the store is down, no upstream request is spent.
         if make_stream is not None:
             stream = make_stream()
-        completion = llm.open(req)
+        # At most a few upstream requests being opened at once: a burst of new streams
+        # must not starve the tokens of running ones (issue 14: fairness).
+        with ext["interview_app.opening"]:
+            completion = llm.open(req)
     except UpstreamError as exc:
         ticket.release()
         if exc.problem is problems.SERVER_BUSY:
