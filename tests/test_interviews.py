@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import markupsafe
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -250,7 +251,11 @@ def test_a_model_interview_tailors_and_keeps_the_conversation(
     ]
     state = client.get(created["url"]).get_json()
     assert state["turns"][1]["question"] == "Coaching."  # the model's words, kept
-    json.dumps(state)
+    # A reload: the state names the current stream, which replays without a new request.
+    asked = len(upstream.requests)
+    assert state["status"] == "awaiting_answer" and state["current"]["kind"] == "follow_up"
+    replay, _ = read(client, state["current"]["stream"])
+    assert replay == "Coaching." and len(upstream.requests) == asked
 
 
 MODEL_REPORT = {
@@ -290,6 +295,9 @@ def test_a_model_interview_ends_with_the_models_report_or_the_rules(
         assert "<answer>\nI rewrote the release pipeline" in sent["messages"][-1]["content"]
     assert client.get(f"{created['url']}/report.md").get_data(as_text=True) == markdown
     assert client.get(created["url"]).get_json()["report"] == report
+    page = client.get(f"/interviews/{created['id']}/report").get_data(as_text=True)
+    # The print view shows the report that was kept (escaped as Jinja escapes it).
+    assert str(markupsafe.escape(report["strengths"][0])) in page
     [attempt] = client.get("/api/attempts").get_json()["attempts"]  # the history entry
     full = client.get(f"/api/attempts/{attempt['id']}").get_json()
     assert full["interview_id"] == created["id"] and full["answer"].startswith("I rewrote")

@@ -10,12 +10,14 @@ sent a byte every two seconds. Here:
 - more than `MAX_BODY_BYTES`, declared or sent (chunked): 413;
 - broken chunked encoding, or fewer bytes than `Content-Length` promised: 400;
 - not complete within `BODY_TIMEOUT_SECONDS`: 408;
-- at most `MAX_BODY_READS_PER_CLIENT` bodies of one client (its address, as the
-  quotas see it) are read at once; past that, 503 at once. A client that opens a
-  hundred slow uploads holds a handful of connections for `BODY_TIMEOUT_SECONDS`
-  each, and every other candidate's request goes through: the worker's capacity
-  stays for new clients. (A cap on all bodies at once would not: a quick
-  candidate's body needs a slot too, and slow senders would hold them all.)
+- a client (its address, as the quotas see it) with `MAX_BODY_READS_PER_CLIENT`
+  bodies already arriving slowly (still unread after half a second) gets 503 at
+  once for the next one. A client that keeps opening slow uploads holds a handful
+  of connections for `BODY_TIMEOUT_SECONDS` each, and every other candidate's
+  request goes through: the worker's capacity stays for new clients. Bodies that
+  arrive at once never count, so many quick requests from one address (a NAT, a
+  load test) are never refused. (A cap on all bodies at once would not work
+  either: a quick candidate's body needs a slot too, and slow senders hold them.)
 
 After any of these the rest of the body is not read: the connection's read side
 is shut down, so the server answers and closes it instead of draining a body
@@ -31,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from typing import Any
 
 from flask import Request
@@ -38,6 +41,7 @@ from flask import Request
 from interview_app.problems import Problem, Refused, invalid
 
 _CHUNK = 64 * 1024
+SLOW_AFTER = 0.5  # seconds: a body still arriving after this counts as slow
 
 BODY_TIMEOUT = Problem(
     "body_timeout", "The request body did not arrive in time.", 408, retryable=True
@@ -58,17 +62,22 @@ class BodyReader:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.per_client = per_client
-        self._reading: dict[str, int] = {}
+        self._reading: dict[str, list[float]] = {}  # start times of reads in progress
         self._lock = threading.Lock()
 
     def read(self, request: Request, client: str, limit: int | None = None) -> bytes:
         """The whole body of `request` (at most `limit` bytes, default `MAX_BODY_BYTES`),
         or `Refused` (400, 408, 413 or 503)."""
         limit = limit or self.max_bytes
+        started = time.monotonic()
         with self._lock:
-            if self._reading.get(client, 0) >= self.per_client:
+            reading = self._reading.setdefault(client, [])
+            slow = sum(1 for t in reading if started - t > SLOW_AFTER)
+            if slow >= self.per_client:
+                if not reading:
+                    self._reading.pop(client, None)
                 raise Refused(TOO_MANY_UPLOADS)
-            self._reading[client] = self._reading.get(client, 0) + 1
+            reading.append(started)
         try:
             return self._guarded(request, limit)
         except Refused as exc:
@@ -81,9 +90,11 @@ class BodyReader:
             raise
         finally:
             with self._lock:
-                left = self._reading.pop(client, 1) - 1
-                if left:
-                    self._reading[client] = left
+                reading = self._reading.get(client, [])
+                if started in reading:
+                    reading.remove(started)
+                if not reading:
+                    self._reading.pop(client, None)
 
     def _guarded(self, request: Request, limit: int) -> bytes:
         length = request.content_length
