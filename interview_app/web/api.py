@@ -177,18 +177,6 @@ def open_generation(
     then: relay.Recorder | None = None,
 ) -> Opened:
     """Admit, make the stream (if stored), and open the upstream (for other blueprints too)."""
-    return _open(req, make_stream, save=save, interview_id=interview_id, then=then)
-
-
-def _open(
-    req: CoachingRequest,
-    make_stream: Callable[[], Stream] | None = None,
-    *,
-    save: bool = True,
-    interview_id: str | None = None,
-    then: relay.Recorder | None = None,
-) -> Opened:
-    """Admit, make the stream (if stored), and open the upstream."""
     ext = current_app.extensions
     lifecycle: Lifecycle = ext["interview_app.lifecycle"]
     if lifecycle.stopping.is_set():
@@ -236,7 +224,7 @@ def _open(
 
 def _start(req: CoachingRequest, make_stream: Callable[[], Stream], save: bool) -> Stream:
     """Admit, open the upstream and start generating into a new stream."""
-    opened = _open(req, make_stream, save=save)
+    opened = open_generation(req, make_stream, save=save)
     assert opened.stream is not None
     opened.ticket.stream = opened.stream
     relay.start(opened.generation, opened.stream, g.get("request_id"))
@@ -247,7 +235,7 @@ def _direct(kind: Kind) -> Response:
     settings = _settings()
     data = _json_body()
     req = parse_request(data, kind, settings)
-    opened = _open(req, save=_save(data))
+    opened = open_generation(req, save=_save(data))
     generation = opened.generation
     tally = relay.Tally(generation.started)
     if generation.completion.idle_ticks:

@@ -452,12 +452,17 @@ def answer(interview_id: str) -> tuple[Response, int]:
     return jsonify({"feedback": feedback}), 201
 
 
-@interviews_bp.get("/api/interviews/<interview_id>/report.md")
-def report_markdown(interview_id: str) -> Response:
-    """The session report as Markdown, once the interview has finished."""
+def _finished(interview_id: str) -> dict[str, Any]:
     status, state = _load(interview_id)
     if status != "finished":
         raise Refused(NOT_READY)
+    return state
+
+
+@interviews_bp.get("/api/interviews/<interview_id>/report.md")
+def report_markdown(interview_id: str) -> Response:
+    """The session report as Markdown, once the interview has finished."""
+    state = _finished(interview_id)
     return Response(
         state["report_md"],
         mimetype="text/markdown",
@@ -468,9 +473,7 @@ def report_markdown(interview_id: str) -> Response:
 @interviews_bp.get("/interviews/<interview_id>/report")
 def report_page(interview_id: str) -> str:
     """The report as a print-ready page ("Save as PDF" in the browser makes the PDF)."""
-    status, state = _load(interview_id)
-    if status != "finished":
-        raise Refused(NOT_READY)
+    state = _finished(interview_id)
     return render_template(
         "report.html", report=state["report"], language=state["setup"]["language"],
         role=state["setup"].get("role"),
