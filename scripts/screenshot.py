@@ -28,7 +28,9 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 820})
+            page = browser.new_page(
+                locale="ko-KR", viewport={"width": 1200, "height": 820}, bypass_csp=True
+            )
             page.goto(f"http://127.0.0.1:{server.port}/")
             page.get_by_test_id("bank").select_option(
                 label="촉박한 마감을 맞춰야 했던 경험을 말해 주세요."
