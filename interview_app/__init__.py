@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -50,6 +51,25 @@ def _redis(settings: Settings) -> redis.Redis | None:
         health_check_interval=15,
         max_connections=settings.upstream_pool_size + 100,
     )
+
+
+def _warn_if_sync_worker() -> None:
+    """SSE needs an async worker: under gunicorn's sync or gthread workers each stream
+    holds a whole worker (or thread) for its whole life. Say so once, at start."""
+    if "gunicorn.workers.base" not in sys.modules:
+        return
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        patched = False
+    else:
+        patched = monkey.is_module_patched("socket")
+    if not patched:
+        log.warning(
+            "running under a gunicorn worker that is not gevent: every open stream holds a "
+            "whole worker. Run `gunicorn -k gevent` (or this project's gunicorn.conf.py); a "
+            "host app must let gevent patch the standard library before anything imports ssl."
+        )
 
 
 def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> Flask:
@@ -117,6 +137,7 @@ def create_app(settings: Settings | None = None, *, llm: LLM | None = None) -> F
     app.register_blueprint(history_bp)
     app.register_blueprint(interviews_bp)
     app.register_blueprint(metrics.bp)
+    _warn_if_sync_worker()
     log.info(
         "ready",
         extra={

@@ -29,6 +29,7 @@ def server(upstream_server: FakeUpstream) -> Iterator[Server]:
     assert "MonkeyPatchWarning" not in log, log
     assert "Traceback" not in log, log
     assert API_KEY not in log
+    assert "not gevent" not in log  # the Procfile's gevent worker is not warned about
 
 
 def post(server: Server, path: str, body: str) -> tuple[int, dict[str, str], bytes]:
@@ -182,3 +183,35 @@ def test_a_stream_is_logged_once_when_it_ends_through_gunicorn(
     assert line["outcome"] == "done" and line["events"] == 5 and line["status"] == 200
     assert float(str(line["ms"])) >= 900
     assert 0 < float(str(line["ttft_ms"])) < float(str(line["ms"]))
+
+
+def test_a_sync_worker_is_warned_about_once_at_start(upstream_server: FakeUpstream) -> None:
+    """SSE under gunicorn's sync worker holds a worker per stream: one clear warning."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.server import ROOT, free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **relay_env(upstream_server),
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+    }
+    process = subprocess.Popen(
+        ["gunicorn", "-k", "sync", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if '"message": "ready"' in line:
+                break
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    warnings = [line for line in lines if "not gevent" in line]
+    assert len(warnings) == 1 and "gunicorn -k gevent" in warnings[0]

@@ -132,3 +132,25 @@ def test_python_example_works_with_httpx_sse(upstream: FakeUpstream) -> None:
         server.stop()
     assert run.returncode == 0, run.stderr
     assert run.stdout == "Good 줄\\nstart.\n[done] stop\n"
+
+
+def test_app_json_deploys_what_the_readme_and_procfile_describe() -> None:
+    """The Heroku Button manifest: it parses, names only real settings, and fits the Procfile."""
+    import json
+
+    manifest = json.loads((ROOT / "app.json").read_text())
+    assert [b["url"] for b in manifest["buildpacks"]] == ["heroku/nodejs", "heroku/python"]
+    assert {"plan": "heroku-postgresql"} in manifest["addons"]
+    source = (ROOT / "interview_app" / "settings.py").read_text()
+    for name in manifest["env"]:
+        assert f'"{name}"' in source and f"`{name}`" in README, name
+    assert manifest["env"]["SECRET_KEY"]["generator"] == "secret"
+    assert manifest["env"]["TRUSTED_PROXIES"]["value"] == "1"
+    assert manifest["env"]["OPENAI_API_KEY"]["required"] is False
+    procfile = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    assert set(manifest["formation"]) <= set(procfile)  # every formation is a Procfile process
+    assert procfile["release"].strip() == "python -m interview_app.history.db"
+    assert "scripts" not in manifest  # the release phase, not a postdeploy script, migrates
+    assert "[![Deploy to Heroku]" in README
