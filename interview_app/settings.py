@@ -231,16 +231,9 @@ class Settings:
             interview_context_tokens=_integer(
                 env, "INTERVIEW_CONTEXT_TOKENS", cls.interview_context_tokens, minimum=500
             ),
-            max_body_bytes=_integer(
-                env,
-                "MAX_BODY_BYTES",
-                body_limit(
-                    _integer(env, "MAX_QUESTION_CHARS", cls.max_question_chars, minimum=1),
-                    _integer(env, "MAX_ANSWER_CHARS", cls.max_answer_chars, minimum=1),
-                    _integer(env, "MAX_ROLE_CHARS", cls.max_role_chars, minimum=1),
-                ),
-                minimum=1024,
-            ),
+            # Unset: 0, derived from the character limits in __post_init__.
+            max_body_bytes=_integer(env, "MAX_BODY_BYTES", 0)
+            and _integer(env, "MAX_BODY_BYTES", 0, minimum=1024),
             body_timeout_seconds=_number(
                 env, "BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds, minimum=0.1
             ),

@@ -43,10 +43,12 @@ def server(upstream_server: FakeUpstream) -> Iterator[Server]:
     assert "Traceback" not in srv.output(), srv.output()[-3000:]
 
 
-def raw(server: Server, request: bytes, *, timeout: float = 10) -> bytes:
-    """Send bytes as they are; everything the server answers until it closes."""
+def raw(server: Server, request: bytes, *, timeout: float = 10, fin: bool = False) -> bytes:
+    """Send bytes as they are (then FIN, with `fin`); all the server answers until it closes."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as sock:
         sock.sendall(request)
+        if fin:
+            sock.shutdown(socket.SHUT_WR)  # nothing more is coming
         out = b""
         while chunk := sock.recv(65536):
             out += chunk
@@ -226,12 +228,8 @@ def test_invalid_chunked_encoding_is_400_without_a_traceback(
 
 
 def test_a_body_shorter_than_its_length_is_400(server: Server, upstream: FakeUpstream) -> None:
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(post_raw(b'{"question": "q"}', headers="Content-Length: 100\r\n"))
-        sock.shutdown(socket.SHUT_WR)  # FIN: nothing more is coming
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
+    short = post_raw(b'{"question": "q"}', headers="Content-Length: 100\r\n")
+    reply = raw(server, short, fin=True)
     assert status_of(reply) == 400
     assert json_of(reply)["error"]["code"] == "incomplete_body"
     assert upstream.total_streams == 0

@@ -24,7 +24,7 @@ from interview_app.coaching.analysis import analyse
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.port import Completion, StreamFailure, UpstreamError
-from interview_app.llm.rubric_job import RubricFormat, RubricJob
+from interview_app.llm.rubric_job import RubricJob
 from interview_app.llm.transport import (
     BODY,
     FIRST_BYTE_DEADLINE,
@@ -233,6 +233,28 @@ def _proxied(base_url: str) -> bool:
     return not urllib.request.proxy_bypass(url.host)
 
 
+class RubricFormat:
+    """Which structured-output mode this upstream accepts (learned once)."""
+
+    def __init__(self) -> None:
+        self.mode = "json_schema"
+
+    def response_format(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        if self.mode == "json_schema":
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": True},
+            }
+        return {"type": "json_object"}
+
+    def refused(self) -> None:
+        if self.mode == "json_schema":
+            log.warning(
+                "upstream refused a JSON schema; structured requests use JSON mode from now on"
+            )
+            self.mode = "json_object"
+
+
 class OpenAIBackend:
     """Any OpenAI-compatible chat completions server, through the sync SDK.
 
@@ -289,9 +311,7 @@ class OpenAIBackend:
         answer = request.answer
         job = None
         if self.rubric == "model":
-            job = RubricJob(
-                self.client, self.model, request, self.rubric_format, self.rubric_max_tokens
-            )
+            job = RubricJob(self.structured, request, self.rubric_max_tokens)
 
         def judged() -> dict[str, Any]:
             rules = analyse(request.question, answer, request.language)
@@ -310,9 +330,7 @@ class OpenAIBackend:
     ) -> str | None:
         """One non-streamed request with structured output (see rubric_job.py); None on failure."""
         form = self.rubric_format
-        response_format = form.response_format()
-        if form.mode == "json_schema":
-            response_format["json_schema"] = {"name": name, "schema": schema, "strict": True}
+        response_format = form.response_format(name, schema)
         try:
             completion = self.client.with_options(max_retries=0).chat.completions.create(
                 model=self.model,

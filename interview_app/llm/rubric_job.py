@@ -7,10 +7,11 @@ ends, `analysis()` waits at most `RUBRIC_TIMEOUT_SECONDS` more; a rubric that is
 late, invalid, or refused by the upstream gives way to the rules' rubric
 (`source: "rules"`), and the feedback stream never fails because of it.
 
-Structured output: the SDK's `response_format` JSON schema first; a server that
-refuses it (HTTP 400) gets JSON mode (`json_object`, the schema in the prompt,
-validated by `coaching.rubric`) from then on. That switch is remembered by the
-backend, so it costs one fallback to the rules, not a second request.
+Structured output goes through the backend's one structured request
+(`OpenAIBackend.structured`): the SDK's `response_format` JSON schema first; a
+server that refuses it (HTTP 400) gets JSON mode (`json_object`, the schema in the
+prompt, validated by `coaching.rubric`) from then on. That switch is remembered by
+the backend, so it costs one fallback to the rules, not a second request.
 
 A rubric still running when its stream gives up on it finishes in the
 background within the upstream read timeout, then is dropped.
@@ -20,9 +21,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
-
-import openai
 
 from interview_app.coaching import rubric
 from interview_app.coaching.analysis import Analysis
@@ -30,42 +30,16 @@ from interview_app.coaching.request import CoachingRequest
 
 log = logging.getLogger(__name__)
 
-
-class RubricFormat:
-    """Which structured-output mode this upstream accepts (learned once)."""
-
-    def __init__(self) -> None:
-        self.mode = "json_schema"
-
-    def response_format(self) -> dict[str, Any]:
-        if self.mode == "json_schema":
-            return {
-                "type": "json_schema",
-                "json_schema": {"name": "rubric", "schema": rubric.SCHEMA, "strict": True},
-            }
-        return {"type": "json_object"}
-
-    def refused(self) -> None:
-        if self.mode == "json_schema":
-            log.warning("upstream refused a JSON schema; the rubric uses JSON mode from now on")
-            self.mode = "json_object"
+# The backend's structured request: (messages, schema name, schema, max tokens) -> JSON or None.
+Ask = Callable[[list[dict[str, str]], str, dict[str, Any], int], "str | None"]
 
 
 class RubricJob:
     """One rubric request, running beside its feedback stream."""
 
-    def __init__(
-        self,
-        client: openai.OpenAI,
-        model: str,
-        request: CoachingRequest,
-        form: RubricFormat,
-        max_tokens: int,
-    ) -> None:
-        self._client = client
-        self._model = model
+    def __init__(self, ask: Ask, request: CoachingRequest, max_tokens: int) -> None:
+        self._ask = ask
         self._request = request
-        self._form = form
         self._max_tokens = max_tokens
         self._reply: str | None = None
         self.failure = ""
@@ -74,25 +48,10 @@ class RubricJob:
 
     def _run(self) -> None:
         try:
-            # The body goes in `extra_body`, as for the stream (openai_backend.py).
-            completion = self._client.with_options(max_retries=0).chat.completions.create(
-                model=self._model,
-                messages=[],
-                extra_body={
-                    "messages": rubric.messages(self._request),
-                    "response_format": self._form.response_format(),
-                    "max_tokens": self._max_tokens,
-                    "temperature": 0,
-                },
-            )
-            self._reply = completion.choices[0].message.content if completion.choices else None
+            messages = rubric.messages(self._request)
+            self._reply = self._ask(messages, "rubric", rubric.SCHEMA, self._max_tokens)
             if self._reply is None:
-                self.failure = "empty"
-        except openai.BadRequestError:
-            self.failure = "refused"
-            self._form.refused()
-        except openai.APIStatusError as exc:
-            self.failure = f"refused (HTTP {exc.status_code})"
+                self.failure = "refused or failed"
         except Exception as exc:  # the feedback never fails because of its rubric
             self.failure = type(exc).__name__
         finally:

@@ -45,10 +45,6 @@ def _settings() -> Settings:
 
 def json_body(limit: int | None = None) -> dict[str, Any]:
     """The request's JSON object, read under the body limits (`web/body.py`)."""
-    return _json_body(limit)
-
-
-def _json_body(limit: int | None = None) -> dict[str, Any]:
     if not request.is_json:
         raise invalid("unsupported_media_type", "Send the body as application/json.", 415)
     reader: BodyReader = current_app.extensions["interview_app.body"]
@@ -233,7 +229,7 @@ def _start(req: CoachingRequest, make_stream: Callable[[], Stream], save: bool) 
 
 def _direct(kind: Kind) -> Response:
     settings = _settings()
-    data = _json_body()
+    data = json_body()
     req = parse_request(data, kind, settings)
     opened = open_generation(req, save=_save(data))
     generation = opened.generation
@@ -283,7 +279,7 @@ def _store() -> Store:
 def create_stream() -> tuple[Response, int, dict[str, str]]:
     """Start a generation and return where to read it (EventSource cannot POST)."""
     settings = _settings()
-    data = _json_body()
+    data = json_body()
     kind = data.get("kind")
     if kind not in ("answer", "feedback"):
         raise invalid("invalid_field", "'kind' must be 'answer' or 'feedback'.")
