@@ -338,11 +338,16 @@ def test_a_response_dropped_before_its_first_byte_releases_its_slot(
     client: FlaskClient, upstream: FakeUpstream, app_logs: Records
 ) -> None:
     """Regression: the ticket and upstream were released only in the generator's `finally`."""
+    from werkzeug.test import EnvironBuilder
+
     upstream.script = Script(tokens=["x"] * 100, interval=0.05)
-    quotas = client.application.extensions["interview_app.quotas"]
-    response = client.post("/api/answer", json=Q, buffered=False)
+    app = client.application
+    quotas = app.extensions["interview_app.quotas"]
+    # As a WSGI server sees it (Flask's test client iterates the first chunk itself).
+    environ = EnvironBuilder(method="POST", path="/api/answer", json=Q).get_environ()
+    body = app(environ, lambda status, headers, exc_info=None: None)
     assert len(quotas.active) == 1 and upstream.wait_for(lambda: upstream.open_streams == 1)
-    response.close()  # never iterated: the generator never started
+    body.close()  # the client left before the first byte: never iterated
     assert len(quotas.active) == 0
     assert upstream.wait_for(lambda: upstream.open_streams == 0, 2)
     assert [r.outcome for r in app_logs.requests(path="/api/answer")] == ["client_left"]  # type: ignore[attr-defined]
