@@ -89,7 +89,10 @@ def text(events: list[Any]) -> str:
 def test_one_long_upstream_line_ends_that_stream_only(
     server: Server, upstream: FakeUpstream
 ) -> None:
-    upstream.script = Script(raw=[b"data: " + b"x" * 65536] * 128)  # 8 MB, no newline
+    # One valid 8 MB event: without the cap it would be relayed whole, as one token.
+    head = b'data: {"choices":[{"index":0,"delta":{"content":"'
+    tail = b'"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+    upstream.script = Script(raw=[head, *[b"x" * 65536] * 128, tail])
     events = stream_events(server, Q)
     assert [e.event for e in events] == ["error"]
     assert events[0].json()["code"] == "upstream_bad_response"
