@@ -81,9 +81,21 @@ def child_exit(server, worker):
 # connections; SSE streams would then be cut mid-answer. The app's drain lets
 # them finish for SHUTDOWN_DRAIN_SECONDS and ends the rest with a retryable
 # `server_restarting` event, so the worker exits before Heroku's SIGKILL.
+def _lifecycle(wsgi):
+    # Our app, or a host app with `Coach` in it: in its extensions. A host that
+    # mounts `create_app()` with DispatcherMiddleware (on itself or as the WSGI app):
+    # in the mounted app's.
+    dispatcher = getattr(wsgi, "wsgi_app", wsgi)
+    for app in (wsgi, *getattr(dispatcher, "mounts", {}).values()):
+        found = getattr(app, "extensions", {}).get("interview_app.lifecycle")
+        if found is not None:
+            return found
+    return None
+
+
 def post_worker_init(worker):
     exit_worker = worker.handle_exit
-    lifecycle = getattr(worker.wsgi, "extensions", {}).get("interview_app.lifecycle")
+    lifecycle = _lifecycle(worker.wsgi)
 
     def handle_exit(sig, frame):
         if lifecycle is not None:

@@ -15,6 +15,7 @@ class SettingsError(ValueError):
     """A setting has a value we cannot use."""
 
 
+CONFIG_PREFIX = "INTERVIEW_APP_"
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -134,6 +135,20 @@ class Settings:
     def interview_body_bytes(self) -> int:
         """The body limit of `POST /api/interviews`: its own fields at their limits."""
         return body_limit(self.max_role_chars, self.max_posting_chars, self.max_resume_chars, 1000)
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, object], environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Parse settings for an app we are embedded in: its `INTERVIEW_APP_*` config keys
+        (`INTERVIEW_APP_OPENAI_API_KEY`...), each falling back to the environment variable
+        of the same name without the prefix."""
+        env = dict(os.environ if environ is None else environ)
+        for key, value in config.items():
+            if key.startswith(CONFIG_PREFIX) and value is not None:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                env[key.removeprefix(CONFIG_PREFIX)] = text
+        return cls.from_env(env)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Error, Page
 
+from tests.helpers.embedding import PREFIX, start
 from tests.helpers.env import relay_env
 from tests.helpers.fakes import FakeUpstream, Script
 from tests.helpers.proxy import CuttableProxy
@@ -461,3 +464,58 @@ def test_the_interview_mode_fits_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+# --- Inside a host app, under /coach ---------------------------------------------------
+
+
+@pytest.mark.parametrize("embed", ["extension", "dispatcher"])
+def test_the_page_under_a_prefix_streams_resumes_after_a_blip_and_keeps_history(
+    browser: Browser,
+    upstream_server: FakeUpstream,
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    embed: str,
+) -> None:
+    from interview_app.history.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'hosted.db'}"
+    migrate(url)
+    deployed = start(embed, upstream_server, url, SSE_HEARTBEAT_SECONDS="1")
+    proxy = CuttableProxy(deployed.server.port)
+    context = browser.new_context(locale="en-US", bypass_csp=True)
+    paths: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda r: paths.append(urlsplit(r.url).path))
+        page.goto(f"http://127.0.0.1:{proxy.port}{PREFIX}/")
+        tokens = [f"t{i} " for i in range(40)]
+        upstream.script = Script(tokens=tokens, interval=0.05)
+        page.get_by_test_id("question").fill("Tell me about a time you failed.")
+        page.get_by_test_id("answer").fill("I missed a deadline.")
+        page.get_by_test_id("ask-feedback").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=output]').innerText.length > 20"
+        )
+        before = proxy.connections
+        proxy.cut()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
+            timeout=20_000,
+        )
+        assert proxy.connections > before  # EventSource reconnected, through the prefix
+        assert page.get_by_test_id("output").inner_text().split() == [t.strip() for t in tokens]
+        assert upstream.total_streams == 1  # resumed, not generated again
+        page.wait_for_function("document.querySelectorAll('#attempts li').length === 1")
+        page.locator("#attempts li button").first.click()
+        page.wait_for_selector("[data-testid=attempt]:not([hidden])")
+        assert page.get_by_test_id("attempt-answer").inner_text() == "I missed a deadline."
+        export = page.get_by_test_id("export-json").get_attribute("href") or ""
+        assert export.startswith(f"{PREFIX}/api/attempts/export")
+        assert paths and all(p.startswith(f"{PREFIX}/") for p in paths), paths
+        page.goto(f"http://127.0.0.1:{proxy.port}/")
+        assert page.get_by_test_id("host-home").is_visible()  # the host's page is the host's
+    finally:
+        context.close()
+        proxy.close()
+        deployed.server.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser
 
-from interview_app.settings import Settings
+from interview_app.settings import CONFIG_PREFIX, Settings
 from tests.helpers import sse_client
 from tests.helpers.fakes import FakeUpstream, Script
 from tests.helpers.server import ROOT, Server, free_port
@@ -27,13 +27,14 @@ def blocks(lang: str) -> list[str]:
 
 def test_every_setting_is_documented() -> None:
     source = (ROOT / "interview_app" / "settings.py").read_text()
-    names = set(re.findall(r'"([A-Z][A-Z_]+)"', source)) - {"WORKER_CONNECTIONS"}
+    names = set(re.findall(r'"([A-Z][A-Z_]+)"', source)) - {"WORKER_CONNECTIONS", CONFIG_PREFIX}
     names |= {"PORT", "WEB_CONCURRENCY", "WORKER_CONNECTIONS", "GRACEFUL_TIMEOUT"}
     env_example = (ROOT / ".env.example").read_text()
     for name in names:
         assert f"`{name}`" in README, name
         assert f"\n{name}=" in env_example, name
     assert len(dataclasses.fields(Settings)) >= 25
+    assert f"`{CONFIG_PREFIX}" in README  # how an embedding host names them
 
 
 def test_serve_command_runs_the_offline_service_and_the_curl_example_works() -> None:
@@ -112,7 +113,7 @@ def test_python_is_311() -> None:
 
 def test_python_example_works_with_httpx_sse(upstream: FakeUpstream) -> None:
     """The README's httpx-sse client, against the running server, through pings."""
-    (example,) = blocks("python")
+    (example,) = [b for b in blocks("python") if "httpx_sse" in b]
     # Slow tokens and a short heartbeat: pings arrive between ids, as in real use.
     upstream.script = Script(tokens=["Good ", "줄\\n", "start."], interval=0.35)
     server = Server(
@@ -132,6 +133,31 @@ def test_python_example_works_with_httpx_sse(upstream: FakeUpstream) -> None:
         server.stop()
     assert run.returncode == 0, run.stderr
     assert run.stdout == "Good 줄\\nstart.\n[done] stop\n"
+
+
+def test_both_embedding_examples_mount_the_service_under_coach(tmp_path: Path) -> None:
+    """The README's two ways into a host app, run as written (gunicorn: test_embedding.py)."""
+    examples = [b for b in blocks("python") if "interview_app import" in b]
+    assert len(examples) == 2
+    for example in examples:
+        code = example + (
+            "\nclient = app.test_client()\n"
+            "print(client.get('/coach/healthz').status_code, client.get('/healthz').status_code)\n"
+            "print(client.post('/coach/api/streams', json={'kind': 'answer', 'question': 'Why?'})"
+            ".headers['Location'].startswith('/coach/api/streams/'))\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_"))}
+        env.update(SECRET_KEY="readme", HISTORY="off", LOG_JSON="false")
+        run = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(ROOT)},
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == "200 404\nTrue\n"
 
 
 def test_app_json_deploys_what_the_readme_and_procfile_describe() -> None:

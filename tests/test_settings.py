@@ -124,3 +124,25 @@ def test_the_start_up_line_says_why_proxies_are_trusted(app_logs: Any) -> None:
     [ready] = [r for r in app_logs.records if r.getMessage() == "ready"]
     assert ready.trusted_proxies == 1
     assert ready.trusted_proxies_from == "DYNO is set (Heroku's router)"
+
+
+def test_a_host_apps_config_is_read_with_the_prefix_and_falls_back_to_the_environment() -> None:
+    config = {
+        "INTERVIEW_APP_SSE_RETRY_MS": 350,  # not a string: app.config holds any type
+        "INTERVIEW_APP_HISTORY": False,
+        "INTERVIEW_APP_OPENAI_MODEL": None,  # unset in the config: the environment's
+        "SSE_HEARTBEAT_SECONDS": "99",  # the host's own key, not ours
+        "SECRET_KEY": "the-hosts",
+    }
+    env = {"SSE_RETRY_MS": "100", "OPENAI_MODEL": "gpt-env", "SSE_HEARTBEAT_SECONDS": "3"}
+    s = Settings.from_config(config, env)
+    assert s.sse_retry_ms == 350  # the config beats the environment
+    assert s.history is False
+    assert s.openai_model == "gpt-env"
+    assert s.sse_heartbeat_seconds == 3
+    assert s.secret_key is None  # the host's SECRET_KEY is the extension's fallback, not ours
+
+
+def test_a_bad_config_value_names_its_key() -> None:
+    with pytest.raises(SettingsError, match="SSE_RETRY_MS"):
+        Settings.from_config({"INTERVIEW_APP_SSE_RETRY_MS": "soon"}, {})

@@ -1,8 +1,13 @@
 // The practice page: POST /api/streams, then read it with EventSource.
+// Every URL starts from BASE, where the server says we are mounted (the body's
+// data-base: "" at the root, "/coach" inside a host app); the stream URLs the
+// server answers are already complete.
 // Model output is rendered as Markdown with raw HTML off (markdown-it) and the
 // result sanitized again (DOMPurify) before it touches the DOM; without those
 // libraries it falls back to plain text. Nothing the model writes can run.
 "use strict";
+
+const BASE = document.body.dataset.base || "";
 
 const TEXT = {
   ko: {
@@ -281,7 +286,7 @@ async function ask(kind) {
   setStatus("streaming", t("connecting"));
   let response;
   try {
-    response = await fetch("/api/streams", {
+    response = await fetch(`${BASE}/api/streams`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -350,14 +355,14 @@ ui.language.addEventListener("change", () => {
 });
 
 applyLanguage();
-fetch("/api/questions")
+fetch(`${BASE}/api/questions`)
   .then((r) => r.json())
   .then((data) => {
     bank = data.categories;
     fillBank();
   })
   .catch(() => {});
-fetch("/healthz")
+fetch(`${BASE}/healthz`)
   .then((r) => r.json())
   .then((data) => {
     ui.badge.hidden = data.backend !== "offline";

@@ -3,7 +3,7 @@
 // answers by jsdiff, split on spaces so Korean compares by eojeol, and what changed
 // in the rubric), a score-over-time chart per category (Chart.js), the weakest part,
 // delete one or all, export. Everything is built with text nodes: no candidate or
-// model text ever becomes markup. Uses `t`, `lang`, `TEXT`, `ui`, `md` from app.js.
+// model text ever becomes markup. Uses `t`, `lang`, `TEXT`, `ui`, `md`, `BASE` from app.js.
 "use strict";
 
 const hx = {
@@ -69,7 +69,7 @@ function hideCompare() {
 async function compareWithPrevious(attempt) {
   hideCompare();
   if (!attempt.previous_id || attempt.kind !== "feedback") return;
-  const previous = await getJson(`/api/attempts/${attempt.previous_id}`).catch(() => null);
+  const previous = await getJson(`${BASE}/api/attempts/${attempt.previous_id}`).catch(() => null);
   if (!previous) return;
   hx.change.textContent = rubricChange(previous, attempt);
   wordDiff(previous.answer, attempt.answer);
@@ -101,7 +101,7 @@ function drawChart(progress) {
 }
 
 async function refreshHistory() {
-  const page = await getJson("/api/attempts?limit=50").catch(() => null);
+  const page = await getJson(`${BASE}/api/attempts?limit=50`).catch(() => null);
   if (!page) return;
   hx.empty.hidden = page.attempts.length > 0;
   hx.list.replaceChildren(...page.attempts.map((a) => {
@@ -112,12 +112,12 @@ async function refreshHistory() {
     const score = a.score ? `${a.score}/5 · ` : "";
     button.textContent = `${score}${when(a.created_at)} · ${a.question}`;
     button.addEventListener("click", async () => {
-      showAttempt(await getJson(`/api/attempts/${a.id}`));
+      showAttempt(await getJson(`${BASE}/api/attempts/${a.id}`));
     });
     li.append(button);
     return li;
   }));
-  const progress = await getJson("/api/progress").catch(() => null);
+  const progress = await getJson(`${BASE}/api/progress`).catch(() => null);
   if (progress) {
     hx.weakest.textContent = progress.weakest ? t("weakest", { part: partName(progress.weakest) }) : "";
     drawChart(progress.progress);
@@ -127,7 +127,7 @@ async function refreshHistory() {
 async function onAttemptSaved(done) {
   await refreshHistory();
   if (!done.attempt_id) return;
-  const attempt = await getJson(`/api/attempts/${done.attempt_id}`).catch(() => null);
+  const attempt = await getJson(`${BASE}/api/attempts/${done.attempt_id}`).catch(() => null);
   if (attempt) await compareWithPrevious(attempt);
 }
 
@@ -139,14 +139,14 @@ hx.again.addEventListener("click", () => {
 });
 hx.deleteOne.addEventListener("click", async () => {
   if (!opened) return;
-  await fetch(`/api/attempts/${opened.id}`, { method: "DELETE" });
+  await fetch(`${BASE}/api/attempts/${opened.id}`, { method: "DELETE" });
   hx.attempt.hidden = true;
   opened = null;
   refreshHistory();
 });
 hx.deleteAll.addEventListener("click", async () => {
   if (!window.confirm(t("confirmDeleteAll"))) return;
-  await fetch("/api/attempts", { method: "DELETE" });
+  await fetch(`${BASE}/api/attempts`, { method: "DELETE" });
   hx.attempt.hidden = true;
   hideCompare();
   refreshHistory();

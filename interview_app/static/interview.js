@@ -4,7 +4,7 @@
 // The session's id is kept in the address (#interview=<id>), so a reload rebuilds
 // the transcript from GET /api/interviews/<id> and resumes the current stream
 // (stored, so it is replayed, never regenerated). Text from the model is rendered
-// like the practice output: markdown-it, then DOMPurify. Uses `t`, `md`, `lang`.
+// like the practice output: markdown-it, then DOMPurify. Uses `t`, `md`, `lang`, `BASE`.
 "use strict";
 
 const iv = {
@@ -131,7 +131,7 @@ function follow(next) {
     iv.status.textContent = t("ivWait");
     play(next.stream, body, () => {
       iv.status.textContent = "";
-      iv.report.href = `/interviews/${session.id}/report`;
+      iv.report.href = `${BASE}/interviews/${session.id}/report`;
       iv.report.hidden = false;
     });
     return;
@@ -184,7 +184,7 @@ async function begin(event) {
   if (iv.role.value.trim()) body.role = iv.role.value.trim();
   if (iv.posting.value.trim()) body.job_posting = iv.posting.value.trim();
   if (iv.resume.value.trim()) body.resume = iv.resume.value.trim();
-  const response = await fetch("/api/interviews", {
+  const response = await fetch(`${BASE}/api/interviews`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
@@ -204,11 +204,11 @@ async function begin(event) {
 
 // A reload in the middle: rebuild what was said, then resume the current stream.
 async function resume(id) {
-  const response = await fetch(`/api/interviews/${id}`);
+  const response = await fetch(`${BASE}/api/interviews/${id}`);
   if (!response.ok) return;
   const state = await response.json();
   showMode(true);
-  session = { id, url: `/api/interviews/${id}`, answerSeconds: state.setup.answer_seconds };
+  session = { id, url: `${BASE}/api/interviews/${id}`, answerSeconds: state.setup.answer_seconds };
   iv.setup.hidden = true;
   iv.session.hidden = false;
   iv.transcript.replaceChildren();

@@ -18,6 +18,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from interview_app import problems
+from interview_app.coaching import questions
 from interview_app.coaching.request import CoachingRequest, Kind, detect_language
 from interview_app.history.repository import History, new_attempt_id
 from interview_app.llm.port import LLM, UpstreamError
@@ -28,7 +29,7 @@ from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStream
 from interview_app.streaming.quotas import Quotas, Ticket
 from interview_app.streaming.store import Store, StoreUnavailable, Stream
-from interview_app.web import identity
+from interview_app.web import identity, urls
 from interview_app.web.body import BodyReader
 from interview_app.web.logs import OncePer
 from interview_app.web.sse_response import sse_response
@@ -223,7 +224,7 @@ def _start(req: CoachingRequest, make_stream: Callable[[], Stream], save: bool) 
     opened = open_generation(req, make_stream, save=save)
     assert opened.stream is not None
     opened.ticket.stream = opened.stream
-    relay.start(opened.generation, opened.stream, g.get("request_id"))
+    relay.start(opened.generation, opened.stream, g.get("ia_request_id"))
     return opened.stream
 
 
@@ -246,7 +247,7 @@ def _direct(kind: Kind) -> Response:
         return sse_response(body, tally, on_close=lambda: generation.end("client_left"))
     stream = MemoryStream()
     opened.ticket.stream = stream
-    relay.start(generation, stream, g.get("request_id"))
+    relay.start(generation, stream, g.get("ia_request_id"))
     body = relay.read(
         stream,
         after=0,
@@ -289,7 +290,7 @@ def create_stream() -> tuple[Response, int, dict[str, str]]:
         stream = _start(req, _store().create, save)
     except StoreUnavailable:
         raise Refused(problems.STORE_DOWN) from None
-    url = f"/api/streams/{stream.id}"
+    url = urls.at(f"/api/streams/{stream.id}")
     return jsonify({"id": stream.id, "url": url}), 201, {"Location": url}
 
 
@@ -355,6 +356,12 @@ def cancel_stream(stream_id: str) -> Response:
     except StoreUnavailable:
         raise Refused(problems.STORE_DOWN) from None
     return Response(status=204)
+
+
+@bp.get("/api/questions")
+def question_bank() -> Response:
+    """The built-in bilingual question bank."""
+    return jsonify(questions.as_json())
 
 
 @bp.get("/healthz")

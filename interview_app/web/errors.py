@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from interview_app.problems import Refused
 
@@ -66,8 +66,38 @@ def _unexpected(exc: Exception) -> Response:
     return error_response(500, "internal", "Something went wrong on our side. Please retry.")
 
 
-def register(app: Flask) -> None:
-    """Answer every error of `app` in the JSON shape."""
-    app.register_error_handler(Refused, _refused)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+def register(scope: Flask | Blueprint) -> None:
+    """Answer every error of `scope` in the JSON shape: our routes under a host app, or
+    every URL of the app when it is ours alone."""
+    scope.register_error_handler(Refused, _refused)
+    scope.register_error_handler(HTTPException, _http_error)
+    # By status code too: Flask tries every scope's code handlers (a host's
+    # `errorhandler(404)`) before any class handler, even one of the blueprint's.
+    for status in default_exceptions:
+        scope.register_error_handler(status, _http_error)
+    scope.register_error_handler(Exception, _unexpected)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def claim_prefix(scope: Blueprint) -> None:
+    """Make every URL under `scope`'s prefix ours, so that an unknown one gets our JSON 404
+    (or 405) and not the host app's page: werkzeug routes a URL no rule matches to no
+    blueprint, so the host's handlers would answer it."""
+
+    def unknown(rest: str) -> Response:
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        allowed = set()
+        for method in _METHODS:
+            try:
+                rule, _ = adapter.match(method=method, return_rule=True)
+            except HTTPException:
+                continue
+            if rule.endpoint != request.endpoint:
+                allowed.add(method)
+        if allowed:
+            raise MethodNotAllowed(valid_methods=sorted(allowed | {"OPTIONS"}))
+        raise NotFound()
+
+    scope.add_url_rule("/<path:rest>", "unknown", unknown, methods=_METHODS)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from interview_app.web import urls
 
 COOKIE = "ia_identity"
 YEAR = 365 * 24 * 3600
@@ -37,7 +39,7 @@ def _serializer() -> URLSafeSerializer:
 
 def current() -> str:
     """This request's identity (made on first use, sent back as a cookie)."""
-    identity: str | None = g.get("identity")
+    identity: str | None = g.get("ia_identity")
     if identity is None:
         raw = request.cookies.get(COOKIE)
         if raw:
@@ -47,30 +49,31 @@ def current() -> str:
                 identity = None
         if not identity:
             identity = secrets.token_urlsafe(18)
-            g.identity_new = True
-        g.identity = identity
+            g.ia_identity_new = True
+        g.ia_identity = identity
     return identity
 
 
 def _send(response: Response) -> Response:
-    if g.get("identity_new"):
+    if g.get("ia_identity_new"):
         response.set_cookie(
             COOKIE,
-            _serializer().dumps(g.identity),
+            _serializer().dumps(g.ia_identity),
             max_age=YEAR,
             httponly=True,
             samesite="Lax",
             secure=request.is_secure,
+            path=urls.base() or "/",  # ours only, not a host app's other pages
         )
     return response
 
 
-def init_app(app: Flask) -> None:
-    """Give every page and API request an identity, and new ones their cookie."""
+def _give() -> None:
+    if request.endpoint and not urls.plumbing():
+        current()
 
-    def give() -> None:
-        if request.path == "/" or request.path.startswith(("/api/", "/interviews/")):
-            current()
 
-    app.before_request(give)
-    app.after_request(_send)
+def init_app(scope: Flask | Blueprint) -> None:
+    """Give every page and API request to `scope` an identity, and new ones their cookie."""
+    scope.before_request(_give)
+    scope.after_request(_send)

@@ -34,7 +34,7 @@ from interview_app.problems import STORE_DOWN, Problem, Refused, invalid
 from interview_app.settings import Settings
 from interview_app.streaming import relay
 from interview_app.streaming.store import Store, StoreUnavailable, Stream
-from interview_app.web import identity
+from interview_app.web import identity, urls
 from interview_app.web.api import json_body, open_generation
 from interview_app.web.history import HISTORY_DOWN, HISTORY_OFF
 
@@ -64,10 +64,17 @@ class _Session:
     store: Store
     llm: LLM
     settings: Settings
+    root: str  # where we are mounted (`urls.base()`), for URLs made after the request
 
 
 def _url(stream_id: str) -> str:
+    """A stream's path below the mount, as the interview's state keeps it."""
     return f"/api/streams/{stream_id}"
+
+
+def _next(step: dict[str, Any], root: str) -> dict[str, Any]:
+    """What comes next, with its stream as a URL the client can open."""
+    return {**step, "stream": urls.at(step["stream"], root)} if step.get("stream") else step
 
 
 def _repo() -> Interviews:
@@ -86,6 +93,7 @@ def _session(interview_id: str) -> _Session:
         ext["interview_app.store"],
         ext["interview_app.llm"],
         ext["interview_app.settings"],
+        urls.base(),
     )
 
 
@@ -254,7 +262,7 @@ def _advance(s: _Session, analysis: dict[str, Any] | None) -> dict[str, Any]:
         _report(s, stream, state)
     else:
         _speak(s, state, decided["position"], decided["hint"], stream)
-    return dict(decided["next"])
+    return _next(decided["next"], s.root)
 
 
 def _text(data: dict[str, Any], name: str, limit: int) -> str | None:
@@ -331,23 +339,29 @@ def create() -> tuple[Response, int, dict[str, str]]:
     first["stream"] = _url(stream.id)
     state["current"] = {"kind": "question", "stream": first["stream"]}
     interview_id = _call(lambda: repo.create(who, "asking", state))
-    _speak(_session(interview_id), state, 0, questions[0], stream)
-    url = f"/api/interviews/{interview_id}"
-    body = {"id": interview_id, "url": url, "next": state["current"]}
+    session = _session(interview_id)
+    _speak(session, state, 0, questions[0], stream)
+    url = urls.at(f"/api/interviews/{interview_id}")
+    body = {"id": interview_id, "url": url, "next": _next(state["current"], session.root)}
     return jsonify(body), 201, {"Location": url}
 
 
 def _public(interview_id: str, status: str, state: dict[str, Any]) -> dict[str, Any]:
+    root = urls.base()
+
+    def url(path: str | None) -> str | None:
+        return None if path is None else urls.at(path, root)
+
     turns = [
         {
             "kind": t["kind"],
             "question": t.get("text"),
             "reason": t.get("why"),
-            "stream": t.get("stream"),
+            "stream": url(t.get("stream")),
             "answer": t.get("answer"),
             "seconds": t.get("seconds"),
             "over_time": t.get("over_time", False),
-            "feedback": t.get("feedback"),
+            "feedback": url(t.get("feedback")),
             "analysis": t.get("analysis"),
             "attempt_id": t.get("attempt_id"),
         }
@@ -358,7 +372,7 @@ def _public(interview_id: str, status: str, state: dict[str, Any]) -> dict[str, 
         "status": status,
         "setup": {k: v for k, v in state["setup"].items() if k not in ("job_posting", "resume")},
         "turns": turns,
-        "current": state.get("current"),
+        "current": _next(state["current"], root) if state.get("current") else None,
         "report": state.get("report"),
     }
 
@@ -449,7 +463,7 @@ def answer(interview_id: str) -> tuple[Response, int]:
     _call(lambda: s.interviews.change(s.identity, interview_id, mark))
     opened.ticket.stream = stream
     relay.start(generation, stream, None)
-    return jsonify({"feedback": feedback}), 201
+    return jsonify({"feedback": urls.at(feedback, s.root)}), 201
 
 
 def _finished(interview_id: str) -> dict[str, Any]:
@@ -474,7 +488,8 @@ def report_markdown(interview_id: str) -> Response:
 def report_page(interview_id: str) -> str:
     """The report as a print-ready page ("Save as PDF" in the browser makes the PDF)."""
     state = _finished(interview_id)
+    back = urls.at("/") if current_app.extensions["interview_app"].page else None
     return render_template(
-        "report.html", report=state["report"], language=state["setup"]["language"],
-        role=state["setup"].get("role"),
+        "interview_app/report.html", report=state["report"],
+        language=state["setup"]["language"], role=state["setup"].get("role"), back=back,
     )  # fmt: skip

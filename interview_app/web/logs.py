@@ -18,10 +18,11 @@ import sys
 import time
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Blueprint, Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 from interview_app.ids import new_id
+from interview_app.web import urls
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger("interview_app.request")
@@ -48,7 +49,7 @@ class OncePer:
 class _RequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id") if has_request_context() else None
+            record.request_id = g.get("ia_request_id") if has_request_context() else None
         return True
 
 
@@ -78,12 +79,8 @@ def configure(json_logs: bool, level: str = "INFO") -> None:
 
 def _start() -> None:
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _VALID_ID.fullmatch(incoming) else new_id()
-    g.started = time.perf_counter()
-
-
-def _quiet(path: str) -> bool:
-    return path in ("/healthz", "/metrics") or path.startswith("/static")
+    g.ia_request_id = incoming if _VALID_ID.fullmatch(incoming) else new_id()
+    g.ia_started = time.perf_counter()
 
 
 def request_line(
@@ -109,19 +106,19 @@ def is_event_stream(response: Response) -> bool:
 
 
 def _finish(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    if not _quiet(request.path) and not is_event_stream(response):
+    response.headers["X-Request-ID"] = g.get("ia_request_id", "")
+    if not urls.plumbing() and not is_event_stream(response):
         request_line(
             method=request.method,
             path=request.url_rule.rule if request.url_rule else "(unrouted)",
             status=response.status_code,
-            started=g.get("started", time.perf_counter()),
-            request_id=g.get("request_id", ""),
+            started=g.get("ia_started", time.perf_counter()),
+            request_id=g.get("ia_request_id", ""),
         )
     return response
 
 
-def init_app(app: Flask) -> None:
-    """Give every request an id and a log line."""
-    app.before_request(_start)
-    app.after_request(_finish)
+def init_app(scope: Flask | Blueprint) -> None:
+    """Give every request to `scope` (our routes, never a host's) an id and a log line."""
+    scope.before_request(_start)
+    scope.after_request(_finish)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, jsonify, render_template, send_from_directory
+from flask import Blueprint, Response, abort, render_template, send_from_directory
 
-from interview_app.coaching import questions
+from interview_app.web import urls
 
 page = Blueprint("page", __name__)
 
@@ -28,13 +28,8 @@ VENDOR = {
 @page.get("/")
 def index() -> str:
     """The practice page."""
-    return render_template("index.html")
-
-
-@page.get("/api/questions")
-def question_bank() -> Response:
-    """The built-in bilingual question bank."""
-    return jsonify(questions.as_json())
+    # Our templates sit in a folder of our name so a host app's index.html never shadows them.
+    return render_template("interview_app/index.html", base=urls.base())
 
 
 @page.get("/vendor/<name>")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response
 from flask_cors import CORS
 
 # No inline script or style anywhere: model output cannot become code even if a
@@ -46,16 +46,18 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def init_app(app: Flask, cors_origins: tuple[str, ...]) -> None:
-    """Add the security headers, and CORS for `/api/*` from `cors_origins` only."""
-    app.after_request(_headers)
+def init_app(scope: Flask | Blueprint, cors_origins: tuple[str, ...], url_prefix: str = "") -> None:
+    """Add the security headers to `scope`'s responses (ours, never a host app's), and
+    CORS for our `/api/*` from `cors_origins` only."""
+    scope.after_request(_headers)
     if cors_origins:
         origins: list[str | re.Pattern[str]] = [
             "*" if o == "*" else re.compile(re.escape(o) + r"\Z", re.IGNORECASE)
             for o in cors_origins
         ]
         CORS(
-            app,
-            resources={r"/api/*": {"origins": origins}},
+            scope,
+            # Matched against the path below the script root, where our prefix still is.
+            resources={re.escape(url_prefix) + r"/api/.*": {"origins": origins}},
             expose_headers=["Location", "Retry-After", "X-Request-ID"],
         )

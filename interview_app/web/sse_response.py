@@ -53,8 +53,8 @@ def sse_response(
     """An event-stream response for `body`; `on_close` runs once when it ends, however."""
     method = request.method
     path = request.url_rule.rule if request.url_rule else request.path
-    request_id = g.get("request_id", "")
-    started = g.get("started", time.perf_counter())
+    request_id = g.get("ia_request_id", "")
+    started = g.get("ia_started", time.perf_counter())
 
     def log_line() -> None:
         extra: dict[str, object] = {"outcome": tally.outcome, "events": tally.events}

@@ -39,8 +39,19 @@ def _limit_files(count: int) -> None:
 class Server:
     """The service as deployed, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], *, nofile: int | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        nofile: int | None = None,
+        app: str = "wsgi:app",
+        health: str = "/healthz",
+    ) -> None:
+        """`app` replaces the Procfile's `wsgi:app` (a host app embedding us, say), whose
+        health check is at `health`."""
         self.port = free_port()
+        self.health = health
+        command = [app if part == "wsgi:app" else part for part in procfile_command()]
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
         bin_dir = str(Path(sys.executable).parent)
         full_env = {
@@ -50,7 +61,7 @@ class Server:
             **env,
         }
         self.process = subprocess.Popen(
-            procfile_command(),
+            command,
             cwd=ROOT,
             env=full_env,
             stdout=self.log,
@@ -67,7 +78,7 @@ class Server:
                 raise AssertionError(f"server exited:\n{self.output()}")
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn.request("GET", "/healthz")
+                conn.request("GET", self.health)
                 if conn.getresponse().status == 200:
                     return
                 time.sleep(0.1)
