@@ -170,7 +170,14 @@ def test_history_and_interviews_answer_urls_under_the_mount(
         assert coached.startswith(f"{deployment.prefix}/api/streams/")
         after = sse_client.messages(client.get(coached).content)[-1]
         # Made in the background after the request: still under the mount.
-        assert after.json()["next"]["stream"].startswith(f"{deployment.prefix}/api/streams/")
+        report = after.json()["next"]
+        assert report["kind"] == "report"
+        assert report["stream"].startswith(f"{deployment.prefix}/api/streams/")
+        assert sse_client.messages(client.get(report["stream"]).content)[-1].event == "done"
+        printable = client.get(f"{deployment.prefix}/interviews/{session['id']}/report")
+    assert printable.status_code == 200
+    assert f'href="{deployment.prefix}/"' in printable.text  # back to the practice page
+    assert f'href="{deployment.prefix}/static/report.css"' in printable.text
 
 
 @hosts

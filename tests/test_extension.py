@@ -107,6 +107,25 @@ def test_the_hosts_secret_key_signs_the_identity_when_ours_is_unset(tmp_path: Pa
     assert "Path=/coach" in cookie and "HttpOnly" in cookie
 
 
+def test_cors_answers_for_our_api_under_the_prefix_only(tmp_path: Path) -> None:
+    app = _host(tmp_path)
+    Coach(app, url_prefix="/coach", settings=_settings(cors_origins=("https://site.example",)))
+    client = app.test_client()
+    preflight = client.options(
+        "/coach/api/streams",
+        headers={
+            "Origin": "https://site.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://site.example"
+    hello = client.get("/hello", headers={"Origin": "https://site.example"})
+    assert "Access-Control-Allow-Origin" not in hello.headers
+    other = client.get("/coach/api/questions", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
 def test_create_app_still_owns_every_url(tmp_path: Path) -> None:
     app = create_app(_settings(secret_key="s"))
     client = app.test_client()
