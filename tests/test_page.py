@@ -67,6 +67,22 @@ def test_type_click_and_watch_it_grow(page: Page, server: Server, upstream: Fake
     assert page.get_by_test_id("offline-badge").is_hidden()
 
 
+def _cut_midway_and_finish(
+    page: Page, proxy: CuttableProxy, tokens: list[str], upstream: FakeUpstream
+) -> None:
+    """Cut the connection once output has begun; the page must resume to the end."""
+    page.wait_for_function("document.querySelector('[data-testid=output]').innerText.length > 20")
+    before = proxy.connections
+    proxy.cut()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=status]').dataset.state === 'done'",
+        timeout=20_000,
+    )
+    assert proxy.connections > before  # EventSource reconnected
+    assert page.get_by_test_id("output").inner_text().split() == [t.strip() for t in tokens]
+    assert upstream.total_streams == 1  # resumed from the store, not generated again
+
+
 def test_a_cut_connection_resumes_with_nothing_lost_or_doubled(
     page: Page, server: Server, upstream: FakeUpstream
 ) -> None:
@@ -77,19 +93,7 @@ def test_a_cut_connection_resumes_with_nothing_lost_or_doubled(
         page.goto(f"http://127.0.0.1:{proxy.port}/")
         page.get_by_test_id("question").fill("Why do you want this job?")
         page.get_by_test_id("ask-answer").click()
-        output = page.get_by_test_id("output")
-        page.wait_for_function(
-            "document.querySelector('[data-testid=output]').innerText.length > 20"
-        )
-        before = proxy.connections
-        proxy.cut()
-        page.wait_for_function(
-            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
-            timeout=20_000,
-        )
-        assert proxy.connections > before  # EventSource reconnected
-        assert output.inner_text().split() == [t.strip() for t in tokens]
-        assert upstream.total_streams == 1
+        _cut_midway_and_finish(page, proxy, tokens, upstream)
     finally:
         proxy.close()
 
@@ -494,18 +498,7 @@ def test_the_page_under_a_prefix_streams_resumes_after_a_blip_and_keeps_history(
         page.get_by_test_id("question").fill("Tell me about a time you failed.")
         page.get_by_test_id("answer").fill("I missed a deadline.")
         page.get_by_test_id("ask-feedback").click()
-        page.wait_for_function(
-            "document.querySelector('[data-testid=output]').innerText.length > 20"
-        )
-        before = proxy.connections
-        proxy.cut()
-        page.wait_for_function(
-            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
-            timeout=20_000,
-        )
-        assert proxy.connections > before  # EventSource reconnected, through the prefix
-        assert page.get_by_test_id("output").inner_text().split() == [t.strip() for t in tokens]
-        assert upstream.total_streams == 1  # resumed, not generated again
+        _cut_midway_and_finish(page, proxy, tokens, upstream)
         page.wait_for_function("document.querySelectorAll('#attempts li').length === 1")
         page.locator("#attempts li button").first.click()
         page.wait_for_selector("[data-testid=attempt]:not([hidden])")
