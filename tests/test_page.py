@@ -505,7 +505,20 @@ def test_the_page_under_a_prefix_streams_resumes_after_a_blip_and_keeps_history(
         assert page.get_by_test_id("attempt-answer").inner_text() == "I missed a deadline."
         export = page.get_by_test_id("export-json").get_attribute("href") or ""
         assert export.startswith(f"{PREFIX}/api/attempts/export")
+        # A one-question mock interview, to its report, under the prefix too.
+        upstream.script = Script(tokens=["Tell me ", "about a launch."], interval=0.005)
+        page.get_by_test_id("mode-interview").click()
+        page.get_by_test_id("iv-questions").fill("1")
+        page.get_by_test_id("iv-start").click()
+        page.wait_for_selector("[data-testid=iv-answer-box]:not([hidden])")
+        page.get_by_test_id("iv-answer").fill("I led the launch and cut errors by 40%.")
+        page.get_by_test_id("iv-send").click()
+        page.wait_for_selector("[data-testid=iv-report-link]:not([hidden])", timeout=20_000)
+        report = page.get_by_test_id("iv-report-link").get_attribute("href") or ""
+        assert report.startswith(f"{PREFIX}/interviews/"), report
         assert paths and all(p.startswith(f"{PREFIX}/") for p in paths), paths
+        page.goto(f"http://127.0.0.1:{proxy.port}{report}")
+        assert page.get_by_test_id("report").is_visible()
         page.goto(f"http://127.0.0.1:{proxy.port}/")
         assert page.get_by_test_id("host-home").is_visible()  # the host's page is the host's
     finally:
