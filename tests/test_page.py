@@ -474,7 +474,7 @@ def test_the_interview_mode_fits_a_phone(
 
 
 @pytest.mark.parametrize("embed", ["extension", "dispatcher"])
-def test_the_page_under_a_prefix_streams_resumes_after_a_blip_and_keeps_history(
+def test_the_page_under_a_prefix_streams_resumes_keeps_history_and_interviews(
     browser: Browser,
     upstream_server: FakeUpstream,
     upstream: FakeUpstream,
