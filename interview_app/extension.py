@@ -23,10 +23,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import redis
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
-from interview_app.history.db import default_url, make_engine, normalize
+from interview_app.history.db import make_engine, migrate, resolve
 from interview_app.history.interviews import Interviews
 from interview_app.history.repository import History
 from interview_app.llm.offline import OfflineBackend
@@ -89,6 +91,21 @@ def _warn_if_sync_worker() -> None:
             "whole worker. Run `gunicorn -k gevent` (or this project's gunicorn.conf.py); a "
             "host app must let gevent patch the standard library before anything imports ssl."
         )
+
+
+@click.group("interview-app")
+def _cli() -> None:
+    """interview_app's commands."""
+
+
+@_cli.command("migrate")
+@with_appcontext
+def _migrate_command() -> None:
+    """Bring the practice-history database this app uses to the newest schema."""
+    settings: Settings = current_app.extensions["interview_app.settings"]
+    url = resolve(settings.database_url, Path(current_app.instance_path))
+    migrate(url)
+    click.echo(f"migrated {url.split('@')[-1]}")
 
 
 def _prefix(url_prefix: str) -> str:
@@ -175,10 +192,10 @@ class Coach:
             settings.secret_key or app.config.get("SECRET_KEY"), Path(app.instance_path)
         )
         if settings.history:
-            url = settings.database_url
-            engine = make_engine(normalize(url) if url else default_url(Path(app.instance_path)))
+            engine = make_engine(resolve(settings.database_url, Path(app.instance_path)))
             ext["interview_app.history"] = History(engine, settings.history_retention_days)
             ext["interview_app.interviews"] = Interviews(engine)
+        app.cli.add_command(_cli)
         logs.configure(settings.log_json, settings.log_level)
         if whole_app:
             mount.hook(app, prefix, settings.cors_origins)

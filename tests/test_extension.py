@@ -133,3 +133,24 @@ def test_create_app_still_owns_every_url(tmp_path: Path) -> None:
     missing = client.get("/nowhere")
     assert missing.json is not None and missing.json["error"]["code"] == "not_found"
     assert missing.headers["X-Request-ID"] and missing.headers["Content-Security-Policy"]
+
+
+def test_the_host_migrates_our_database_with_a_flask_command(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    url = f"sqlite:///{tmp_path / 'host.db'}"
+    app = _host(tmp_path)
+    Coach(app, url_prefix="/coach", settings=_settings(history=True, database_url=url))
+    result = app.test_cli_runner().invoke(args=["interview-app", "migrate"])
+    assert result.exit_code == 0, result.output
+    assert "migrated" in result.output
+    engine = create_engine(url)
+    assert {"attempts", "interviews"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+    client = app.test_client()
+    streamed = client.post(
+        "/coach/api/streams",
+        json={"kind": "feedback", "question": "Why?", "answer": "I shipped it early."},
+    )
+    body = client.get(streamed.json["url"] if streamed.json else "").get_data()
+    assert b'"saved":true' in body.replace(b" ", b"")

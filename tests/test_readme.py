@@ -159,6 +159,22 @@ def test_both_embedding_examples_mount_the_service_under_coach(tmp_path: Path) -
         assert run.returncode == 0, run.stderr
         assert run.stdout == "200 404\nTrue\n"
 
+    # The migrate command the README gives a host, on the extension example as `yourapp`.
+    (tmp_path / "yourapp.py").write_text(next(e for e in examples if "Coach(" in e))
+    database = f"sqlite:///{tmp_path / 'yours.db'}"
+    command = re.search(r"`(flask --app yourapp [^`]+)`", README)
+    assert command is not None
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), *command.group(1).split()[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "HISTORY": "on", "DATABASE_URL": database},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "migrated" in run.stdout
+
 
 def test_app_json_deploys_what_the_readme_and_procfile_describe() -> None:
     """The Heroku Button manifest: it parses, names only real settings, and fits the Procfile."""

@@ -34,6 +34,11 @@ def default_url(instance: Path) -> str:
     return f"sqlite:///{instance / 'interview_app.db'}"
 
 
+def resolve(configured: str | None, instance: Path) -> str:
+    """The database to use: `DATABASE_URL` when set, else the SQLite file in `instance`."""
+    return normalize(configured) if configured else default_url(instance)
+
+
 def make_engine(url: str, *, timeout: float = 2.0) -> Engine:
     """An engine that gives up quickly: a slow database must never hold a stream."""
     if url.startswith("sqlite"):
@@ -80,12 +85,7 @@ def main() -> None:
     """`python -m interview_app.history.db`: migrate the configured database."""
     from interview_app.settings import Settings
 
-    settings = Settings.from_env()
-    url = (
-        normalize(settings.database_url)
-        if settings.database_url
-        else default_url(ROOT / "instance")
-    )
+    url = resolve(Settings.from_env().database_url, ROOT / "instance")
     migrate(url)
     print(f"migrated {url.split('@')[-1]}", file=sys.stderr)  # noqa: T201
 
