@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,20 @@ def test_the_host_migrates_our_database_with_a_flask_command(tmp_path: Path) -> 
     )
     body = client.get(streamed.json["url"] if streamed.json else "").get_data()
     assert b'"saved":true' in body.replace(b" ", b"")
+
+
+def test_at_a_hosts_root_our_files_do_not_hide_behind_its_static_route(tmp_path: Path) -> None:
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "host.css").write_text("body {}")
+    app = Flask("host", static_folder=str(static), instance_path=str(tmp_path / "instance"))
+    Coach(app, settings=_settings(secret_key="s"))
+    client = app.test_client()
+    page = client.get("/").text
+    files = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+    assert len(files) >= 8
+    for path in files:
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+    with client.get("/static/host.css") as hosts:
+        assert hosts.status_code == 200  # the host's own still served

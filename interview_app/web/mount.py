@@ -42,7 +42,8 @@ def blueprint(
         __name__,
         url_prefix=url_prefix or None,
         static_folder=PACKAGE / "static",
-        static_url_path="/static",
+        # At a host's root, `/static` is the host's own (Flask registers it first).
+        static_url_path="/static" if url_prefix or hooked else "/interview_app/static",
         template_folder=PACKAGE / "templates",
     )
     if not hooked:
