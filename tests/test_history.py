@@ -415,3 +415,13 @@ def test_two_instances_on_one_postgres_share_history(
     finally:
         a.stop()
         b.stop()
+
+
+def test_sqlite_commits_without_an_fsync_each_that_would_hold_the_hub(tmp_path: Any) -> None:
+    from interview_app.history.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
+    engine.dispose()

@@ -3,7 +3,11 @@
 PostgreSQL goes through psycopg 3, which cooperates with gevent by itself (from
 3.1.14 on, it waits on sockets through the patched `select`/`selectors`), so a
 query blocks only its own greenlet. SQLite calls block the hub briefly: one short
-write per stream keeps that small. Migrations are Alembic's (`migrations/`), run
+write per stream keeps that small, and `synchronous=NORMAL` (safe in WAL mode: no
+corruption, and nothing lost when the app crashes or restarts; the last commits can
+be lost only if the machine itself loses power) spares each commit an fsync, which
+would hold every stream of the worker while the disk syncs (measured: a save took
+0.47-0.53 ms of wall time with FULL, 0.23 ms with NORMAL). Migrations are Alembic's (`migrations/`), run
 by the Procfile's `release:` phase on Heroku and by `scripts/serve` locally
 (`python -m interview_app.history.db`).
 """
@@ -48,6 +52,7 @@ def make_engine(url: str, *, timeout: float = 2.0) -> Engine:
         def _wal(dbapi: object, _record: object) -> None:
             cursor = dbapi.cursor()  # type: ignore[attr-defined]
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            cursor.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (see above)
             cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             cursor.close()
 
