@@ -156,6 +156,9 @@ def test_length_thresholds_agree_with_the_advice(lang: str, words: int) -> None:
         ("매출 2배를 달성했습니다.", "ko", True),
         ("12명 규모의 팀에서 일했습니다.", "ko", False),
         ("2일 늦게 출시했습니다.", "ko", False),
+        # An outcome moved ahead of its date is measured too (the page said otherwise).
+        ("We shipped 3 days early.", "en", True),
+        ("출시를 3일 앞당겼습니다.", "ko", True),
     ],
 )
 def test_a_number_counts_only_when_it_measures_the_outcome(

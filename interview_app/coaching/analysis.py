@@ -13,8 +13,8 @@ the answer (`evidence`). Calibrated against the labelled set in
   Korean, a past-tense predicate (했/었/았/였/렸 + 습니다/다) that is not a copula,
   existence or passive, in a clause without a "we" subject (저희가, 우리 팀이).
 - A number is a quantified *result* only when it measures a change: "from 800 to
-  120 ms", "by 30%", "3배", "2배 증가", "절반", "doubled"; "a team of 12",
-  "in 2019" and "2 days late" are not.
+  120 ms", "by 30%", "3배", "2배 증가", "절반", "doubled", "3 days early", "3일
+  앞당겼습니다"; "a team of 12", "in 2019" and "2 days late" are not.
 - Korean: 저희 against 제가 as a ratio; honorific endings are ordinary speech;
   좀/약간 are filler only as hedges (in a clause that ends "것 같습니다" or
   used together), never as "약간의".
@@ -147,14 +147,15 @@ _QUANT = {
         rf"\b(?:saved?|saving|cut|reduced|increased|grew|raised|generated|added|removed|"
         rf"eliminated|lowered|boosted)\s+(?:\w+\s+){{0,3}}?(?:about |over )?\d[\d,.]*\s*"
         rf"(?:{_UNIT_EN})|"
-        r"\b(doubled|tripled|quadrupled|halved|twice as|ten ?fold|\d+x)\b",
+        r"\b(doubled|tripled|quadrupled|halved|twice as|ten ?fold|\d+x)\b|"
+        r"\b\d+\s*(?:days?|weeks?|hours?|months?)\s+(?:early|earlier|sooner|ahead of)\b",
         _I,
     ),
     "ko": re.compile(
         r"\d[\d,.]*\s*(?:%|퍼센트|배|ms|초|분|시간|일|주|개월|원|만\s*원|억\s*원?|명|건|회|점|"
         r"개)?\s*(?:이상\s*|가량\s*|정도\s*|넘게\s*)?(?:이|가|을|를|로|으로|만큼|까지)?\s*"
         r"(?:감소|증가|개선|단축|향상|절감|늘|줄|높|낮|올|성장|상승|하락|빨라|느려|절약|확대|"
-        r"축소|달성)|"
+        r"축소|달성|앞당)|"
         r"\d[\d,.]*\S*에서\s*\d[\d,.]*\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|절반"
     ),
 }
