@@ -79,6 +79,32 @@ class Tally:
 Recorder = Callable[[str, "dict[str, Any] | None", str, "float | None", float], "dict[str, Any]"]
 
 
+class Text:
+    """The text of a generation so far, kept for its one history write at the end.
+
+    Tokens are joined every `BATCH`: a held stream keeps one string rather than an
+    object per token (each a few dozen bytes of overhead on text of a few bytes).
+    """
+
+    BATCH = 8
+    __slots__ = ("_joined", "_parts")
+
+    def __init__(self) -> None:
+        self._joined = ""
+        self._parts: list[str] = []
+
+    def append(self, text: str) -> None:
+        """Add one token."""
+        parts = self._parts
+        parts.append(text)
+        if len(parts) >= self.BATCH:
+            self._joined += "".join(parts)
+            parts.clear()
+
+    def __str__(self) -> str:
+        return self._joined + "".join(self._parts)
+
+
 class Generation:
     """One upstream generation and its bookkeeping, ended exactly once.
 
@@ -99,7 +125,7 @@ class Generation:
         self.completion = completion
         self.started = started
         self.stopped: Problem | None = None
-        self.parts: list[str] | None = [] if recorder is not None else None
+        self.parts: Text | None = Text() if recorder is not None else None
         self.ttft: float | None = None
         self._recorder = recorder
         self._on_end = on_end
@@ -112,7 +138,7 @@ class Generation:
         recorder, self._recorder = self._recorder, None
         if recorder is None:
             return {}
-        text = "".join(self.parts or ())
+        text = str(self.parts or "")
         return recorder(outcome, summary, text, self.ttft, time.monotonic() - self.started)
 
     def done(self) -> dict[str, Any]:
