@@ -185,8 +185,14 @@ def test_a_stream_is_logged_once_when_it_ends_through_gunicorn(
     assert 0 < float(str(line["ttft_ms"])) < float(str(line["ms"]))
 
 
-def test_a_sync_worker_is_warned_about_once_at_start(upstream_server: FakeUpstream) -> None:
-    """SSE under gunicorn's sync worker holds a worker per stream: one clear warning."""
+@pytest.mark.parametrize(
+    ("worker", "app"), [("sync", "wsgi:app"), ("gthread", "tests.helpers.host:app")]
+)
+def test_a_sync_worker_is_warned_about_once_at_start(
+    upstream_server: FakeUpstream, worker: str, app: str
+) -> None:
+    """SSE under gunicorn's sync or gthread worker holds a worker per stream: one clear
+    warning, for our app alone and for a host app with `Coach` in it."""
     import os
     import subprocess
     import sys
@@ -200,7 +206,7 @@ def test_a_sync_worker_is_warned_about_once_at_start(upstream_server: FakeUpstre
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
     }
     process = subprocess.Popen(
-        ["gunicorn", "-k", "sync", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        ["gunicorn", "-k", worker, "-w", "1", "-b", f"127.0.0.1:{port}", app],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
