@@ -256,3 +256,26 @@ def test_first_byte_deadline_bounds_the_wait_retries_included(
     # Without the bound: three 0.6 s timeouts and the SDK's backoff, about 2.5 s or more.
     assert 0.9 <= waited < 2.2, waited
     assert 1 <= len(upstream.requests) <= 2  # a retry only if it began before the deadline
+
+
+@pytest.mark.parametrize("where", ["lookup", "socket"])
+def test_out_of_descriptors_in_the_address_lookup_is_server_busy_not_unreachable(
+    upstream: FakeUpstream, backend: MakeBackend, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Regression: out of descriptors, gevent's resolver raised EMFILE from the lookup,
+    which reached the candidate as 502 `upstream_unreachable` (seen once in CI's
+    descriptor-exhaustion test); the socket's own EMFILE was already `server_busy`."""
+    import errno
+
+    def exhausted(*_: Any, **__: Any) -> Any:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    target = "getaddrinfo" if where == "lookup" else "socket"
+    monkeypatch.setattr(transport.socket, target, exhausted)
+    with pytest.raises(UpstreamError) as info:
+        backend(upstream).open(REQ)
+    assert info.value.code == "server_busy" and info.value.status == 503
+    assert upstream.requests == []
+    monkeypatch.undo()
+    upstream.script = Script(tokens=["back"])
+    assert text(backend(upstream)) == "back"  # nothing cached from the failure

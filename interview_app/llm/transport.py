@@ -40,6 +40,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -116,6 +117,17 @@ class OutOfDescriptors(openai.OpenAIError):
     Our capacity, not the model server's failure: the SDK propagates its own error
     types without retrying, and the backend answers 503 (`server_busy`).
     """
+
+
+@contextmanager
+def _descriptors_are_capacity() -> Iterator[None]:
+    """Out of file descriptors (EMFILE/ENFILE) becomes `OutOfDescriptors`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            raise OutOfDescriptors(str(exc)) from None
+        raise
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -279,13 +291,13 @@ class H11Transport(httpx2.BaseTransport):
 
     def _open_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
         error: OSError | None = None
-        for family, kind, proto, _, address in self._addresses(host, port):
-            try:
+        # The lookup needs descriptors too (gevent's resolver thread): out of them, it
+        # is the same capacity condition as the socket, not an unreachable upstream.
+        with _descriptors_are_capacity():
+            addresses = self._addresses(host, port)
+        for family, kind, proto, _, address in addresses:
+            with _descriptors_are_capacity():
                 sock = socket.socket(family, kind, proto)
-            except OSError as exc:
-                if exc.errno in (errno.EMFILE, errno.ENFILE):
-                    raise OutOfDescriptors(str(exc)) from None
-                raise
             try:
                 sock.settimeout(timeout)
                 sock.connect(address)
