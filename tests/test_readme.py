@@ -139,6 +139,8 @@ def test_both_embedding_examples_mount_the_service_under_coach(tmp_path: Path) -
     """The README's two ways into a host app, run as written (gunicorn: test_embedding.py)."""
     examples = [b for b in blocks("python") if "interview_app import" in b]
     assert len(examples) == 2
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_"))}
+    env.update(SECRET_KEY="readme", HISTORY="off", LOG_JSON="false")
     for example in examples:
         code = example + (
             "\nclient = app.test_client()\n"
@@ -146,8 +148,6 @@ def test_both_embedding_examples_mount_the_service_under_coach(tmp_path: Path) -
             "print(client.post('/coach/api/streams', json={'kind': 'answer', 'question': 'Why?'})"
             ".headers['Location'].startswith('/coach/api/streams/'))\n"
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_"))}
-        env.update(SECRET_KEY="readme", HISTORY="off", LOG_JSON="false")
         run = subprocess.run(
             [sys.executable, "-c", code],
             capture_output=True,

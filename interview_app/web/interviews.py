@@ -72,9 +72,14 @@ def _url(stream_id: str) -> str:
     return f"/api/streams/{stream_id}"
 
 
+def _absolute(path: str | None, root: str) -> str | None:
+    """A stored path as a URL the client can open (None stays None)."""
+    return None if path is None else urls.at(path, root)
+
+
 def _next(step: dict[str, Any], root: str) -> dict[str, Any]:
     """What comes next, with its stream as a URL the client can open."""
-    return {**step, "stream": urls.at(step["stream"], root)} if step.get("stream") else step
+    return {**step, "stream": _absolute(step.get("stream"), root)}
 
 
 def _repo() -> Interviews:
@@ -348,20 +353,16 @@ def create() -> tuple[Response, int, dict[str, str]]:
 
 def _public(interview_id: str, status: str, state: dict[str, Any]) -> dict[str, Any]:
     root = urls.base()
-
-    def url(path: str | None) -> str | None:
-        return None if path is None else urls.at(path, root)
-
     turns = [
         {
             "kind": t["kind"],
             "question": t.get("text"),
             "reason": t.get("why"),
-            "stream": url(t.get("stream")),
+            "stream": _absolute(t.get("stream"), root),
             "answer": t.get("answer"),
             "seconds": t.get("seconds"),
             "over_time": t.get("over_time", False),
-            "feedback": url(t.get("feedback")),
+            "feedback": _absolute(t.get("feedback"), root),
             "analysis": t.get("analysis"),
             "attempt_id": t.get("attempt_id"),
         }
