@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import redis
 from flask.testing import FlaskClient
 
 from tests.helpers import sse_client
@@ -66,6 +67,19 @@ def test_unread_stream_is_abandoned_after_grace(
     assert upstream.wait_for(lambda: upstream.open_streams == 0, 3)
     events = sse_client.messages(client.get(url).get_data())
     assert events[-1].json()["code"] == "stream_abandoned"
+
+
+def test_redis_restarted_empty_is_404_on_the_instance_that_generated_it(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream, redis_url: str
+) -> None:
+    # CI saw a 200 (an instance's own finished stream, kept locally until its next sweep).
+    client = make_client(redis_url=redis_url)
+    upstream.script = Script(tokens=["a", "b"])
+    url = create(client)
+    assert sse_client.messages(client.get(url).get_data())[-1].event == "done"
+    redis.Redis.from_url(redis_url).flushall()  # what a restart without persistence leaves
+    assert client.get(url).status_code == 404
+    assert client.delete(url).status_code == 404
 
 
 def test_unknown_stream_is_404(make_client: Callable[..., FlaskClient], redis_url: str) -> None:

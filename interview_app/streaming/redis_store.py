@@ -239,8 +239,10 @@ class RedisStore:
     def get(self, stream_id: str) -> RedisStream | None:
         with self._lock:
             local = self._local.get(stream_id)
-        if local is not None:
-            return local
+        if local is not None and local.producing:
+            return local  # its producer runs here, and learns on its next append if Redis forgot it
+        # A generation that ended here stays in `_local` until the next sweep: ask Redis,
+        # which may have forgotten it (restarted empty) in the meantime.
         stream = RedisStream(self, stream_id)
         try:
             exists = self.redis.exists(stream.meta_key)
