@@ -72,11 +72,14 @@ def test_unread_stream_is_abandoned_after_grace(
 def test_redis_restarted_empty_is_404_on_the_instance_that_generated_it(
     make_client: Callable[..., FlaskClient], upstream: FakeUpstream, redis_url: str
 ) -> None:
-    # CI saw a 200 (an instance's own finished stream, kept locally until its next sweep).
-    client = make_client(redis_url=redis_url)
+    # CI saw a 200: an instance kept its own ended generation until its janitor's next sweep
+    # (every grace / 4 seconds, so a long grace keeps that window open for this test).
+    client = make_client(redis_url=redis_url, stream_grace_seconds=60)
+    store = client.application.extensions["interview_app.store"]
     upstream.script = Script(tokens=["a", "b"])
     url = create(client)
     assert sse_client.messages(client.get(url).get_data())[-1].event == "done"
+    assert upstream.wait_for(lambda: not any(s.producing for s in store.running()), 5)
     redis.Redis.from_url(redis_url).flushall()  # what a restart without persistence leaves
     assert client.get(url).status_code == 404
     assert client.delete(url).status_code == 404
