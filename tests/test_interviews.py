@@ -188,6 +188,18 @@ def test_an_unknown_interview_is_404(offline: Callable[..., FlaskClient]) -> Non
     assert response.status_code == 404
 
 
+def test_with_history_off_interviews_and_attempts_say_so() -> None:
+    # Interviews are kept in the database: without one, both APIs answer the same clear 404.
+    client = create_app(Settings(history=False, log_json=False)).test_client()
+    for response in (
+        client.post("/api/interviews", json={"language": "ko"}),
+        client.get("/api/interviews/nope"),
+        client.get("/api/attempts"),
+    ):
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "history_off"
+
+
 def test_postings_about_different_work_get_different_questions() -> None:
     payments = choose_questions("en", "Backend engineer", "payments reliability, on-call", None, 3)
     frontend = choose_questions("en", "Frontend engineer", "frontend accessibility", None, 3)

@@ -7,7 +7,7 @@ database down or slow answers 503 with `Retry-After`; streams are never affected
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -15,6 +15,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from interview_app.history.repository import History, HistoryUnavailable
 from interview_app.problems import Problem, Refused, invalid
 from interview_app.web import identity
+
+T = TypeVar("T")
 
 history_bp = Blueprint("history", __name__)
 
@@ -25,11 +27,16 @@ HISTORY_OFF = Problem("history_off", "Practice history is turned off on this ser
 NOT_FOUND = Problem("attempt_not_found", "No such attempt.", 404, False)
 
 
-def _history() -> History:
-    found: History | None = current_app.extensions.get("interview_app.history")
+def database_service(kind: type[T], key: str) -> T:
+    """The database-backed service under `key` (of type `kind`), or history_off without one."""
+    found: T | None = current_app.extensions.get(key)
     if found is None:
         raise Refused(HISTORY_OFF)
     return found
+
+
+def _history() -> History:
+    return database_service(History, "interview_app.history")
 
 
 def _call(work: Any) -> Any:

@@ -36,7 +36,7 @@ from interview_app.streaming import relay
 from interview_app.streaming.store import Store, StoreUnavailable, Stream
 from interview_app.web import identity, urls
 from interview_app.web.api import json_body, open_generation
-from interview_app.web.history import HISTORY_DOWN, HISTORY_OFF
+from interview_app.web.history import HISTORY_DOWN, database_service
 
 interviews_bp = Blueprint("interviews", __name__)
 log = logging.getLogger(__name__)
@@ -83,10 +83,7 @@ def _next(step: dict[str, Any], root: str) -> dict[str, Any]:
 
 
 def _repo() -> Interviews:
-    found: Interviews | None = current_app.extensions.get("interview_app.interviews")
-    if found is None:
-        raise Refused(HISTORY_OFF)
-    return found
+    return database_service(Interviews, "interview_app.interviews")
 
 
 def _session(interview_id: str) -> _Session:
