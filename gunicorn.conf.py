@@ -87,9 +87,9 @@ def _lifecycle(wsgi):
     # in the mounted app's.
     dispatcher = getattr(wsgi, "wsgi_app", wsgi)
     for app in (wsgi, *getattr(dispatcher, "mounts", {}).values()):
-        found = getattr(app, "extensions", {}).get("interview_app.lifecycle")
+        found = getattr(app, "extensions", {}).get("interview_app")
         if found is not None:
-            return found
+            return found.lifecycle
     return None
 
 

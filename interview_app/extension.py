@@ -3,7 +3,8 @@
     coach = Coach(app, url_prefix="/coach")      # or: Coach().init_app(app, ...)
 
 It follows Flask's extension conventions: everything it builds lives in
-`app.extensions` (the one `Coach` object may serve several apps), settings come from
+`app.extensions["interview_app"]` (one typed `Services`; the one `Coach` object may
+serve several apps), settings come from
 the host's `app.config` (`INTERVIEW_APP_*` keys, each falling back to the
 environment variable of the same name), and all it adds to requests hangs on its own
 blueprint (`web/mount.py`), so the host's other routes keep their behaviour,
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -31,6 +31,7 @@ from flask.cli import with_appcontext
 from interview_app.history.db import make_engine, migrate, resolve
 from interview_app.history.interviews import Interviews
 from interview_app.history.repository import History
+from interview_app.interviews.service import InterviewService
 from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
 from interview_app.llm.port import LLM
@@ -42,16 +43,9 @@ from interview_app.streaming.redis_store import RedisStore
 from interview_app.streaming.store import Store
 from interview_app.web import identity, logs, mount
 from interview_app.web.body import BodyReader
+from interview_app.web.services import KEY, Services, services
 
 log = logging.getLogger("interview_app")
-
-
-@dataclass(frozen=True)
-class Mounted:
-    """Where one app has us: `app.extensions["interview_app"]`."""
-
-    url_prefix: str
-    page: bool
 
 
 def _backend(settings: Settings) -> LLM:
@@ -102,7 +96,7 @@ def _cli() -> None:
 @with_appcontext
 def _migrate_command() -> None:
     """Bring the practice-history database this app uses to the newest schema."""
-    settings: Settings = current_app.extensions["interview_app.settings"]
+    settings = services(current_app).settings
     url = resolve(settings.database_url, Path(current_app.instance_path))
     migrate(url)
     click.echo(f"migrated {url.split('@')[-1]}")
@@ -148,7 +142,7 @@ class Coach:
         our JSON 404/405. `whole_app` (what `create_app` does) puts our request hooks
         on the whole app, which is then ours alone.
         """
-        if "interview_app" in app.extensions:
+        if KEY in app.extensions:
             raise RuntimeError("interview_app is already registered on this app")
         prefix = _prefix(self.url_prefix if url_prefix is None else url_prefix)
         with_page = self.page if page is None else page
@@ -173,28 +167,39 @@ class Coach:
             redis_url=settings.redis_url,
             lease=settings.stream_lease_seconds,
         )
-        ext = app.extensions
-        ext["interview_app"] = Mounted(prefix, with_page)
-        ext["interview_app.settings"] = settings
-        ext["interview_app.llm"] = llm
-        ext["interview_app.redis"] = redis_client
-        ext["interview_app.store"] = store
-        ext["interview_app.quotas"] = quotas
-        ext["interview_app.lifecycle"] = Lifecycle(quotas, settings.shutdown_drain_seconds)
-        ext["interview_app.opening"] = threading.BoundedSemaphore(settings.max_opening_streams)
-        ext["interview_app.body"] = BodyReader(
-            settings.max_body_bytes,
-            settings.body_timeout_seconds,
-            settings.max_body_reads_per_client,
-        )
-        # A host's own SECRET_KEY serves when ours is not set (the identity has its own salt).
-        ext["interview_app.secret"] = identity.secret_key(
-            settings.secret_key or app.config.get("SECRET_KEY"), Path(app.instance_path)
-        )
+        history = interviews = None
         if settings.history:
             engine = make_engine(resolve(settings.database_url, Path(app.instance_path)))
-            ext["interview_app.history"] = History(engine, settings.history_retention_days)
-            ext["interview_app.interviews"] = Interviews(engine)
+            history = History(engine, settings.history_retention_days)
+            interviews = InterviewService(
+                Interviews(engine),
+                store,
+                llm,
+                quotas,
+                context_tokens=settings.interview_context_tokens,
+            )
+        app.extensions[KEY] = Services(
+            url_prefix=prefix,
+            page=with_page,
+            settings=settings,
+            llm=llm,
+            redis=redis_client,
+            store=store,
+            quotas=quotas,
+            lifecycle=Lifecycle(quotas, settings.shutdown_drain_seconds),
+            opening=threading.BoundedSemaphore(settings.max_opening_streams),
+            body=BodyReader(
+                settings.max_body_bytes,
+                settings.body_timeout_seconds,
+                settings.max_body_reads_per_client,
+            ),
+            # A host's own SECRET_KEY serves when ours is not set (the identity has its salt).
+            secret=identity.secret_key(
+                settings.secret_key or app.config.get("SECRET_KEY"), Path(app.instance_path)
+            ),
+            history=history,
+            interviews=interviews,
+        )
         app.cli.add_command(_cli)
         logs.configure(settings.log_json, settings.log_level)
         if whole_app:

@@ -111,3 +111,39 @@ UPSTREAM_EMPTY = Problem(
     "The model finished without writing anything. Please try again.",
     502,
 )
+
+# --- Request bodies ---------------------------------------------------------------
+BODY_TIMEOUT = Problem(
+    "body_timeout", "The request body did not arrive in time.", 408, retryable=True
+)
+TOO_MANY_UPLOADS = Problem(
+    "server_busy", "You have too many requests sending their bodies. Please retry.", 503, True, 2
+)
+UNAUTHORIZED = Problem("unauthorized", "/metrics needs the bearer token.", 401, False)
+
+# --- Practice history -------------------------------------------------------------
+HISTORY_DOWN = Problem(
+    "history_unavailable", "Your practice history is unavailable right now.", 503, True, 5
+)
+HISTORY_OFF = Problem("history_off", "Practice history is turned off on this server.", 404, False)
+ATTEMPT_NOT_FOUND = Problem("attempt_not_found", "No such attempt.", 404, False)
+
+# --- Mock interviews --------------------------------------------------------------
+INTERVIEW_NOT_FOUND = Problem("interview_not_found", "No such interview.", 404, False)
+INTERVIEW_FINISHED = Problem("interview_finished", "This interview has finished.", 409, False)
+INTERVIEW_BUSY = Problem(
+    "interview_busy", "Your last answer is still being coached. Wait for it.", 409, True, 2
+)
+INTERVIEW_ASKING = Problem(
+    "interview_asking", "The interviewer is still asking. Answer when it is done.", 409, True, 1
+)
+STALE_TURN = Problem(
+    "stale_turn",
+    "That question has already been answered or is not the one being asked now. "
+    "Reload the interview to see where it is.",
+    409,
+    False,
+)
+REPORT_NOT_READY = Problem(
+    "report_not_ready", "The report is written when the interview ends.", 409, False
+)

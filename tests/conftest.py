@@ -75,8 +75,8 @@ def make_client(upstream: FakeUpstream) -> Iterator[Callable[..., FlaskClient]]:
 
     yield make
     for app in apps:
-        app.extensions["interview_app.llm"].close()
-        history = app.extensions.get("interview_app.history")
+        app.extensions["interview_app"].llm.close()
+        history = app.extensions["interview_app"].history
         if history is not None:
             history.engine.dispose()
 

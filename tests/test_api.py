@@ -241,7 +241,7 @@ def test_behind_a_proxy_direct_streams_still_get_heartbeats(
     monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
     upstream.script = Script(tokens=["a", "b"], silence_after=1)
     client = make_client(sse_heartbeat_seconds=0.1, upstream_read_timeout_seconds=0.8)
-    assert client.application.extensions["interview_app.llm"].transport is None
+    assert client.application.extensions["interview_app"].llm.transport is None
     blocks = sse_client.parse(client.post("/api/answer", json=Q).get_data())
     proxy.close()
     assert blocks[1].json() == {"text": "a"} and blocks[1].id == "1"
@@ -342,7 +342,7 @@ def test_a_response_dropped_before_its_first_byte_releases_its_slot(
 
     upstream.script = Script(tokens=["x"] * 100, interval=0.05)
     app = client.application
-    quotas = app.extensions["interview_app.quotas"]
+    quotas = app.extensions["interview_app"].quotas
     # As a WSGI server sees it (Flask's test client iterates the first chunk itself).
     environ = EnvironBuilder(method="POST", path="/api/answer", json=Q).get_environ()
     body = app(environ, lambda status, headers, exc_info=None: None)
@@ -372,9 +372,9 @@ def test_a_stream_is_finished_when_opening_its_upstream_fails_unexpectedly() -> 
     app = create_app(Settings(log_json=False, history=False), llm=_BrokenLLM())  # type: ignore[arg-type]
     response = app.test_client().post("/api/streams", json={"kind": "answer", **Q})
     assert response.status_code == 500
-    store = app.extensions["interview_app.store"]
+    store = app.extensions["interview_app"].store
     assert store.unfinished() == []
-    assert app.extensions["interview_app.quotas"].active == {}
+    assert app.extensions["interview_app"].quotas.active == {}
 
 
 @pytest.mark.parametrize(

@@ -164,7 +164,7 @@ def test_history_and_interviews_answer_urls_under_the_mount(
         assert state["turns"][0]["stream"] == session["next"]["stream"]
 
         upstream.script = Script(tokens=["Fine."], interval=0.005)
-        answered = client.post(f"{session['url']}/answers", json={"answer": "I led it."})
+        answered = client.post(f"{session['url']}/answers", json={"answer": "I led it.", "turn": 0})
         assert answered.status_code == 201, answered.text
         coached = answered.json()["feedback"]
         assert coached.startswith(f"{deployment.prefix}/api/streams/")

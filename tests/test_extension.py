@@ -61,7 +61,7 @@ def test_one_coach_serves_two_apps_with_their_own_state(tmp_path: Path) -> None:
     long = {"kind": "answer", "question": "Why do you want this job?"}
     assert first.test_client().post("/a/api/streams", json=long).status_code == 400
     assert second.test_client().post("/b/api/streams", json=long).status_code == 201
-    assert first.extensions["interview_app.store"] is not second.extensions["interview_app.store"]
+    assert first.extensions["interview_app"].store is not second.extensions["interview_app"].store
 
 
 def test_registering_twice_on_one_app_is_refused(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_without_the_page_only_the_api_is_registered(tmp_path: Path) -> None:
 def test_the_hosts_secret_key_signs_the_identity_when_ours_is_unset(tmp_path: Path) -> None:
     app = _host(tmp_path)
     Coach(app, url_prefix="/coach", settings=_settings())
-    assert app.extensions["interview_app.secret"] == "the-host-secret"
+    assert app.extensions["interview_app"].secret == "the-host-secret"
     assert not (tmp_path / "instance" / "secret_key").exists()
     cookie = app.test_client().get("/coach/").headers["Set-Cookie"]
     assert "Path=/coach" in cookie and "HttpOnly" in cookie

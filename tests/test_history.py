@@ -271,7 +271,7 @@ def test_retention_purges_attempts_older_than_the_setting(
             {"t": datetime.now(UTC) - timedelta(days=31), "id": old},
         )
     engine.dispose()
-    history = client.application.extensions["interview_app.history"]
+    history = client.application.extensions["interview_app"].history
     assert history.purge() == 1
     assert [a["id"] for a in client.get("/api/attempts").get_json()["attempts"]] == [new]
 

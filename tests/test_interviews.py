@@ -50,7 +50,7 @@ def offline(tmp_path: Any) -> Iterator[Callable[..., FlaskClient]]:
 
     yield make
     for app in apps:
-        app.extensions["interview_app.history"].engine.dispose()
+        app.extensions["interview_app"].history.engine.dispose()
 
 
 def read(client: FlaskClient, url: str) -> tuple[str, dict[str, Any]]:
@@ -68,10 +68,14 @@ def start(client: FlaskClient, **body: Any) -> dict[str, Any]:
     return created
 
 
+def awaiting(client: FlaskClient, interview: str) -> int:
+    """The turn awaiting an answer, as the page finds it: the last one."""
+    return len(client.get(f"/api/interviews/{interview}").get_json()["turns"]) - 1
+
+
 def answer(client: FlaskClient, interview: str, text: str, seconds: float = 60) -> dict[str, Any]:
-    response = client.post(
-        f"/api/interviews/{interview}/answers", json={"answer": text, "seconds": seconds}
-    )
+    body = {"answer": text, "seconds": seconds, "turn": awaiting(client, interview)}
+    response = client.post(f"/api/interviews/{interview}/answers", json=body)
     assert response.status_code == 201, response.get_json()
     _, done = read(client, response.get_json()["feedback"])
     return done
@@ -118,7 +122,7 @@ def test_a_whole_offline_interview_with_a_follow_up_and_a_report(
     assert "면접 결과 보고서" in client.get(f"/interviews/{created['id']}/report").get_data(
         as_text=True
     )
-    again = client.post(f"{created['url']}/answers", json={"answer": "one more"})
+    again = client.post(f"{created['url']}/answers", json={"answer": "one more", "turn": 9})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "interview_finished"
     # Every answer with its feedback is an attempt in the history.
     attempts = client.get("/api/attempts").get_json()["attempts"]
@@ -131,7 +135,7 @@ def test_someone_elses_interview_is_not_found(offline: Callable[..., FlaskClient
     read(alice, created["next"]["stream"])
     for response in (
         bob.get(created["url"]),
-        bob.post(f"{created['url']}/answers", json={"answer": "mine now"}),
+        bob.post(f"{created['url']}/answers", json={"answer": "mine now", "turn": 0}),
         bob.get(f"{created['url']}/report.md"),
         bob.get(f"/interviews/{created['id']}/report"),
     ):
@@ -144,21 +148,56 @@ def test_answering_twice_at_once_and_before_the_question_ends(
 ) -> None:
     client = offline(offline_tokens_per_second=20)
     created = start(client, questions=1)
-    early = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO})
+    early = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO, "turn": 0})
     assert early.status_code == 409 and early.get_json()["error"]["code"] == "interview_asking"
     read(client, created["next"]["stream"])
-    first = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO})
-    second = client.post(f"{created['url']}/answers", json={"answer": STRONG_KO})
+    first = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO, "turn": 0})
+    second = client.post(f"{created['url']}/answers", json={"answer": STRONG_KO, "turn": 0})
     assert first.status_code == 201
     assert second.status_code == 409 and second.get_json()["error"]["code"] == "interview_busy"
     read(client, first.get_json()["feedback"])  # nothing lost: the first is coached
+
+
+def test_a_double_submitted_answer_does_not_land_on_the_next_question(
+    offline: Callable[..., FlaskClient],
+) -> None:
+    # The offline coach at full speed: feedback and the next question are done before a
+    # double-click's second post arrives. It names the turn it answered, which is gone.
+    client = offline()
+    created = start(client, questions=2, follow_ups=False)
+    read(client, created["next"]["stream"])
+    body = {"answer": STRONG_KO, "turn": 0}
+    first = client.post(f"{created['url']}/answers", json=body)
+    assert first.status_code == 201
+    _, done = read(client, first.get_json()["feedback"])
+    read(client, done["next"]["stream"])  # the second question has been asked and heard
+    second = client.post(f"{created['url']}/answers", json=body)
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "stale_turn"
+    state = client.get(created["url"]).get_json()
+    assert state["status"] == "awaiting_answer" and state["turns"][1]["answer"] is None
+    ahead = client.post(f"{created['url']}/answers", json={"answer": WEAK_KO, "turn": 5})
+    assert ahead.status_code == 409 and ahead.get_json()["error"]["code"] == "stale_turn"
+
+
+@pytest.mark.parametrize(
+    ("turn", "code"), [(None, "missing_field"), ("0", "invalid_field"), (-1, "invalid_field")]
+)
+def test_an_answer_must_name_its_turn(
+    offline: Callable[..., FlaskClient], turn: Any, code: str
+) -> None:
+    client = offline()
+    created = start(client, questions=1)
+    body = {"answer": WEAK_KO} if turn is None else {"answer": WEAK_KO, "turn": turn}
+    response = client.post(f"{created['url']}/answers", json=body)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == code
 
 
 def test_an_answer_past_its_time_is_taken_and_says_so(offline: Callable[..., FlaskClient]) -> None:
     client = offline()
     created = start(client, questions=1, answer_seconds=30)
     read(client, created["next"]["stream"])
-    response = client.post(f"{created['url']}/answers", json={"answer": STRONG_KO, "seconds": 95})
+    body = {"answer": STRONG_KO, "seconds": 95, "turn": 0}
+    response = client.post(f"{created['url']}/answers", json=body)
     text, _ = read(client, response.get_json()["feedback"])
     assert text.startswith("> ⏱ 95초가 걸렸습니다. 제한 시간은 30초였습니다.")
     assert client.get(created["url"]).get_json()["turns"][0]["over_time"] is True
@@ -172,6 +211,8 @@ def test_an_answer_past_its_time_is_taken_and_says_so(offline: Callable[..., Fla
         ({"questions": True}, "invalid_field"),
         ({"answer_seconds": 10}, "invalid_field"),
         ({"categories": ["astrology"]}, "invalid_field"),
+        ({"categories": [[]]}, "invalid_field"),
+        ({"categories": [{}]}, "invalid_field"),
         ({"follow_ups": "yes"}, "invalid_field"),
         ({"language": "fr"}, "invalid_field"),
     ],

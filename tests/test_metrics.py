@@ -80,7 +80,7 @@ def test_metrics_label_stopped_streams_by_their_cause(
     url = client.post("/api/streams", json={"kind": "answer", "question": "q"}).get_json()["url"]
     if how == "delete":
         assert client.delete(url).status_code == 204
-    quotas = client.application.extensions["interview_app.quotas"]
+    quotas = client.application.extensions["interview_app"].quotas
     assert upstream.wait_for(lambda: not quotas.active, 5)
     after = client.get("/metrics").get_data(as_text=True)
     outcome = "cancelled" if how == "delete" else "stream_abandoned"

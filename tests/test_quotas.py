@@ -67,7 +67,7 @@ def test_concurrent_streams_per_client(
     assert third.get_json()["error"]["code"] == "too_many_streams"
     assert third.headers["Retry-After"]
     assert client.delete(urls[0]).status_code == 204  # one ends: a slot frees up
-    quotas = client.application.extensions["interview_app.quotas"]
+    quotas = client.application.extensions["interview_app"].quotas
     # The slot frees when the producer has wound down, a moment after the upstream closed.
     assert upstream.wait_for(lambda: len(quotas.active) == 1)
     fourth = client.post("/api/streams", json=BODY)
@@ -113,7 +113,7 @@ def test_a_refused_slot_spends_no_rate_token(
         refused = client.post("/api/streams", json=BODY)
         assert refused.get_json()["error"]["code"] == "too_many_streams"
     assert client.delete(url).status_code == 204
-    quotas = client.application.extensions["interview_app.quotas"]
+    quotas = client.application.extensions["interview_app"].quotas
     assert upstream.wait_for(lambda: not quotas.active)
     upstream.script = Script(tokens=["x"])
     assert status(client, "/api/answer") == 200  # the second of two tokens, not the seventh

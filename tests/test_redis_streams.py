@@ -75,7 +75,7 @@ def test_redis_restarted_empty_is_404_on_the_instance_that_generated_it(
     # CI saw a 200: an instance kept its own ended generation until its janitor's next sweep
     # (every grace / 4 seconds, so a long grace keeps that window open for this test).
     client = make_client(redis_url=redis_url, stream_grace_seconds=60)
-    store = client.application.extensions["interview_app.store"]
+    store = client.application.extensions["interview_app"].store
     upstream.script = Script(tokens=["a", "b"])
     url = create(client)
     assert sse_client.messages(client.get(url).get_data())[-1].event == "done"
@@ -181,7 +181,7 @@ def test_redis_keys_that_never_expire_reader_after_expiry(
     client = make_client(redis_url=redis_url)
     upstream.script = Script(tokens=["x"] * 200, interval=0.05)
     url = create(client)
-    stream = client.application.extensions["interview_app.store"].get(url.rsplit("/", 1)[1])
+    stream = client.application.extensions["interview_app"].store.get(url.rsplit("/", 1)[1])
     raw = redis.Redis.from_url(redis_url)
     raw.delete(stream.meta_key)  # as if it had expired under a reader
     stream.attach()

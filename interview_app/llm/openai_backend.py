@@ -23,6 +23,7 @@ from interview_app import problems
 from interview_app.coaching.analysis import analyse
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
+from interview_app.llm.completions import Recited
 from interview_app.llm.port import Completion, StreamFailure, UpstreamError
 from interview_app.llm.rubric_job import RubricJob
 from interview_app.llm.transport import (
@@ -265,9 +266,11 @@ class OpenAIBackend:
     """
 
     name = "openai"
+    scripted = False
 
     def __init__(self, settings: Settings) -> None:
         self.model = settings.openai_model
+        self.recite_speed = settings.offline_tokens_per_second
         self.first_byte_seconds = settings.upstream_first_byte_seconds
         self.rubric = settings.rubric
         self.rubric_timeout = settings.rubric_timeout_seconds
@@ -324,6 +327,10 @@ class OpenAIBackend:
     ) -> Completion:
         """Stream the model's reply to `messages` (the interviewer's next words)."""
         return self._stream(messages, max_tokens, None)
+
+    def say(self, text: str, extra: dict[str, Any]) -> Completion:
+        """A prepared text, paced like the offline coach's, under this backend's name."""
+        return Recited(text, extra, self.recite_speed, backend=self.name, model=self.model)
 
     def structured(
         self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int

@@ -59,6 +59,9 @@ class LLM(Protocol):
 
     name: str
     model: str
+    # Whether `converse` says its `fallback` as it is (no model writes the words), so
+    # an interviewer's question is known before it has been said.
+    scripted: bool
 
     def open(self, request: CoachingRequest) -> Completion:
         """Start generating; raises `UpstreamError` if the upstream refuses or is unreachable."""
@@ -68,6 +71,10 @@ class LLM(Protocol):
         self, messages: list[dict[str, str]], max_tokens: int, fallback: str
     ) -> Completion:
         """Stream a reply to chat `messages` (a model), or `fallback` as it is (offline)."""
+        ...
+
+    def say(self, text: str, extra: dict[str, Any]) -> Completion:
+        """Stream a prepared `text` (a report written by rules); `extra` joins its summary."""
         ...
 
     def structured(

@@ -27,7 +27,7 @@ SDK's own `APITimeoutError`, which the SDK propagates without another retry.
 
 Scope: HTTP/1.1 over TCP or TLS, which is what OpenAI, Azure, vLLM, Ollama and
 llama.cpp speak. Bodies are asked for uncompressed (`Accept-Encoding:
-identity`) so raw reads are the text. When an HTTP(S)_PROXY applies, `llm.py`
+identity`) so raw reads are the text. When an HTTP(S)_PROXY applies, `openai_backend.py`
 uses httpx's own transport instead, which knows proxies.
 """
 

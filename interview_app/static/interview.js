@@ -136,6 +136,7 @@ function follow(next) {
     });
     return;
   }
+  session.turn += 1; // the turn the next answer answers: its index in the interview's turns
   const followUp = next.kind === "follow_up";
   const body = item(next.kind, followUp ? t("ivFollowUp") : t("ivQuestion"),
     followUp && next.reason ? t("ivBecause", { r: next.reason }) : null);
@@ -152,7 +153,7 @@ async function sendAnswer() {
   const response = await fetch(`${session.url}/answers`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ answer, seconds }),
+    body: JSON.stringify({ answer, seconds, turn: session.turn }),
   });
   const data = await response.json().catch(() => null);
   if (!response.ok) {
@@ -194,7 +195,7 @@ async function begin(event) {
     iv.status.textContent = response ? explain(response.status, data, null) : t("network");
     return;
   }
-  session = { id: data.id, url: data.url, answerSeconds: body.answer_seconds };
+  session = { id: data.id, url: data.url, answerSeconds: body.answer_seconds, turn: -1 };
   history.replaceState(null, "", `#interview=${data.id}`);
   iv.setup.hidden = true;
   iv.session.hidden = false;
@@ -208,7 +209,10 @@ async function resume(id) {
   if (!response.ok) return;
   const state = await response.json();
   showMode(true);
-  session = { id, url: `${BASE}/api/interviews/${id}`, answerSeconds: state.setup.answer_seconds };
+  session = {
+    id, url: `${BASE}/api/interviews/${id}`, answerSeconds: state.setup.answer_seconds,
+    turn: state.turns.length - 1,
+  };
   iv.setup.hidden = true;
   iv.session.hidden = false;
   iv.transcript.replaceChildren();

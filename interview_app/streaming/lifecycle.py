@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 from interview_app.problems import RESTARTING
 from interview_app.streaming.quotas import Quotas
@@ -40,7 +39,7 @@ class Lifecycle:
         log.info("draining %d streams", len(self.quotas.active))
         while self.quotas.active and time.monotonic() < deadline:
             time.sleep(0.1)
-        left: list[Any] = self.quotas.streams()
+        left = self.quotas.streams()
         for stream in left:
             try:
                 stream.cancel(RESTARTING)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Protocol
 
 import limits
 import limits.storage
@@ -47,6 +47,14 @@ return 1
 """
 
 
+class Cancellable(Protocol):
+    """What shutdown ends with a reason: a stored stream, or a direct stream's generation."""
+
+    def cancel(self, problem: problems.Problem) -> None:
+        """End it now, telling its readers `problem`."""
+        ...
+
+
 class Ticket:
     """The right to run one stream; `release()` once, when it ends."""
 
@@ -55,13 +63,14 @@ class Ticket:
         self.client = client
         self.id = ticket_id
         self._released = False
-        self.stream: Any = None
+        self.holds_slot = False  # a per-client slot (a follow-on ticket holds none)
+        self.stream: Cancellable | None = None
 
-    def release(self, outcome: str = "", *, taken: bool = True) -> None:
-        """Give the ticket back (once; later calls do nothing). `taken`: it holds a client slot."""
+    def release(self, outcome: str = "") -> None:
+        """Give the ticket back (once; later calls do nothing)."""
         if not self._released:
             self._released = True
-            self._quotas.release(self, slot=taken)
+            self._quotas.release(self, slot=self.holds_slot)
 
 
 class Quotas:
@@ -97,11 +106,10 @@ class Quotas:
             if len(self.active) >= self.per_worker:
                 raise Refused(problems.SERVER_BUSY)
             self.active[ticket.id] = ticket  # reserved now; released on any refusal below
-        slot = False
         try:
             if self.per_client:
-                slot = self._take_slot(client, ticket.id)
-                if not slot:
+                ticket.holds_slot = self._take_slot(client, ticket.id)
+                if not ticket.holds_slot:
                     raise Refused(
                         problems.TOO_MANY_STREAMS.saying(
                             f"You already have {self.per_client} answers streaming. "
@@ -110,8 +118,18 @@ class Quotas:
                     )
             self._check_rate(client)
         except BaseException:
-            ticket.release(taken=slot)
+            ticket.release()
             raise
+        return ticket
+
+    def follow_on(self, client: str) -> Ticket:
+        """A ticket for a stream that continues one already admitted (the interviewer's next
+        question after an answer's feedback): it counts against this worker's capacity and
+        is drained on shutdown like any other, but is never refused, since refusing it would
+        leave the interview with nobody to ask its question."""
+        ticket = Ticket(self, client, new_id())
+        with self._lock:
+            self.active[ticket.id] = ticket
         return ticket
 
     def _check_rate(self, client: str) -> None:
@@ -194,7 +212,7 @@ class Quotas:
                 else:
                     self._counts.pop(ticket.client, None)
 
-    def streams(self) -> list[Any]:
+    def streams(self) -> list[Cancellable]:
         """The streams this worker is generating."""
         with self._lock:
             return [t.stream for t in self.active.values() if t.stream is not None]

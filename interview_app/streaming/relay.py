@@ -11,7 +11,7 @@ direct stream, because only the buffer's wait can time heartbeats for it.
 
 Where this departs from the design card: the card has the view return
 `Response(stream_with_context(generator))`, and every SSE response here does
-(`web/api.py`), so `direct()` and `read()` run inside the request's context and
+(`web/sse_response.py`), so `direct()` and `read()` run inside the request's context and
 their log lines carry its request id. `pump()` cannot: it runs in a greenlet of
 its own that outlives the request that started it (a reader may leave and come
 back), so it gets the request id as an argument instead of a context.
@@ -26,7 +26,7 @@ Disconnects: a reader's departure is only noticed when a write fails; the server
 then calls `close()` on the response body, `GeneratorExit` arrives at the current
 `yield`, and `finally` runs. A response dropped before its first iteration runs
 no `finally` at all, so `Generation.end()` is also called from the body's
-`close()` (`web/api.py`) and does its work exactly once, whichever comes first.
+`close()` (`web/sse_response.py`) and does its work exactly once, whichever comes first.
 
 Heartbeats: after `SSE_HEARTBEAT_SECONDS` without a write a `: ping` comment goes
 out, so idle proxies keep the connection and a departed client is noticed even
@@ -108,7 +108,7 @@ class Text:
 class Generation:
     """One upstream generation and its bookkeeping, ended exactly once.
 
-    `stop(problem)` ends it from outside (DELETE, grace period, shutdown); the
+    `cancel(problem)` ends it from outside (DELETE, grace period, shutdown); the
     relay then reports that problem, not the upstream failure our own close causes.
     With a `recorder`, the text is kept as it streams (one list append a token) and
     handed over once, when the generation ends: before `done` is written, so `done`
@@ -147,15 +147,11 @@ class Generation:
         summary.update(self.record("done", summary))
         return summary
 
-    def stop(self, problem: Problem) -> None:
+    def cancel(self, problem: Problem) -> None:
         """End generation now; `problem` says why (unless it has already ended)."""
         if self.stopped is None and not self._ended:
             self.stopped = problem
         self.completion.close()
-
-    def cancel(self, problem: Problem) -> None:
-        """Shutdown's name for `stop` (the lifecycle cancels streams and handles alike)."""
-        self.stop(problem)
 
     def end(self, outcome: str, tokens: int = 0) -> None:
         """Close the upstream, count the stream and release its ticket: once."""
@@ -232,7 +228,7 @@ def pump(generation: Generation, stream: Stream, request_id: str | None) -> None
 
 def start(generation: Generation, stream: Stream, request_id: str | None) -> None:
     """Run `pump` in its own thread (a greenlet under gevent)."""
-    stream.on_cancel(generation.stop)
+    stream.on_cancel(generation.cancel)
     threading.Thread(target=pump, args=(generation, stream, request_id), daemon=True).start()
 
 

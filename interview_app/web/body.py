@@ -38,17 +38,10 @@ from typing import Any
 
 from flask import Request
 
-from interview_app.problems import Problem, Refused, invalid
+from interview_app.problems import BODY_TIMEOUT, TOO_MANY_UPLOADS, Refused, invalid
 
 _CHUNK = 64 * 1024
 SLOW_AFTER = 0.5  # seconds: a body still arriving after this counts as slow
-
-BODY_TIMEOUT = Problem(
-    "body_timeout", "The request body did not arrive in time.", 408, retryable=True
-)
-TOO_MANY_UPLOADS = Problem(
-    "server_busy", "You have too many requests sending their bodies. Please retry.", 503, True, 2
-)
 
 
 class _Expired(Exception):

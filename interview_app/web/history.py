@@ -7,43 +7,22 @@ database down or slow answers 503 with `Retry-After`; streams are never affected
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from interview_app.history.repository import History, HistoryUnavailable
-from interview_app.problems import Problem, Refused, invalid
+from interview_app.history.repository import History
+from interview_app.problems import ATTEMPT_NOT_FOUND, Refused, invalid
 from interview_app.web import identity
-
-T = TypeVar("T")
+from interview_app.web.services import services
+from interview_app.web.shared import call
 
 history_bp = Blueprint("history", __name__)
 
-HISTORY_DOWN = Problem(
-    "history_unavailable", "Your practice history is unavailable right now.", 503, True, 5
-)
-HISTORY_OFF = Problem("history_off", "Practice history is turned off on this server.", 404, False)
-NOT_FOUND = Problem("attempt_not_found", "No such attempt.", 404, False)
-
-
-def database_service(kind: type[T], key: str) -> T:
-    """The database-backed service under `key` (of type `kind`), or history_off without one."""
-    found: T | None = current_app.extensions.get(key)
-    if found is None:
-        raise Refused(HISTORY_OFF)
-    return found
-
 
 def _history() -> History:
-    return database_service(History, "interview_app.history")
-
-
-def _call(work: Any) -> Any:
-    try:
-        return work()
-    except HistoryUnavailable:
-        raise Refused(HISTORY_DOWN) from None
+    return services().history_or_off()
 
 
 @history_bp.get("/api/attempts")
@@ -54,7 +33,7 @@ def list_attempts() -> Response:
         raise invalid("invalid_limit", "'limit' must be a whole number from 1 to 100.")
     before = request.args.get("before") or None
     history, who = _history(), identity.current()
-    attempts, cursor = _call(lambda: history.page(who, int(raw), before))
+    attempts, cursor = call(lambda: history.page(who, int(raw), before))
     return jsonify({"attempts": attempts, "next": cursor})
 
 
@@ -62,9 +41,9 @@ def list_attempts() -> Response:
 def get_attempt(attempt_id: str) -> Response:
     """Everything kept about one attempt, and this identity's previous one at its question."""
     history, who = _history(), identity.current()
-    found = _call(lambda: history.get(who, attempt_id))
+    found = call(lambda: history.get(who, attempt_id))
     if found is None:
-        raise Refused(NOT_FOUND)
+        raise Refused(ATTEMPT_NOT_FOUND)
     return jsonify(found)
 
 
@@ -72,8 +51,8 @@ def get_attempt(attempt_id: str) -> Response:
 def delete_attempt(attempt_id: str) -> Response:
     """Delete one attempt."""
     history, who = _history(), identity.current()
-    if not _call(lambda: history.delete(who, attempt_id)):
-        raise Refused(NOT_FOUND)
+    if not call(lambda: history.delete(who, attempt_id)):
+        raise Refused(ATTEMPT_NOT_FOUND)
     return Response(status=204)
 
 
@@ -81,7 +60,7 @@ def delete_attempt(attempt_id: str) -> Response:
 def delete_all() -> Response:
     """Delete every attempt of this identity."""
     history, who = _history(), identity.current()
-    _call(lambda: history.delete_all(who))
+    call(lambda: history.delete_all(who))
     return Response(status=204)
 
 
@@ -107,7 +86,7 @@ def export() -> Response:
     if form not in ("json", "md"):
         raise invalid("invalid_format", "'format' must be 'json' or 'md'.")
     history, who = _history(), identity.current()
-    attempts = _call(lambda: history.export(who))
+    attempts = call(lambda: history.export(who))
     if form == "md":
         body, mimetype = _markdown(attempts).encode(), "text/markdown; charset=utf-8"
     else:
@@ -123,4 +102,4 @@ def export() -> Response:
 def progress() -> Response:
     """Per week and category: attempts, mean score, the STAR part most often missing."""
     history, who = _history(), identity.current()
-    return jsonify(_call(lambda: history.progress(who)))
+    return jsonify(call(lambda: history.progress(who)))

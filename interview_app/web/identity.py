@@ -12,10 +12,11 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from interview_app.web import urls
+from interview_app.web.services import services
 
 COOKIE = "ia_identity"
 YEAR = 365 * 24 * 3600
@@ -34,7 +35,7 @@ def secret_key(configured: str | None, instance: Path) -> str:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.extensions["interview_app.secret"], salt="identity")
+    return URLSafeSerializer(services().secret, salt="identity")
 
 
 def current() -> str:

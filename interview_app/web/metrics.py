@@ -22,21 +22,19 @@ import resource
 import threading
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from interview_app.problems import Problem, Refused
-from interview_app.settings import Settings
+from interview_app.problems import UNAUTHORIZED, Refused
 from interview_app.web.logs import OncePer
+from interview_app.web.services import services
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
 _degraded = OncePer(60.0)
-
-UNAUTHORIZED = Problem("unauthorized", "/metrics needs the bearer token.", 401, False)
 
 
 def _open_fds() -> int:
@@ -68,7 +66,7 @@ class _ProcessCollector(Collector):
 
 
 def _authorized() -> bool:
-    settings: Settings = current_app.extensions["interview_app.settings"]
+    settings = services().settings
     if not settings.metrics_token:
         return True
     given = request.headers.get("Authorization", "")

@@ -10,13 +10,14 @@ below the base (`/api/streams/<id>`), so moving the mount breaks no saved interv
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
+
+from interview_app.web.services import services
 
 
 def base() -> str:
     """This request's mount point: "" standalone at the root, "/coach" under a prefix."""
-    prefix: str = current_app.extensions["interview_app"].url_prefix
-    return request.script_root + prefix
+    return request.script_root + services().url_prefix
 
 
 def at(path: str, root: str | None = None) -> str:

@@ -1,0 +1,1 @@
+"""Mock interviews: the service that runs the flow of `coaching/flow.py`."""

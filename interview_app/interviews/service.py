@@ -1,0 +1,350 @@
+"""Mock interviews run: each transition of `coaching/flow.py` saved under one compare-and-set,
+and the streams the new state needs started.
+
+Every interviewer utterance (question, follow-up, report) is a stored stream like
+any other: it streams token by token, resumes with `Last-Event-ID`, holds a quota
+ticket (so it counts against `MAX_STREAMS_PER_WORKER`) and is ended with
+`server_restarting` on shutdown. The next turn is decided when an answer's
+feedback ends, from its rubric, and its stream is named in that feedback's `done`
+(`next`).
+
+Background work (an utterance ending, a feedback deciding the next turn) runs in
+producer greenlets outside any request: it gets a `Caller` with everything it
+needs, captured while the request was live.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from interview_app import problems
+from interview_app.coaching import flow, interview
+from interview_app.coaching.flow import NotNow, Setup, State, Status
+from interview_app.coaching.request import CoachingRequest
+from interview_app.history.interviews import Interviews
+from interview_app.history.repository import HistoryUnavailable
+from interview_app.llm.completions import Prefixed
+from interview_app.llm.port import LLM, UpstreamError
+from interview_app.problems import Problem, Refused
+from interview_app.streaming import relay
+from interview_app.streaming.quotas import Quotas, Ticket
+from interview_app.streaming.store import Store, StoreUnavailable, Stream
+
+log = logging.getLogger(__name__)
+
+UTTERANCE_TOKENS = 300
+REPORT_TOKENS = 1500
+REFUSALS: dict[str, Problem] = {
+    "finished": problems.INTERVIEW_FINISHED,
+    "busy": problems.INTERVIEW_BUSY,
+    "asking": problems.INTERVIEW_ASKING,
+    "stale_turn": problems.STALE_TURN,
+    "not_ready": problems.REPORT_NOT_READY,
+}
+
+# Opens an answer's feedback into `stream` (admission, the upstream, the attempt that
+# keeps it): what the web layer does for every coaching stream. `then` runs once the
+# attempt is recorded and adds its fields to `done`.
+Opener = Callable[[CoachingRequest, Stream, relay.Recorder], relay.Generation]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, captured while their request is on (background work has none)."""
+
+    identity: str
+    client: str  # the address quotas count by
+    root: str  # where we are mounted, for URLs made after the request
+    request_id: str | None = None
+
+
+def path(stream: Stream) -> str:
+    """A stream's path below the mount, as the state keeps it."""
+    return f"/api/streams/{stream.id}"
+
+
+def public_next(current: flow.Current, root: str) -> dict[str, Any]:
+    """What comes next, as a client sees it (its stream as a URL it can open)."""
+    out: dict[str, Any] = {"kind": current.kind, "stream": root + current.stream}
+    if current.kind == "follow_up":
+        out["reason"] = current.reason
+    return out
+
+
+class InterviewService:
+    """Mock interviews of every identity, each read and changed only by its own."""
+
+    def __init__(
+        self,
+        repo: Interviews,
+        store: Store,
+        llm: LLM,
+        quotas: Quotas,
+        *,
+        context_tokens: int,
+    ) -> None:
+        self.repo = repo
+        self._store = store
+        self._llm = llm
+        self._quotas = quotas
+        self._context_tokens = context_tokens
+
+    # --- reading -------------------------------------------------------------------
+    def get(self, identity: str, interview_id: str) -> tuple[Status, State]:
+        """This identity's interview, or 404."""
+        found = self.repo.get(identity, interview_id)
+        if found is None:
+            raise Refused(problems.INTERVIEW_NOT_FOUND)
+        _, status, data = found
+        return status, State.from_json(data)  # type: ignore[return-value]
+
+    def finished(self, identity: str, interview_id: str) -> State:
+        """A finished interview (its report is ready), or 404/409."""
+        status, state = self.get(identity, interview_id)
+        try:
+            return flow.finished(status, state)
+        except NotNow as refusal:
+            raise Refused(REFUSALS[refusal.why]) from None
+
+    # --- changing ------------------------------------------------------------------
+    def _apply(
+        self, caller: Caller, interview_id: str, transition: Callable[[Status, State], flow.Step]
+    ) -> flow.Step:
+        """Apply `transition` under one compare-and-set; its refusal as an HTTP problem."""
+
+        def edit(status: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+            new_status, new_state = transition(status, State.from_json(data))  # type: ignore[arg-type]
+            return new_status, new_state.to_json()
+
+        try:
+            changed = self.repo.change(caller.identity, interview_id, edit)
+        except NotNow as refusal:
+            raise Refused(REFUSALS[refusal.why]) from None
+        if changed is None:
+            raise Refused(problems.INTERVIEW_NOT_FOUND)
+        return changed[0], State.from_json(changed[1])  # type: ignore[return-value]
+
+    def create(self, caller: Caller, setup: Setup) -> tuple[str, State]:
+        """Begin an interview; its first question streams at once."""
+        questions = interview.choose_questions(
+            setup.language, setup.role, setup.job_posting, setup.categories, setup.questions
+        )
+        ticket = self._quotas.admit(caller.client)
+        stream: Stream | None = None
+        try:
+            stream = self._store.create()
+            status, state = flow.begin(setup, questions, path(stream), scripted=self._llm.scripted)
+            interview_id = self.repo.create(caller.identity, status, state.to_json())
+        except BaseException:
+            ticket.release()
+            if stream is not None:
+                _drop(stream)
+            raise
+        self._speak(caller, interview_id, state, 0, questions[0], stream, ticket)
+        return interview_id, state
+
+    def answer(
+        self,
+        caller: Caller,
+        interview_id: str,
+        turn: int,
+        text: str,
+        seconds: float | None,
+        opener: Opener,
+    ) -> str:
+        """Answer turn `turn`; its feedback streams; the feedback's path."""
+        stream = self._store.create()
+        feedback = path(stream)
+        try:
+            _, state = self._apply(
+                caller,
+                interview_id,
+                lambda status, st: flow.answer(status, st, turn, text, seconds, feedback),
+            )
+        except BaseException:
+            _drop(stream)
+            raise
+        taken = state.turns[-1]
+        setup = state.setup
+        req = CoachingRequest("feedback", taken.text or "", text, setup.language, setup.role)
+
+        def then(outcome: str, summary: Any, _t: str, _f: Any, _d: float) -> dict[str, Any]:
+            if outcome != "done":
+                self._give_back(caller, interview_id)
+                return {}
+            analysis = (summary or {}).get("analysis")
+            return {"next": self._advance(caller, interview_id, analysis, summary)}
+
+        try:
+            generation = opener(req, stream, then)
+        except BaseException:
+            self._give_back(caller, interview_id)
+            _drop(stream)
+            raise
+        if taken.over_time and seconds is not None:
+            generation.completion = Prefixed(generation.completion, _over_time(setup, seconds))
+        relay.start(generation, stream, caller.request_id)
+        return feedback
+
+    def _give_back(self, caller: Caller, interview_id: str) -> None:
+        """The feedback failed: the same question may be answered again."""
+        try:
+            self._apply(caller, interview_id, flow.feedback_failed)
+        except (Refused, HistoryUnavailable):
+            log.warning("interview not returned to its question after a failed feedback")
+
+    def _advance(
+        self,
+        caller: Caller,
+        interview_id: str,
+        analysis: dict[str, Any] | None,
+        summary: dict[str, Any] | None,
+    ) -> dict[str, Any] | None:
+        """After an answer's feedback: the follow-up, the next question, or the report."""
+        stream = self._store.create()
+        decided: list[flow.Next] = []
+
+        def transition(status: Status, state: State) -> flow.Step:
+            new_status, new_state, step = flow.feedback_done(
+                status,
+                state,
+                analysis,
+                (summary or {}).get("attempt_id"),
+                path(stream),
+                scripted=self._llm.scripted,
+            )
+            decided[:] = [step]
+            return new_status, new_state
+
+        try:
+            _, state = self._apply(caller, interview_id, transition)
+        except Refused as refused:
+            stream.finish("error", refused.problem.event())
+            return None
+        ticket = self._quotas.follow_on(caller.client)
+        step = decided[0]
+        if step.position is None:
+            self._report(caller, interview_id, state, stream, ticket)
+        else:
+            self._speak(caller, interview_id, state, step.position, step.hint, stream, ticket)
+        return public_next(state.current, caller.root)
+
+    # --- the interviewer's streams ---------------------------------------------------
+    def _speak(
+        self,
+        caller: Caller,
+        interview_id: str,
+        state: State,
+        position: int,
+        hint: str,
+        stream: Stream,
+        ticket: Ticket,
+    ) -> None:
+        """Say turn `position` into `stream` (already in the saved state).
+
+        The utterance may end (and record its text) before this returns.
+        """
+        setup = state.setup
+        turn = state.turns[position]
+        messages = interview.prompts(
+            language=setup.language,
+            role=setup.role,
+            posting=setup.job_posting,
+            resume=setup.resume,
+            history=flow.conversation(state.turns[:position]),
+            task="follow_up" if turn.kind == "follow_up" else "question",
+            n=turn.index + 1,
+            total=len(state.questions),
+            hint=turn.why or hint,
+            budget=self._context_tokens,
+        )
+        try:
+            completion = self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint)
+        except UpstreamError as exc:
+            ticket.release()
+            stream.finish("error", exc.problem.event())  # the page shows it and may retry
+            return
+
+        def heard(outcome: str, summary: Any, text: str, _t: Any, _d: float) -> dict[str, Any]:
+            try:
+                self._apply(caller, interview_id, lambda st, s: flow.heard(st, s, position, text))
+            except (Refused, HistoryUnavailable):
+                log.warning("interview state not saved after an utterance")
+            return {}
+
+        self._run(completion_stream(completion, ticket, heard), stream, ticket, caller)
+
+    def _run(
+        self, generation: relay.Generation, stream: Stream, ticket: Ticket, caller: Caller
+    ) -> None:
+        ticket.stream = stream
+        relay.start(generation, stream, caller.request_id)
+
+    def _report(
+        self, caller: Caller, interview_id: str, state: State, stream: Stream, ticket: Ticket
+    ) -> None:
+        """Stream the report's Markdown; its `done` carries the structured report.
+
+        The rules' report is saved with the finished state at once. The backend may
+        write a better one (a model, with structured output) in a thread of its own;
+        it replaces the rules' when it fits, and the stream starts when it is settled
+        (its readers get pings meanwhile). An offline backend has none and says so at once.
+        """
+        setup = state.setup
+
+        def tell(report: dict[str, Any], markdown: str) -> None:
+            completion = self._llm.say(markdown, {"report": report})
+            self._run(completion_stream(completion, ticket, None), stream, ticket, caller)
+
+        def write() -> None:
+            assert state.report is not None and state.report_md is not None
+            turns = [flow.as_dict(t) for t in state.turns]
+            messages = interview.report_messages(turns, setup.language, setup.role)
+            reply = self._llm.structured(
+                messages, "interview_report", interview.REPORT_SCHEMA, REPORT_TOKENS
+            )
+            judged = interview.report_from_model(reply, setup.language)
+            if judged is None:
+                if reply is not None:
+                    log.warning("model report not used: the rules' report stands")
+                tell(state.report, state.report_md)
+                return
+            report, markdown = judged
+            try:
+                self._apply(
+                    caller,
+                    interview_id,
+                    lambda st, s: flow.report_written(st, s, report, markdown),
+                )
+            except (Refused, HistoryUnavailable):
+                log.warning("the model's report was not saved; the rules' report stands")
+            tell(report, markdown)
+
+        threading.Thread(target=write, daemon=True).start()
+
+
+def completion_stream(
+    completion: Any, ticket: Ticket, recorder: relay.Recorder | None
+) -> relay.Generation:
+    """An interviewer's generation, holding `ticket` until it ends."""
+    return relay.Generation(completion, ticket.release, time.monotonic(), recorder)
+
+
+def _drop(stream: Stream) -> None:
+    """End a stream nobody was given (or will read): ended, it expires."""
+    try:
+        stream.finish("error", problems.INTERNAL.event())
+    except StoreUnavailable:
+        pass  # its keys expire on their own TTL
+
+
+def _over_time(setup: Setup, seconds: float) -> str:
+    limit = setup.answer_seconds
+    if setup.language == "en":
+        return f"> ⏱ You took {round(seconds)} s; the limit was {limit} s.\n\n"
+    return f"> ⏱ {round(seconds)}초가 걸렸습니다. 제한 시간은 {limit}초였습니다.\n\n"

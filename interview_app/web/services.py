@@ -1,0 +1,63 @@
+"""Everything one app's routes use, built once by `Coach.init_app`, in one typed object.
+
+It lives in `app.extensions["interview_app"]` (Flask's convention for an
+extension's state), and `services()` is the one way to read it: no string keys
+and casts scattered over the blueprints.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import redis
+from flask import Flask, current_app
+
+from interview_app.history.repository import History
+from interview_app.interviews.service import InterviewService
+from interview_app.llm.port import LLM
+from interview_app.problems import HISTORY_OFF, Refused
+from interview_app.settings import Settings
+from interview_app.streaming.lifecycle import Lifecycle
+from interview_app.streaming.quotas import Quotas
+from interview_app.streaming.store import Store
+from interview_app.web.body import BodyReader
+
+KEY = "interview_app"
+
+
+@dataclass(frozen=True)
+class Services:
+    """One app's interview_app: where it is mounted and the services it runs."""
+
+    url_prefix: str
+    page: bool
+    settings: Settings
+    llm: LLM
+    redis: redis.Redis | None
+    store: Store
+    quotas: Quotas
+    lifecycle: Lifecycle
+    opening: threading.BoundedSemaphore  # upstream requests being opened at once
+    body: BodyReader
+    secret: str | bytes  # signs the identity cookie
+    history: History | None  # None: history is off
+    interviews: InterviewService | None  # None: history is off (interviews live there)
+
+    def history_or_off(self) -> History:
+        """The history, or 404 `history_off` without a database."""
+        if self.history is None:
+            raise Refused(HISTORY_OFF)
+        return self.history
+
+    def interviews_or_off(self) -> InterviewService:
+        """The interviews, or 404 `history_off` without a database."""
+        if self.interviews is None:
+            raise Refused(HISTORY_OFF)
+        return self.interviews
+
+
+def services(app: Flask | None = None) -> Services:
+    """This app's services (the current app's by default)."""
+    found: Services = (app or current_app).extensions[KEY]
+    return found

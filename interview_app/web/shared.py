@@ -1,0 +1,197 @@
+"""What every blueprint does with a request: read its JSON, know its client, open a
+generation (admission, the upstream, the attempt that keeps it), map failures to problems.
+
+Blueprints import this module and never each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from flask import g, request
+
+from interview_app import problems
+from interview_app.coaching.request import CoachingRequest
+from interview_app.history.repository import HistoryUnavailable, new_attempt_id
+from interview_app.interviews.service import Caller, Opener
+from interview_app.llm.port import UpstreamError
+from interview_app.problems import Refused, invalid
+from interview_app.streaming import metrics, relay
+from interview_app.streaming.quotas import Ticket
+from interview_app.streaming.store import StoreUnavailable, Stream
+from interview_app.web import identity, urls
+from interview_app.web.logs import OncePer
+from interview_app.web.services import services
+
+log = logging.getLogger("interview_app.web.api")
+_busy_log = OncePer(10.0)
+T = TypeVar("T")
+
+
+def json_body(limit: int | None = None) -> dict[str, Any]:
+    """The request's JSON object, read under the body limits (`web/body.py`)."""
+    if not request.is_json:
+        raise invalid("unsupported_media_type", "Send the body as application/json.", 415)
+    try:
+        data = orjson.loads(services().body.read(request, client(), limit))
+    except orjson.JSONDecodeError:
+        raise invalid("invalid_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise invalid("invalid_body", "The body must be a JSON object.")
+    return data
+
+
+def client() -> str:
+    """Who quotas count this request against."""
+    # ProxyFix (TRUSTED_PROXIES) has already taken X-Forwarded-For into account.
+    return request.remote_addr or "unknown"
+
+
+def caller() -> Caller:
+    """This request's identity, client and mount, for work that outlives it."""
+    return Caller(identity.current(), client(), urls.base(), g.get("ia_request_id"))
+
+
+def call(work: Callable[[], T]) -> T:
+    """`work()`, with a data store being down answered as 503."""
+    try:
+        return work()
+    except HistoryUnavailable:
+        raise Refused(problems.HISTORY_DOWN) from None
+    except StoreUnavailable:
+        raise Refused(problems.STORE_DOWN) from None
+
+
+@dataclass
+class Opened:
+    """An admitted request with its upstream open: what a view streams from."""
+
+    generation: relay.Generation
+    ticket: Ticket
+    stream: Stream | None
+
+
+def _recorder(
+    req: CoachingRequest,
+    save: bool,
+    interview_id: str | None = None,
+    then: relay.Recorder | None = None,
+) -> relay.Recorder | None:
+    """What keeps this stream in the candidate's history when it ends (None: history off);
+    `then` runs after it (an interview deciding its next turn) and adds its fields."""
+    found = services()
+    history, llm = found.history, found.llm
+    if history is None:
+        return then
+    if not save:
+        return lambda *_: {"saved": False}
+    who = identity.current()
+    attempt_id = new_attempt_id()
+
+    def record(
+        outcome: str,
+        summary: dict[str, Any] | None,
+        text: str,
+        ttft: float | None,
+        duration: float,
+    ) -> dict[str, Any]:
+        summary = summary or {}
+        saved = history.save(
+            who,
+            attempt_id,
+            {
+                "kind": req.kind,
+                "question": req.question,
+                "answer": req.answer,
+                "role": req.role,
+                "language": req.language,
+                "text": text,
+                "analysis": summary.get("analysis"),
+                "backend": llm.name,
+                "model": summary.get("model") or llm.model,
+                "usage": summary.get("usage"),
+                "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
+                "duration_ms": round(duration * 1000, 1),
+                "outcome": outcome,
+                "interview_id": interview_id,
+            },
+        )
+        fields: dict[str, Any] = (
+            {"attempt_id": attempt_id, "saved": True} if saved else {"saved": False}
+        )
+        if then is not None:
+            fields.update(then(outcome, {**summary, **fields}, text, ttft, duration))
+        return fields
+
+    return record
+
+
+def open_generation(
+    req: CoachingRequest,
+    make_stream: Callable[[], Stream] | None = None,
+    *,
+    save: bool = True,
+    interview_id: str | None = None,
+    then: relay.Recorder | None = None,
+) -> Opened:
+    """Admit, make the stream (if stored) and open the upstream for `req`."""
+    found = services()
+    if found.lifecycle.stopping.is_set():
+        raise Refused(problems.RESTARTING)
+    started = time.monotonic()
+    ticket = found.quotas.admit(client())
+    llm = found.llm
+    stream = None
+    try:
+        # The stream first: if the store is down, no upstream request is spent.
+        if make_stream is not None:
+            stream = make_stream()
+        # At most a few upstream requests being opened at once: a burst of new streams
+        # must not starve the tokens of running ones (issue 14: fairness).
+        with found.opening:
+            completion = llm.open(req)
+    except UpstreamError as exc:
+        ticket.release()
+        if exc.problem is problems.SERVER_BUSY:
+            # Out of descriptors: a burst of these is one event, logged once.
+            if _busy_log.ready():
+                log.warning("at capacity: no file descriptor for the upstream")
+        else:
+            metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
+            log.warning("upstream failed before the stream", extra={"code": exc.code})
+        if stream is not None:
+            # Nobody will read it (its id is never given out); ended, it expires.
+            stream.finish("error", exc.problem.event())
+        raise Refused(exc.problem, retry_after=exc.retry_after) from None
+    except BaseException:
+        ticket.release()
+        if stream is not None:
+            # Ended, it expires; unended, it would wait for a producer that never comes.
+            try:
+                stream.finish("error", problems.INTERNAL.event())
+            except StoreUnavailable:
+                pass  # its keys expire on their own TTL
+        raise
+    metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
+    recorder = _recorder(req, save, interview_id, then)
+    generation = relay.Generation(completion, ticket.release, started, recorder)
+    # What shutdown ends: the stored stream (its readers hear why), or the generation.
+    ticket.stream = stream if stream is not None else generation
+    return Opened(generation, ticket, stream)
+
+
+def opener(interview_id: str) -> Opener:
+    """How an interview opens an answer's feedback: as every coaching stream, kept with it."""
+
+    def open_feedback(
+        req: CoachingRequest, stream: Stream, then: relay.Recorder
+    ) -> relay.Generation:
+        opened = open_generation(req, lambda: stream, interview_id=interview_id, then=then)
+        return opened.generation
+
+    return open_feedback
