@@ -28,7 +28,7 @@ import redis
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from interview_app.history.db import make_engine, migrate, resolve
+from interview_app.history.db import make_engine, migrate, prepare, resolve
 from interview_app.history.interviews import Interviews
 from interview_app.history.repository import History
 from interview_app.interviews.service import InterviewService
@@ -148,6 +148,7 @@ class Coach:
         with_page = self.page if page is None else page
         settings = settings or self.settings or Settings.from_config(app.config)
         llm = llm or self.llm or _backend(settings)
+        logs.configure(settings.log_json, settings.log_level)  # before anything logs
         redis_client = _redis(settings)
         store: Store = (
             RedisStore(
@@ -169,7 +170,9 @@ class Coach:
         )
         history = interviews = None
         if settings.history:
-            engine = make_engine(resolve(settings.database_url, Path(app.instance_path)))
+            url = resolve(settings.database_url, Path(app.instance_path))
+            engine = make_engine(url)
+            prepare(url, engine, auto_migrate=settings.database_auto_migrate)
             history = History(engine, settings.history_retention_days)
             interviews = InterviewService(
                 Interviews(engine),
@@ -201,7 +204,6 @@ class Coach:
             interviews=interviews,
         )
         app.cli.add_command(_cli)
-        logs.configure(settings.log_json, settings.log_level)
         if whole_app:
             mount.hook(app, prefix, settings.cors_origins)
         app.register_blueprint(

@@ -8,16 +8,27 @@ corruption, and nothing lost when the app crashes or restarts; the last commits 
 be lost only if the machine itself loses power) spares each commit an fsync, which
 would hold every stream of the worker while the disk syncs. Migrations are
 Alembic's (`migrations/`), run by the Procfile's `release:` phase on Heroku and by
-`scripts/serve` locally (`python -m interview_app.history.db`).
+`scripts/serve` locally (`python -m interview_app.history.db`). The embedded SQLite
+default also migrates itself when the app starts (`prepare`), under a file lock so
+that workers starting together migrate once, so the web command alone keeps history.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import sys
 from pathlib import Path
+from typing import Literal
 
+from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+Schema = Literal["ok", "behind", "down"]
+MIGRATE_COMMAND = "python -m interview_app.history.db"
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
@@ -74,15 +85,64 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
-    from alembic import command
+def _config(url: str | None = None) -> object:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+
+    command.upgrade(_config(url), "head")  # type: ignore[arg-type]
+
+
+@functools.cache
+def code_heads() -> frozenset[str]:
+    """The schema revisions this code expects (the heads of `migrations/`)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(_config()).get_heads())  # type: ignore[arg-type]
+
+
+def schema(engine: Engine) -> Schema:
+    """Whether the database's schema is this code's (`ok`), older (`behind`), or unreachable."""
+    from alembic.runtime.migration import MigrationContext
+
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError:
+        return "down"
+    return "ok" if current == code_heads() else "behind"
+
+
+def prepare(url: str, engine: Engine, *, auto_migrate: bool) -> Schema:
+    """At start: migrate the embedded SQLite file (once, whichever worker comes first);
+    elsewhere say clearly, once, when the schema is behind and which command migrates it."""
+    found = schema(engine)
+    path = url.removeprefix("sqlite:///")
+    if found == "behind" and auto_migrate and url.startswith("sqlite:///") and path:
+        # Several workers start at once: one migrates, the others wait, then see it done.
+        with FileLock(f"{path}.migrate.lock", timeout=60):
+            if schema(engine) == "behind":
+                migrate(url)
+                log.info("migrated the practice-history database")
+        found = schema(engine)
+    if found == "behind":
+        log.warning(
+            "the practice-history database is behind this code: nothing will be saved until "
+            f"it is migrated. Run `{MIGRATE_COMMAND}` (the Procfile's release command), or "
+            "`flask --app yourapp interview-app migrate` in a host app."
+        )
+    elif found == "down":
+        log.warning("the practice-history database is unreachable at start")
+    return found
 
 
 def main() -> None:

@@ -1,0 +1,78 @@
+"""The history database at start: the embedded SQLite file migrates itself (once, under a
+lock, however many workers start); a schema that is behind is said once and in /healthz."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+from interview_app import create_app
+from interview_app.history.db import make_engine, prepare, schema
+from interview_app.settings import Settings
+from interview_app.web.services import services
+from tests.helpers.logs import Records
+from tests.helpers import sse_client
+from tests.helpers.postgres import PostgresServer
+from tests.helpers.server import Server
+
+ANSWER = {"question": "Tell me about a conflict.", "answer": "I listened first, then I fixed it."}
+
+
+def test_the_web_command_alone_keeps_history_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    # Regression: the Procfile's web line without its release line lost every attempt
+    # (`OperationalError: no such table`) and nothing said why.
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    server = Server({"DATABASE_URL": url, "OFFLINE_TOKENS_PER_SECOND": "0"})
+    try:
+        conn = server.connection()
+        try:
+            conn.request("GET", "/healthz")
+            assert json.loads(conn.getresponse().read())["database"] == "ok"
+            headers = {"Content-Type": "application/json"}
+            conn.request("POST", "/api/feedback", json.dumps(ANSWER), headers)
+            done = sse_client.messages(conn.getresponse().read())[-1]
+            assert done.event == "done" and done.json()["saved"] is True, done.data
+        finally:
+            conn.close()
+    finally:
+        server.stop()
+    assert "not saved" not in server.output(), server.output()
+
+
+def _prepare(url: str) -> str:
+    return prepare(url, make_engine(url), auto_migrate=True)
+
+
+def test_workers_starting_together_migrate_the_file_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'together.db'}"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert pool.map(_prepare, [url] * 4) == ["ok"] * 4
+    assert schema(make_engine(url)) == "ok"
+
+
+def test_a_schema_behind_is_said_at_start_and_in_healthz(
+    postgres: PostgresServer, tmp_path: Path, app_logs: Records
+) -> None:
+    # PostgreSQL is migrated by the release command, never by a worker; so is a SQLite file
+    # with DATABASE_AUTO_MIGRATE off.
+    for url, auto in (
+        (postgres.create_database("t_behind"), True),
+        (f"sqlite:///{tmp_path / 'manual.db'}", False),
+    ):
+        settings = Settings(database_url=url, database_auto_migrate=auto, log_json=False)
+        app = create_app(settings)
+        assert app.test_client().get("/healthz").get_json()["database"] == "behind"
+        services(app).history_or_off().engine.dispose()
+        said = [r.getMessage() for r in app_logs.records if "behind" in r.getMessage()]
+        assert said and "python -m interview_app.history.db" in said[-1]
+        app_logs.records.clear()
+
+
+def test_healthz_says_when_the_database_is_down_or_off(tmp_path: Path) -> None:
+    down = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", log_json=False)
+    app = create_app(down)
+    assert app.test_client().get("/healthz").get_json()["database"] == "down"
+    services(app).history_or_off().engine.dispose()
+    off = Settings(history=False, log_json=False)
+    assert create_app(off).test_client().get("/healthz").get_json()["database"] == "off"
