@@ -112,12 +112,13 @@ def _env(
 def _parse(env: Mapping[str, str], f: Field[Any]) -> Any:
     name, meta = f.metadata["env"], f.metadata
     bounds = {"minimum": meta["minimum"], "maximum": meta["maximum"]}
+    default: Any = f.default
     if f.type == "bool":
-        return _boolean(env, name, f.default)
+        return _boolean(env, name, default)
     if f.type == "int":
-        return _integer(env, name, f.default, **bounds)
+        return _integer(env, name, default, **bounds)
     if f.type == "float":
-        return _number(env, name, f.default, **bounds)
+        return _number(env, name, default, **bounds)
     if f.type == "tuple[str, ...]":
         return tuple(o.strip() for o in (env.get(name) or "").split(",") if o.strip())
     value = _text(env, name)
@@ -126,7 +127,7 @@ def _parse(env: Mapping[str, str], f: Field[Any]) -> Any:
         if value not in meta["choices"]:
             *others, last = (repr(c) for c in meta["choices"])
             raise SettingsError(f"{name} must be {', '.join(others)} or {last}, got {value!r}")
-    return f.default if value is None else value
+    return default if value is None else value
 
 
 @dataclass(frozen=True)

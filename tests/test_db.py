@@ -11,8 +11,8 @@ from interview_app import create_app
 from interview_app.history.db import make_engine, prepare, schema
 from interview_app.settings import Settings
 from interview_app.web.services import services
-from tests.helpers.logs import Records
 from tests.helpers import sse_client
+from tests.helpers.logs import Records
 from tests.helpers.postgres import PostgresServer
 from tests.helpers.server import Server
 
