@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interview_app.coaching.analysis import analyse
+from interview_app.coaching.analysis import _check_delivery, _check_direct, _read, analyse
 from tests.helpers.answers import (
     BEHAVIOURAL_EN,
     BEHAVIOURAL_KO,
@@ -94,7 +94,22 @@ def test_length_findings() -> None:
 
 def test_technical_questions_are_not_scored_on_star() -> None:
     a = analyse("What is a hash map?", "A hash map stores 3 keys in O(1) time.", "en")
-    assert not any("STAR" in s for s in a.suggestions)
+    assert a.behavioural is False
+    # Coached on what a direct answer needs (its reasons, its length), never on a story.
+    assert a.suggestions and not any("STAR" in s for s in a.suggestions)
+    assert any("because" in s.lower() or "reason" in s.lower() for s in a.suggestions)
+    assert a.evidence == dict.fromkeys(("situation", "task", "action", "result"))
+    assert a.score < 5
+
+
+def test_conclusion_first_counted_twice_for_answers_that_are_not_stories() -> None:
+    # Regression: a direct answer's conclusion_first weighed twice in its score.
+    r = _read("What is a hash map?", "It stores keys by hash, because lookups are O(1).", "en")
+    _check_direct(r)
+    _check_delivery(r)
+    names = [name for _, _, name in r.checks]
+    assert names.count("conclusion_first") == 1
+    assert sorted(names) == ["conclusion_first", "fillers", "first_person", "length", "reasons"]
 
 
 def test_as_dict_has_the_contract_keys() -> None:

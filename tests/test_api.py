@@ -286,6 +286,7 @@ def test_healthz_names_the_backend(client: FlaskClient) -> None:
         "status": "ok",
         "backend": "openai",
         "model": "fake-model",
+        "database": "off",
     }
 
 

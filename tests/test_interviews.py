@@ -257,6 +257,16 @@ def test_postings_about_different_work_get_different_questions() -> None:
         ({"star": {"action": False, "result": True}, "first_person": True}, "no_action"),
         ({"star": {"action": True, "result": True}, "first_person": False}, "not_first_person"),
         (
+            {"star": {"action": True, "result": False}, "first_person": True,
+             "quantified_result": False},
+            "no_result",
+        ),
+        (
+            {"star": {"action": True, "result": False}, "first_person": True,
+             "behavioural": False},
+            None,
+        ),
+        (
             {"star": {"action": True, "result": True}, "first_person": True,
              "quantified_result": False},
             "no_result_number",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from flask.testing import FlaskClient
 
@@ -46,9 +47,12 @@ def test_vendor_files_are_served_locally(client: FlaskClient) -> None:
     assert client.get("/vendor/other.js").status_code == 404
 
 
-def test_question_bank_is_bilingual_with_thirty_questions(client: FlaskClient) -> None:
+def test_question_bank_is_bilingual_with_the_readmes_count(client: FlaskClient) -> None:
     categories = client.get("/api/questions").get_json()["categories"]
     assert {c["id"] for c in categories} == {"behavioural", "motivation", "technical", "culture"}
     questions = [q for c in categories for q in c["questions"]]
-    assert len(questions) >= 30
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"a bilingual bank of {len(questions)} common" in readme
+    assert all(len(c["questions"]) >= 4 for c in categories)
+    assert len({q["en"] for q in questions}) == len({q["ko"] for q in questions}) == len(questions)
     assert all(q["en"] and q["ko"] for q in questions)

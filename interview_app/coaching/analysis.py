@@ -300,11 +300,32 @@ def _score(ratio: float) -> int:
     return 5 - next((i for i, step in enumerate(SCORE_STEPS) if ratio >= step), 4)
 
 
-def analyse(question: str, answer: str, lang: Language) -> Analysis:
-    """Read `answer` to `question` in language `lang` by the rules."""
-    text = TEXT[lang]
-    sentences = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
-    words = len(answer.split())
+@dataclass
+class _Reading:
+    """What the rules found in one answer, before it is scored."""
+
+    lang: Language
+    words: int
+    behavioural: bool
+    star: dict[str, bool]
+    evidence: dict[str, str | None]
+    share: float  # of the words, those in sentences with no action or result
+    first: int  # "I" / 제가
+    we: int  # "we" / 저희
+    quantified: bool
+    fillers: int
+    conclusion: bool
+    reasons: bool
+    good: list[str] = field(default_factory=list)
+    fix: list[str] = field(default_factory=list)
+    # (weight, passed, gap name): Action and Result carry most of the score.
+    checks: list[tuple[float, bool, str]] = field(default_factory=list)
+
+
+def _star(
+    sentences: list[str], lang: Language, words: int
+) -> tuple[dict[str, bool], dict[str, str | None], float]:
+    """Which STAR parts the answer has, a verbatim clause for each, and the context's share."""
     star = dict.fromkeys(PARTS, False)
     evidence: dict[str, str | None] = dict.fromkeys(PARTS, None)
     context_words = 0
@@ -323,99 +344,138 @@ def analyse(question: str, answer: str, lang: Language) -> Analysis:
             parts_here |= parts
         if not parts_here & {"action", "result"}:
             context_words += len(sentence.split())
-    share = context_words / words if words else 0.0
-    first = len(_FIRST[lang].findall(answer))
-    we = len(_WE[lang].findall(answer))
-    quantified = bool(_QUANT[lang].search(answer))
-    fillers = _fillers(answer, lang)
-    opener = sentences[0] if sentences else ""
-    behavioural = is_behavioural(question)
+    return star, evidence, (context_words / words if words else 0.0)
+
+
+def _leads_with_conclusion(opener: str, lang: Language, behavioural: bool) -> bool:
     if behavioural:
         # A story leads with its headline: the outcome, or the candidate's deed and
         # what it achieved, in its first clause.
         head = (_clauses(opener, lang) or [""])[0]
-        conclusion = bool(
+        return bool(
             _CONCLUSION[lang].search(opener)
             or _QUANT[lang].search(head)
             or (_is_action(head, lang) and _PART_PATTERNS[lang]["result"].search(head))
         )
-    else:
-        conclusion = bool(_CONCLUSION[lang].search(opener) or _DIRECT[lang].search(opener))
-    low, high = LENGTH[lang] if behavioural else SHORT_LENGTH[lang]
-    reasons = bool(_REASONS[lang].search(answer))
-    owned = first > 0 and first * 2 >= we
+    return bool(_CONCLUSION[lang].search(opener) or _DIRECT[lang].search(opener))
 
-    good: list[str] = []
-    fix: list[str] = []
-    # (weight, passed, gap name): Action and Result carry most of the score.
-    checks: list[tuple[float, bool, str]] = []
-    if behavioural:
-        checks += [
-            (0.5, star["situation"], "situation"),
-            (0.5, star["task"], "task"),
-            (2.0, star["action"], "action"),
-            (1.5, star["result"], "result"),
-            (1.0, quantified, "quantified_result"),
-        ]
-        missing = [p for p in PARTS if not star[p]]
-        if missing:
-            names = ", ".join(text["names"][p] for p in missing)
-            fix.append(text["star_missing"].format(parts=names, hint=text["hints"][missing[0]]))
-        else:
-            good.append(text["star_ok"])
-        if not star["action"]:
-            fix.append(text["no_action"])
-        if share > 0.4 and words >= 20:
-            fix.append(text["balance"].format(pct=round(share * 100)))
-        (good if quantified else fix).append(text["number_ok" if quantified else "number_missing"])
+
+def _read(question: str, answer: str, lang: Language) -> _Reading:
+    sentences = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
+    words = len(answer.split())
+    behavioural = is_behavioural(question)
+    star, evidence, share = _star(sentences, lang, words)
+    return _Reading(
+        lang=lang,
+        words=words,
+        behavioural=behavioural,
+        star=star,
+        evidence=evidence,
+        share=share,
+        first=len(_FIRST[lang].findall(answer)),
+        we=len(_WE[lang].findall(answer)),
+        quantified=bool(_QUANT[lang].search(answer)),
+        fillers=_fillers(answer, lang),
+        conclusion=_leads_with_conclusion(sentences[0] if sentences else "", lang, behavioural),
+        reasons=bool(_REASONS[lang].search(answer)),
+    )
+
+
+def _check_story(r: _Reading) -> None:
+    text = TEXT[r.lang]
+    star = r.star
+    r.checks += [
+        (0.5, star["situation"], "situation"),
+        (0.5, star["task"], "task"),
+        (2.0, star["action"], "action"),
+        (1.5, star["result"], "result"),
+        (1.0, r.quantified, "quantified_result"),
+    ]
+    missing = [p for p in PARTS if not star[p]]
+    if missing:
+        names = ", ".join(text["names"][p] for p in missing)
+        r.fix.append(text["star_missing"].format(parts=names, hint=text["hints"][missing[0]]))
     else:
-        checks.append((1.5, reasons, "reasons"))
-        checks.append((0.5, conclusion, "conclusion_first"))
-        (good if reasons else fix).append(text["reasons_ok" if reasons else "reasons"])
-    checks.append((1.0, owned, "first_person"))
+        r.good.append(text["star_ok"])
+    if not star["action"]:
+        r.fix.append(text["no_action"])
+    if r.share > 0.4 and r.words >= 20:
+        r.fix.append(text["balance"].format(pct=round(r.share * 100)))
+    (r.good if r.quantified else r.fix).append(
+        text["number_ok" if r.quantified else "number_missing"]
+    )
+
+
+def _check_direct(r: _Reading) -> None:
+    text = TEXT[r.lang]
+    r.checks.append((1.5, r.reasons, "reasons"))
+    (r.good if r.reasons else r.fix).append(text["reasons_ok" if r.reasons else "reasons"])
+
+
+def _check_delivery(r: _Reading) -> None:
+    """Ownership, fillers, conclusion first and length: every answer, story or not."""
+    text = TEXT[r.lang]
+    owned = r.first > 0 and r.first * 2 >= r.we
+    r.checks.append((1.0, owned, "first_person"))
     if owned:
-        good.append(text["first_ok"])
-    elif we and first:
-        fix.append(text["we_ratio"].format(we=we, me=first))
-    elif we:
-        fix.append(text["first_missing"].format(we=we))
-    checks.append((0.25, fillers <= 2, "fillers"))
-    if fillers > 2:
-        fix.append(text["filler"].format(n=fillers))
-    elif words >= 30:
-        good.append(text["filler_ok"])
-    checks.append((0.5, conclusion, "conclusion_first"))
-    (good if conclusion else fix).append(text["conclusion_ok" if conclusion else "conclusion"])
-    checks.append((0.5, low <= words <= high, "length"))
-    if words < low:
-        fix.append(text["short"].format(n=words, low=low, high=high))
-    elif words > high:
-        fix.append(text["long"].format(n=words, low=low, high=high))
+        r.good.append(text["first_ok"])
+    elif r.we and r.first:
+        r.fix.append(text["we_ratio"].format(we=r.we, me=r.first))
+    elif r.we:
+        r.fix.append(text["first_missing"].format(we=r.we))
+    r.checks.append((0.25, r.fillers <= 2, "fillers"))
+    if r.fillers > 2:
+        r.fix.append(text["filler"].format(n=r.fillers))
+    elif r.words >= 30:
+        r.good.append(text["filler_ok"])
+    r.checks.append((0.5, r.conclusion, "conclusion_first"))
+    (r.good if r.conclusion else r.fix).append(
+        text["conclusion_ok" if r.conclusion else "conclusion"]
+    )
+    low, high = LENGTH[r.lang] if r.behavioural else SHORT_LENGTH[r.lang]
+    r.checks.append((0.5, low <= r.words <= high, "length"))
+    if r.words < low:
+        r.fix.append(text["short"].format(n=r.words, low=low, high=high))
+    elif r.words > high:
+        r.fix.append(text["long"].format(n=r.words, low=low, high=high))
 
-    total = sum(w for w, _, _ in checks)
-    earned = sum(w for w, ok, _ in checks if ok)
+
+def _scored(r: _Reading) -> tuple[int, str]:
+    """The score from the weighted checks, capped where the checklist would contradict it."""
+    text = TEXT[r.lang]
+    total = sum(w for w, _, _ in r.checks)
+    earned = sum(w for w, ok, _ in r.checks if ok)
     score = _score(earned / total)
-    # The score must not contradict the checklist beside it.
-    if (behavioural and not star["action"]) or words < low / 3:
+    low = (LENGTH if r.behavioural else SHORT_LENGTH)[r.lang][0]
+    if (r.behavioural and not r.star["action"]) or r.words < low / 3:
         score = min(score, 2)
-    if behavioural and not star["result"]:
+    if r.behavioural and not r.star["result"]:
         score = min(score, 3)
-    gaps = [name for weight, ok, name in sorted(checks, key=lambda c: -c[0]) if not ok]
+    gaps = [name for weight, ok, name in sorted(r.checks, key=lambda c: -c[0]) if not ok]
     verdict = text["verdicts"][score]
     if gaps and gaps[0] in text["gaps"] and score < 5:
         verdict = f"{verdict} {text['gaps'][gaps[0]]}"
+    return score, verdict
+
+
+def analyse(question: str, answer: str, lang: Language) -> Analysis:
+    """Read `answer` to `question` in language `lang` by the rules."""
+    r = _read(question, answer, lang)
+    (_check_story if r.behavioural else _check_direct)(r)
+    _check_delivery(r)
+    score, verdict = _scored(r)
     return Analysis(
-        star=star,
-        first_person=first > 0,
-        quantified_result=quantified,
-        filler_words=fillers,
-        word_count=words,
+        star=r.star,
+        first_person=r.first > 0,
+        quantified_result=r.quantified,
+        filler_words=r.fillers,
+        word_count=r.words,
         score=score,
-        situation_share=share,
-        conclusion_first=conclusion,
-        behavioural=behavioural,
-        evidence=evidence if behavioural else dict.fromkeys(PARTS, None),
+        situation_share=r.share,
+        conclusion_first=r.conclusion,
+        behavioural=r.behavioural,
+        evidence=r.evidence if r.behavioural else dict.fromkeys(PARTS, None),
         verdict=verdict,
-        strengths=good,
-        suggestions=fix,
+        strengths=r.good,
+        suggestions=r.fix,
     )
