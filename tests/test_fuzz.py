@@ -31,7 +31,7 @@ PATHS = [
     "/api/streams",
     "/api/questions",
     "/vendor/purify.min.js",
-    "/static/app.js",
+    "/static/js/main.js",
 ]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),

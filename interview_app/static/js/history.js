@@ -2,9 +2,11 @@
 // "practise again", a retry compared with the previous attempt (a word diff of the
 // answers by jsdiff, split on spaces so Korean compares by eojeol, and what changed
 // in the rubric), a score-over-time chart per category (Chart.js), the weakest part,
-// delete one or all, export. Everything is built with text nodes: no candidate or
-// model text ever becomes markup. Uses `t`, `lang`, `TEXT`, `ui`, `md`, `BASE` from app.js.
-"use strict";
+// delete one or all, export. Everything is built with text nodes (model text through
+// render.js): no candidate or model text ever becomes markup.
+import { BASE, $ } from "./page.js";
+import { renderInto } from "./render.js";
+import { TEXT, partName, state, t } from "./texts.js";
 
 const hx = {
   list: $("attempts"), empty: $("history-empty"), weakest: $("weakest"),
@@ -13,12 +15,11 @@ const hx = {
   text: $("attempt-text"), again: $("practise-again"), deleteOne: $("delete-one"),
   compare: $("compare"), change: $("rubric-change"), diff: $("diff"),
 };
-let opened = null;  // the attempt shown in full
+let opened = null; // the attempt shown in full
 let chart = null;
 
 const getJson = (url) => fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
-const partName = (part) => TEXT[lang].star[part] || part;
-const when = (iso) => new Date(iso).toLocaleString(lang === "ko" ? "ko-KR" : "en-GB",
+const when = (iso) => new Date(iso).toLocaleString(state.lang === "ko" ? "ko-KR" : "en-GB",
   { dateStyle: "medium", timeStyle: "short" });
 
 function showAttempt(a) {
@@ -30,11 +31,7 @@ function showAttempt(a) {
   hx.question.textContent = a.question;
   hx.answer.textContent = a.answer || "";
   hx.answer.hidden = !a.answer;
-  if (md && window.DOMPurify) {
-    hx.text.innerHTML = window.DOMPurify.sanitize(md.render(a.text));
-  } else {
-    hx.text.textContent = a.text;
-  }
+  renderInto(hx.text, a.text);
 }
 
 function rubricChange(before, after) {
@@ -62,7 +59,7 @@ function wordDiff(before, after) {
   }));
 }
 
-function hideCompare() {
+export function hideCompare() {
   hx.compare.hidden = true;
 }
 
@@ -81,7 +78,7 @@ function drawChart(progress) {
   const weeks = [...new Set(progress.map((p) => p.week))].sort();
   const categories = [...new Set(progress.map((p) => p.category))];
   const datasets = categories.map((c) => ({
-    label: TEXT[lang].categories[c] || c,
+    label: TEXT[state.lang].categories[c] || c,
     data: weeks.map((w) => {
       const row = progress.find((p) => p.week === w && p.category === c);
       return row ? row.mean_score : null;
@@ -98,9 +95,10 @@ function drawChart(progress) {
       plugins: { title: { display: true, text: t("chartTitle") } },
     },
   });
+  hx.chart.setAttribute("aria-label", t("chartTitle"));
 }
 
-async function refreshHistory() {
+export async function refreshHistory() {
   const page = await getJson(`${BASE}/api/attempts?limit=50`).catch(() => null);
   if (!page) return;
   hx.empty.hidden = page.attempts.length > 0;
@@ -124,35 +122,30 @@ async function refreshHistory() {
   }
 }
 
-async function onAttemptSaved(done) {
+export async function onAttemptSaved(done) {
   await refreshHistory();
   if (!done.attempt_id) return;
   const attempt = await getJson(`${BASE}/api/attempts/${done.attempt_id}`).catch(() => null);
   if (attempt) await compareWithPrevious(attempt);
 }
 
-hx.again.addEventListener("click", () => {
-  if (!opened) return;
-  ui.question.value = opened.question;
-  ui.answer.value = opened.answer || "";
-  ui.question.focus();
-});
-hx.deleteOne.addEventListener("click", async () => {
-  if (!opened) return;
-  await fetch(`${BASE}/api/attempts/${opened.id}`, { method: "DELETE" });
-  hx.attempt.hidden = true;
-  opened = null;
+export function start({ practise }) {
+  hx.again.addEventListener("click", () => {
+    if (opened) practise(opened.question, opened.answer);
+  });
+  hx.deleteOne.addEventListener("click", async () => {
+    if (!opened) return;
+    await fetch(`${BASE}/api/attempts/${opened.id}`, { method: "DELETE" });
+    hx.attempt.hidden = true;
+    opened = null;
+    refreshHistory();
+  });
+  hx.deleteAll.addEventListener("click", async () => {
+    if (!window.confirm(t("confirmDeleteAll"))) return;
+    await fetch(`${BASE}/api/attempts`, { method: "DELETE" });
+    hx.attempt.hidden = true;
+    hideCompare();
+    refreshHistory();
+  });
   refreshHistory();
-});
-hx.deleteAll.addEventListener("click", async () => {
-  if (!window.confirm(t("confirmDeleteAll"))) return;
-  await fetch(`${BASE}/api/attempts`, { method: "DELETE" });
-  hx.attempt.hidden = true;
-  hideCompare();
-  refreshHistory();
-});
-
-window.refreshHistory = refreshHistory;
-window.onAttemptSaved = onAttemptSaved;
-window.hideCompare = hideCompare;
-refreshHistory();
+}

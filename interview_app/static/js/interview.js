@@ -1,11 +1,15 @@
 // Mock interview mode: set up, then a transcript where the interviewer's questions
-// stream in (EventSource on stored streams), a countdown while you answer, coaching
-// under each answer with its score, follow-ups with their reason, and the report.
-// The session's id is kept in the address (#interview=<id>), so a reload rebuilds
-// the transcript from GET /api/interviews/<id> and resumes the current stream
-// (stored, so it is replayed, never regenerated). Text from the model is rendered
-// like the practice output: markdown-it, then DOMPurify. Uses `t`, `md`, `lang`, `BASE`.
-"use strict";
+// stream in (stored streams, read by sse.js), a countdown while you answer, coaching
+// under each answer with the rubric's checklist, follow-ups with their reason, and the
+// report. The session's id is kept in the address (#interview=<id>), so a reload
+// rebuilds the transcript from GET /api/interviews/<id> and resumes the current
+// stream (stored, so it is replayed, never regenerated). Each answer names the turn
+// it answers, so a double submit can never land on the next question.
+import { BASE, $ } from "./page.js";
+import { renderInto } from "./render.js";
+import { checklist } from "./rubric.js";
+import { readStream } from "./sse.js";
+import { explain, explainEvent, t } from "./texts.js";
 
 const iv = {
   practice: $("practice-mode"), interview: $("interview-mode"),
@@ -16,21 +20,17 @@ const iv = {
   box: $("iv-answer-box"), timer: $("iv-timer"), answer: $("iv-answer"), send: $("iv-send"),
   report: $("iv-report-link"),
 };
-let session = null;     // {id, url, answerSeconds}
-let askedAt = 0;         // when the current question finished, for the timer
+let session = null; // {id, url, answerSeconds, turn}
+let askedAt = 0; // when the current question finished, for the timer
 let ticking = null;
-let reading = null;      // the EventSource being read
+let reading = null; // the stream being read
+const resumedAfterGone = new Set(); // streams found gone, each reloaded from the state once
 
-function showMode(interviewMode) {
+export function showMode(interviewMode) {
   iv.interview.hidden = !interviewMode;
   iv.practice.hidden = interviewMode;
   iv.tabInterview.setAttribute("aria-selected", String(interviewMode));
   iv.tabPractice.setAttribute("aria-selected", String(!interviewMode));
-}
-
-function rendered(el, text) {
-  if (md && window.DOMPurify) el.innerHTML = window.DOMPurify.sanitize(md.render(text));
-  else el.textContent = text;
 }
 
 function item(kind, label, extra) {
@@ -54,7 +54,7 @@ function item(kind, label, extra) {
   return body;
 }
 
-// Under each answer: the score, the verdict and the rubric's checklist (app.js).
+// Under each answer: the score, the verdict and the rubric's checklist.
 function scoreLine(body, analysis) {
   if (!analysis) return;
   const p = document.createElement("p");
@@ -63,18 +63,7 @@ function scoreLine(body, analysis) {
   const list = document.createElement("ul");
   list.className = "checklist";
   list.dataset.testid = "iv-checklist";
-  if (analysis.behavioural === false) {
-    const note = document.createElement("li");
-    note.className = "na";
-    note.textContent = t("notStar");
-    list.append(note, checkItem(t("conclusionFirst"), analysis.conclusion_first));
-  } else {
-    for (const [part, ok] of Object.entries(analysis.star)) {
-      list.append(checkItem(TEXT[lang].star[part], ok));
-    }
-    list.append(checkItem(t("quantified"), analysis.quantified_result));
-  }
-  list.append(checkItem(t("firstPerson"), analysis.first_person));
+  list.append(...checklist(analysis));
   body.parentElement.append(p, list);
 }
 
@@ -103,26 +92,40 @@ function awaitAnswer() {
   startTimer();
 }
 
-// Read one stored stream into `body`; `done` gets the final event's payload.
-function play(url, body, done) {
-  if (reading) reading.close();
+function busy(on) {
+  iv.transcript.setAttribute("aria-busy", String(on));
+}
+
+// Read one stored stream into `body`; `done` gets the final event's payload. The
+// current stream is the one `reading`; past ones (replayed on a reload) read alongside.
+function play(url, body, done, current = true) {
+  if (current && reading) reading.close();
   let text = "";
-  const es = new EventSource(url);
-  reading = es;
-  es.onmessage = (event) => {
-    text += JSON.parse(event.data).text;
-    rendered(body, text);
-  };
-  es.addEventListener("done", (event) => {
-    es.close();
-    done(JSON.parse(event.data));
+  busy(true);
+  const stream = readStream(url, {
+    text(delta) {
+      text += delta;
+      renderInto(body, text);
+    },
+    done(data) {
+      busy(false);
+      done(data);
+    },
+    failed(data) {
+      busy(false);
+      iv.status.textContent = explainEvent(data);
+    },
+    gone() {
+      busy(false);
+      iv.status.textContent = t("lost");
+      // Expired or already ended: what it said is kept in the interview's state.
+      if (session && !resumedAfterGone.has(url)) {
+        resumedAfterGone.add(url);
+        resume(session.id);
+      }
+    },
   });
-  es.addEventListener("error", (event) => {
-    if (event.data) {
-      es.close();
-      iv.status.textContent = explainEvent(JSON.parse(event.data));
-    }
-  });
+  if (current) reading = stream;
 }
 
 function follow(next) {
@@ -133,6 +136,7 @@ function follow(next) {
       iv.status.textContent = "";
       iv.report.href = `${BASE}/interviews/${session.id}/report`;
       iv.report.hidden = false;
+      iv.report.focus();
     });
     return;
   }
@@ -154,11 +158,12 @@ async function sendAnswer() {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ answer, seconds, turn: session.turn }),
-  });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
+  }).catch(() => null);
+  const data = response ? await response.json().catch(() => null) : null;
+  if (!response || !response.ok) {
     iv.box.hidden = false;
-    iv.status.textContent = explain(response.status, data, response.headers.get("Retry-After"));
+    iv.status.textContent = response
+      ? explain(response.status, data, response.headers.get("Retry-After")) : t("network");
     return;
   }
   item("answer", t("ivYou")).textContent = answer;
@@ -177,7 +182,7 @@ function coach(url) {
 async function begin(event) {
   event.preventDefault();
   const body = {
-    language: lang,
+    language: document.documentElement.lang === "ko" ? "ko" : "en",
     questions: Number(iv.questions.value),
     answer_seconds: Number(iv.seconds.value),
     follow_ups: iv.follow.checked,
@@ -205,8 +210,8 @@ async function begin(event) {
 
 // A reload in the middle: rebuild what was said, then resume the current stream.
 async function resume(id) {
-  const response = await fetch(`${BASE}/api/interviews/${id}`);
-  if (!response.ok) return;
+  const response = await fetch(`${BASE}/api/interviews/${id}`).catch(() => null);
+  if (!response || !response.ok) return;
   const state = await response.json();
   showMode(true);
   session = {
@@ -226,30 +231,36 @@ async function resume(id) {
       play(turn.stream, body, awaitAnswer);
       return;
     }
-    rendered(item(turn.kind, label, reason), turn.question || "");
+    renderInto(item(turn.kind, label, reason), turn.question || "");
     if (turn.answer) item("answer", t("ivYou")).textContent = turn.answer;
     if (turn.feedback && state.current && state.current.stream === turn.feedback && state.status === "coaching") {
       coach(turn.feedback);
     } else if (turn.feedback) {
       const body = item("feedback", t("ivFeedback"));
-      play(turn.feedback, body, (done) => scoreLine(body, done.analysis));
+      if (turn.analysis) scoreLine(body, turn.analysis);
+      play(turn.feedback, body, (done) => {
+        if (!turn.analysis) scoreLine(body, done.analysis);
+      }, false);
     }
     if (i === turns.length - 1 && state.status === "awaiting_answer") awaitAnswer();
   });
   if (state.status === "finished" && state.current) {
+    session.turn = turns.length; // nothing more to answer
     follow(state.current);
   }
 }
 
-iv.tabPractice.addEventListener("click", () => showMode(false));
-iv.tabInterview.addEventListener("click", () => showMode(true));
-iv.setup.addEventListener("submit", begin);
-iv.send.addEventListener("click", sendAnswer);
-iv.answer.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    sendAnswer();
-  }
-});
-const resumeId = new URLSearchParams(location.hash.slice(1)).get("interview");
-if (resumeId) resume(resumeId);
+export function start() {
+  iv.tabPractice.addEventListener("click", () => showMode(false));
+  iv.tabInterview.addEventListener("click", () => showMode(true));
+  iv.setup.addEventListener("submit", begin);
+  iv.send.addEventListener("click", sendAnswer);
+  iv.answer.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      sendAnswer();
+    }
+  });
+  const resumeId = new URLSearchParams(location.hash.slice(1)).get("interview");
+  if (resumeId) resume(resumeId);
+}
