@@ -10,6 +10,7 @@ from flask import Flask, Response, g, jsonify
 
 from interview_app import Coach, create_app
 from interview_app.settings import Settings
+from tests.helpers.server import ROOT
 
 
 def _settings(**overrides: object) -> Settings:
@@ -165,8 +166,12 @@ def test_at_a_hosts_root_our_files_do_not_hide_behind_its_static_route(tmp_path:
     Coach(app, settings=_settings(secret_key="s"))
     client = app.test_client()
     page = client.get("/").text
-    files = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
-    assert len(files) >= 8
+    files = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|svg))"', page)
+    (entry,) = [f for f in files if f.endswith("/js/main.js")]
+    # The page's modules are imported relative to its entry: each must be served beside it.
+    modules = sorted((ROOT / "interview_app" / "static" / "js").glob("*.js"))
+    files += [entry.replace("main.js", m.name) for m in modules]
+    assert len(files) == 7 + len(modules)  # style, favicon, 4 vendor files, entry; modules
     for path in files:
         with client.get(path) as response:
             assert response.status_code == 200, path

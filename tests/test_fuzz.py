@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from typing import Any
+from urllib.parse import quote
 
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -98,3 +100,57 @@ def test_any_request_gets_a_proper_answer(
         events = [e for e in data.split(b"\n\n") if e.startswith((b"id:", b"event:"))]
         terminal = [e for e in events if b"event: done" in e or b"event: error" in e]
         assert len(terminal) == 1
+
+
+# --- With history on: the history and interview APIs, queries and setups ---------------
+HISTORY_APP = create_app(
+    Settings(
+        offline_tokens_per_second=0,
+        rate_limit_per_minute=0,
+        max_streams_per_client=0,
+        log_json=False,
+        database_url=f"sqlite:///{tempfile.mkdtemp(prefix='fuzz-')}/fuzz.db",
+        secret_key="fuzz",
+    )
+)
+digits = st.text(alphabet=st.characters(categories=["Nd", "No"]), max_size=4)
+query_values = digits | st.text(max_size=6) | st.sampled_from(["²", "١٢", "0", "101", "-1"])
+setups = st.fixed_dictionaries(
+    {},
+    optional={
+        "language": st.sampled_from(["ko", "en"]) | json_values,
+        "categories": st.lists(json_values, max_size=3) | json_values,
+        "questions": json_values,
+        "answer_seconds": json_values,
+        "follow_ups": json_values,
+        "role": json_values,
+        "job_posting": json_values,
+        "resume": json_values,
+        "focus": json_values,
+    },
+)
+answers = st.fixed_dictionaries(
+    {}, optional={"answer": json_values, "turn": json_values, "seconds": json_values}
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(limit=query_values, before=query_values, form=query_values, setup=setups, reply=answers)
+def test_history_and_interviews_never_answer_5xx(
+    limit: str, before: str, form: str, setup: dict[str, Any], reply: dict[str, Any]
+) -> None:
+    client: FlaskClient = HISTORY_APP.test_client()
+    for url in (
+        f"/api/attempts?limit={quote(limit)}&before={quote(before)}",
+        f"/api/attempts/export?format={quote(form)}",
+        f"/api/attempts/{quote(before) or 'x'}",
+    ):
+        response = client.get(url)
+        assert response.status_code < 500, (url, response.get_data()[:300])
+    created = client.post("/api/interviews", json=setup)
+    assert created.status_code < 500, (setup, created.get_data()[:300])
+    if created.status_code == 201:
+        url = created.get_json()["url"]
+        answered = client.post(f"{url}/answers", json=reply)
+        assert answered.status_code < 500, (reply, answered.get_data()[:300])
+        assert client.delete(url).status_code == 204

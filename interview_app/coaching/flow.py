@@ -152,16 +152,29 @@ def heard(status: Status, state: State, position: int, text: str) -> Step:
 
 
 def answer(
-    status: Status, state: State, turn: int, text: str, seconds: float | None, feedback: str
+    status: Status,
+    state: State,
+    turn: int,
+    text: str,
+    seconds: float | None,
+    feedback: str,
+    *,
+    current_ended: bool = False,
 ) -> Step:
-    """The candidate answers turn `turn`; its feedback streams into `feedback`."""
+    """The candidate answers turn `turn`; its feedback streams into `feedback`.
+
+    `current_ended`: the stream the state names as current has ended. Then a state
+    still `asking` or `coaching` is one whose next step could not be saved (the
+    database was down when the utterance or the feedback ended): the turn is open
+    again, as it was last saved, rather than stuck for good.
+    """
     if status == "finished":
         raise NotNow("finished")
     if turn != len(state.turns) - 1:
         raise NotNow("stale_turn")
-    if status == "coaching":
+    if status == "coaching" and not current_ended:
         raise NotNow("busy")
-    if status == "asking":
+    if status == "asking" and not current_ended:
         raise NotNow("asking")
     last = state.turns[-1]
     limit = state.setup.answer_seconds

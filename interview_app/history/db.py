@@ -3,7 +3,12 @@
 PostgreSQL goes through psycopg 3, which cooperates with gevent by itself (from
 3.1.14 on, it waits on sockets through the patched `select`/`selectors`), so a
 query blocks only its own greenlet. SQLite calls block the hub briefly: one short
-write per stream keeps that small, and `synchronous=NORMAL` (safe in WAL mode: no
+write per stream keeps that small. A write lock held by another process must not
+hold the hub for SQLite's whole busy timeout (every stream of the worker would stop),
+so SQLite waits at most `SQLITE_BUSY_MS` inside a call and `Database.run` retries in
+sleeps that yield, up to the same overall deadline. A SQLite file deleted (or
+replaced) under the running app is reported as the database being down, never as
+saves that vanish. `synchronous=NORMAL` (safe in WAL mode: no
 corruption, and nothing lost when the app crashes or restarts; the last commits can
 be lost only if the machine itself loses power) spares each commit an fsync, which
 would hold every stream of the worker while the disk syncs. Migrations are
@@ -17,16 +22,21 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+SQLITE_BUSY_MS = 10  # the longest SQLite may hold the hub waiting for another's lock
 Schema = Literal["ok", "behind", "down"]
 MIGRATE_COMMAND = "python -m interview_app.history.db"
 
@@ -53,17 +63,21 @@ def resolve(configured: str | None, instance: Path) -> str:
     return normalize(configured) if configured else default_url(instance)
 
 
+class HistoryUnavailable(Exception):
+    """The database cannot be reached or answered too slowly."""
+
+
 def make_engine(url: str, *, timeout: float = 2.0) -> Engine:
     """An engine that gives up quickly: a slow database must never hold a stream."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": timeout})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
 
         @event.listens_for(engine, "connect")
         def _wal(dbapi: object, _record: object) -> None:
             cursor = dbapi.cursor()  # type: ignore[attr-defined]
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
             cursor.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (see above)
-            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             cursor.close()
 
         return engine
@@ -78,6 +92,51 @@ def make_engine(url: str, *, timeout: float = 2.0) -> Engine:
             "options": f"-c statement_timeout={int(timeout * 1000)}",
         },
     )
+
+
+def _locked(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+class Database:
+    """Runs units of work on one engine: SQLite lock waits that yield, a vanished file seen."""
+
+    def __init__(self, engine: Engine, *, lock_wait: float = 2.0) -> None:
+        self.engine = engine
+        self.lock_wait = lock_wait
+        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        self.path = database if database and database != ":memory:" else None
+        self.inode = self._inode()
+
+    def _inode(self) -> int | None:
+        if self.path is None:
+            return None
+        try:
+            return os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return None
+
+    def run(self, work: Callable[[], T]) -> T:
+        """`work()`; `HistoryUnavailable` if the database failed, was locked too long, or its
+        file is gone."""
+        if self.path is not None:
+            inode = self._inode()
+            if inode is None or (self.inode is not None and inode != self.inode):
+                raise HistoryUnavailable("the database file is gone")
+            self.inode = inode
+        deadline = time.monotonic() + self.lock_wait
+        pause = 0.005
+        while True:
+            try:
+                return work()
+            except OperationalError as exc:
+                if not _locked(exc) or time.monotonic() > deadline:
+                    raise HistoryUnavailable(type(exc).__name__) from None
+            except SQLAlchemyError as exc:
+                raise HistoryUnavailable(type(exc).__name__) from None
+            time.sleep(pause)  # yields to every other stream while the lock is held
+            pause = min(pause * 2, 0.1)
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
@@ -119,6 +178,7 @@ def schema(engine: Engine) -> Schema:
             current = set(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError:
         return "down"
+
     return "ok" if current == code_heads() else "behind"
 
 

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import CursorResult, Engine, delete, select, update
 
-from interview_app.history.db import sessions
-from interview_app.history.models import Interview
-from interview_app.history.repository import HistoryUnavailable
+from interview_app.history.db import Database, HistoryUnavailable, sessions
+from interview_app.history.models import Attempt, Interview
+from interview_app.history.repository import clean, real_id
 
 
 class Interviews:
@@ -25,6 +24,14 @@ class Interviews:
 
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessions(engine)
+        self._db = Database(engine)
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        def unit() -> Any:
+            with self._sessions.begin() as session:
+                return work(session)
+
+        return self._db.run(unit)
 
     def create(self, identity: str, status: str, state: dict[str, Any]) -> str:
         """A new session; its unguessable id."""
@@ -35,27 +42,49 @@ class Interviews:
             created_at=datetime.now(UTC),
             version=1,
             status=status,
-            state=state,
+            state=clean(state),
         )
-        try:
-            with self._sessions.begin() as session:
-                session.add(row)
-        except SQLAlchemyError as exc:
-            raise HistoryUnavailable(type(exc).__name__) from None
+        self._run(lambda session: session.add(row))
         return interview_id
 
     def get(self, identity: str, interview_id: str) -> tuple[int, str, dict[str, Any]] | None:
         """(version, status, state) of this identity's session, or None."""
-        try:
-            with self._sessions.begin() as session:
-                row = session.scalar(
-                    select(Interview).where(
-                        Interview.identity == identity, Interview.id == interview_id
-                    )
+        if not real_id(interview_id):
+            return None
+
+        def work(session: Any) -> tuple[int, str, dict[str, Any]] | None:
+            row = session.scalar(
+                select(Interview).where(
+                    Interview.identity == identity, Interview.id == interview_id
                 )
-                return None if row is None else (row.version, row.status, dict(row.state))
-        except SQLAlchemyError as exc:
-            raise HistoryUnavailable(type(exc).__name__) from None
+            )
+            return None if row is None else (row.version, row.status, dict(row.state))
+
+        found: tuple[int, str, dict[str, Any]] | None = self._run(work)
+        return found
+
+    def delete(self, identity: str, interview_id: str) -> bool:
+        """Delete this identity's interview and the attempts its answers made; False if none."""
+        if not real_id(interview_id):
+            return False
+
+        def work(session: Any) -> bool:
+            done = session.execute(
+                delete(Interview).where(
+                    Interview.identity == identity, Interview.id == interview_id
+                )
+            )
+            if not done.rowcount:
+                return False
+            session.execute(
+                delete(Attempt).where(
+                    Attempt.identity == identity, Attempt.interview_id == interview_id
+                )
+            )
+            return True
+
+        deleted: bool = self._run(work)
+        return deleted
 
     def change(
         self,
@@ -77,19 +106,25 @@ class Interviews:
             if changed is None:
                 return None
             new_status, new_state = changed
-            try:
-                with self._sessions.begin() as session:
-                    done: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                        update(Interview)
-                        .where(
-                            Interview.identity == identity,
-                            Interview.id == interview_id,
-                            Interview.version == version,
-                        )
-                        .values(version=version + 1, status=new_status, state=new_state)
+
+            def work(
+                session: Any,
+                version: int = version,
+                new_status: str = new_status,
+                new_state: dict[str, Any] = new_state,
+            ) -> CursorResult[Any]:
+                done: CursorResult[Any] = session.execute(
+                    update(Interview)
+                    .where(
+                        Interview.identity == identity,
+                        Interview.id == interview_id,
+                        Interview.version == version,
                     )
-            except SQLAlchemyError as exc:
-                raise HistoryUnavailable(type(exc).__name__) from None
+                    .values(version=version + 1, status=new_status, state=clean(new_state))
+                )
+                return done
+
+            done: CursorResult[Any] = self._run(work)
             if done.rowcount:
                 return new_status, new_state
         raise HistoryUnavailable("too many concurrent changes")

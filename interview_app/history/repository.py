@@ -11,20 +11,38 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from interview_app.coaching.analysis import PARTS
 from interview_app.coaching.questions import category_of, question_key
-from interview_app.history.db import sessions
-from interview_app.history.models import Attempt
+from interview_app.history.db import Database, HistoryUnavailable, Schema, schema, sessions
+from interview_app.history.models import Attempt, Interview
 
 log = logging.getLogger(__name__)
 
 _SUMMARY = ("id", "created_at", "kind", "question", "language", "score", "outcome")
 
 
-class HistoryUnavailable(Exception):
-    """The database cannot be reached or answered too slowly."""
+__all__ = ["History", "HistoryUnavailable", "clean", "new_attempt_id", "real_id"]
+
+
+def clean(value: Any) -> Any:
+    """`value` with every U+0000 replaced by U+FFFD, in strings, lists and dicts.
+
+    PostgreSQL's text and JSON refuse NUL; SQLite keeps it. Both keep the same text
+    this way, and a candidate's stray NUL never costs them the attempt.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean(k): clean(v) for k, v in value.items()}
+    return value
+
+
+def real_id(value: str | None) -> bool:
+    """Whether `value` could be one of our ids or cursors (NUL never is: no lookup)."""
+    return value is None or "\x00" not in value
 
 
 def new_attempt_id() -> str:
@@ -64,39 +82,54 @@ class History:
         self.engine = engine
         self.retention_days = retention_days
         self._sessions = sessions(engine)
+        self._db = Database(engine)
         self._purged = 0.0
+
+    def health(self) -> Schema:
+        """The database as `/healthz` reports it: ok, behind (needs migrating) or down."""
+        try:
+            self._db.run(lambda: None)
+        except HistoryUnavailable:
+            return "down"
+        return schema(self.engine)
 
     def save(self, identity: str, attempt_id: str, record: dict[str, Any]) -> bool:
         """Write one attempt; False (and a warning, no candidate text) if the database failed."""
         analysis = record.get("analysis")
-        values = {
-            "id": attempt_id,
-            "identity": identity,
-            "created_at": datetime.now(UTC),
-            "kind": record["kind"],
-            "question": record["question"],
-            "question_key": question_key(record["question"]),
-            "category": category_of(record["question"]),
-            "answer": record.get("answer"),
-            "role": record.get("role"),
-            "language": record["language"],
-            "text": record["text"],
-            "analysis": analysis,
-            "score": analysis.get("score") if analysis else None,
-            "backend": record["backend"],
-            "model": record["model"],
-            "usage": record.get("usage"),
-            "ttft_ms": record.get("ttft_ms"),
-            "duration_ms": record["duration_ms"],
-            "outcome": record["outcome"],
-            "interview_id": record.get("interview_id"),
-        }
-        try:
+        values = clean(
+            {
+                "id": attempt_id,
+                "identity": identity,
+                "created_at": datetime.now(UTC),
+                "kind": record["kind"],
+                "question": record["question"],
+                "question_key": question_key(record["question"]),
+                "category": category_of(record["question"]),
+                "answer": record.get("answer"),
+                "role": record.get("role"),
+                "language": record["language"],
+                "text": record["text"],
+                "analysis": analysis,
+                "score": analysis.get("score") if analysis else None,
+                "backend": record["backend"],
+                "model": record["model"],
+                "usage": record.get("usage"),
+                "ttft_ms": record.get("ttft_ms"),
+                "duration_ms": record["duration_ms"],
+                "outcome": record["outcome"],
+                "interview_id": record.get("interview_id"),
+            }
+        )
+
+        def insert_it() -> None:
             # A Core insert: one statement, none of the ORM's unit-of-work bookkeeping.
             with self.engine.begin() as conn:
                 conn.execute(insert(Attempt), [values])
-        except SQLAlchemyError as exc:
-            log.warning("attempt not saved: database failed", extra={"error": type(exc).__name__})
+
+        try:
+            self._db.run(insert_it)
+        except HistoryUnavailable as exc:
+            log.warning("attempt not saved: database failed", extra={"error": str(exc)})
             return False
         if time.monotonic() - self._purged > 3600:
             # Retention, at most hourly, on the write path's tail (never the token path).
@@ -108,16 +141,18 @@ class History:
         return True
 
     def _run(self, work: Any) -> Any:
-        try:
+        def unit() -> Any:
             with self._sessions.begin() as session:
                 return work(session)
-        except SQLAlchemyError as exc:
-            raise HistoryUnavailable(type(exc).__name__) from None
+
+        return self._db.run(unit)
 
     def page(
         self, identity: str, limit: int, before: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """This identity's attempts, newest first, and the cursor of the next page."""
+        if not real_id(before):
+            return [], None
 
         def work(session: Any) -> tuple[list[dict[str, Any]], str | None]:
             query = select(Attempt).where(Attempt.identity == identity)
@@ -143,6 +178,8 @@ class History:
 
     def get(self, identity: str, attempt_id: str) -> dict[str, Any] | None:
         """One attempt of this identity, with its previous attempt at the same question."""
+        if not real_id(attempt_id):
+            return None
 
         def work(session: Any) -> dict[str, Any] | None:
             row = session.scalar(
@@ -168,6 +205,8 @@ class History:
 
     def delete(self, identity: str, attempt_id: str) -> bool:
         """Delete one attempt of this identity; False if it has none with that id."""
+        if not real_id(attempt_id):
+            return False
 
         def work(session: Any) -> bool:
             done = session.execute(
@@ -179,9 +218,11 @@ class History:
         return deleted
 
     def delete_all(self, identity: str) -> int:
-        """Delete every attempt of this identity (rows deleted, not flagged)."""
+        """Delete every attempt and mock interview of this identity (rows deleted, not
+        flagged); how many attempts went."""
 
         def work(session: Any) -> int:
+            session.execute(delete(Interview).where(Interview.identity == identity))
             return int(
                 session.execute(delete(Attempt).where(Attempt.identity == identity)).rowcount
             )
@@ -244,10 +285,12 @@ class History:
         return {"progress": out, "weakest": weakest}
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete every attempt older than the retention period; how many went."""
+        """Delete every attempt and mock interview older than the retention period; how many
+        attempts went."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
 
         def work(session: Any) -> int:
+            session.execute(delete(Interview).where(Interview.created_at < cutoff))
             return int(session.execute(delete(Attempt).where(Attempt.created_at < cutoff)).rowcount)
 
         count: int = self._run(work)

@@ -17,7 +17,6 @@ from flask import Blueprint, Response, g, jsonify, request
 from interview_app import problems
 from interview_app.coaching import questions
 from interview_app.coaching.request import CoachingRequest, Kind, detect_language
-from interview_app.history.db import schema
 from interview_app.problems import Refused, invalid
 from interview_app.settings import Settings
 from interview_app.streaming import relay
@@ -210,6 +209,6 @@ def question_bank() -> Response:
 def healthz() -> Response:
     """Liveness, which backend answers, and the history database: ok | behind | down | off."""
     found = services()
-    database = "off" if found.history is None else schema(found.history.engine)
+    database = "off" if found.history is None else found.history.health()
     body = {"status": "ok", "backend": found.llm.name, "model": found.llm.model}
     return jsonify({**body, "database": database})

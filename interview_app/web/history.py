@@ -29,7 +29,8 @@ def _history() -> History:
 def list_attempts() -> Response:
     """This identity's attempts, newest first: `?limit=` (1-100, default 20), `?before=`."""
     raw = request.args.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
         raise invalid("invalid_limit", "'limit' must be a whole number from 1 to 100.")
     before = request.args.get("before") or None
     history, who = _history(), identity.current()
@@ -58,7 +59,7 @@ def delete_attempt(attempt_id: str) -> Response:
 
 @history_bp.delete("/api/attempts")
 def delete_all() -> Response:
-    """Delete every attempt of this identity."""
+    """Delete everything kept for this identity: every attempt and every mock interview."""
     history, who = _history(), identity.current()
     call(lambda: history.delete_all(who))
     return Response(status=204)
@@ -88,7 +89,7 @@ def export() -> Response:
     history, who = _history(), identity.current()
     attempts = call(lambda: history.export(who))
     if form == "md":
-        body, mimetype = _markdown(attempts).encode(), "text/markdown; charset=utf-8"
+        body, mimetype = _markdown(attempts).encode(), "text/markdown"  # Flask adds the charset
     else:
         body = orjson.dumps({"attempts": attempts}, option=orjson.OPT_INDENT_2)
         mimetype = "application/json"

@@ -4,22 +4,28 @@ Each browser (or API client that keeps cookies) gets a random id on its first
 request, signed with `SECRET_KEY` (itsdangerous, through which Flask signs its own
 sessions) in an `HttpOnly`, `SameSite=Lax` cookie valid a year, `Secure` when the
 request came over HTTPS (through the trusted proxy). A forged or tampered cookie
-fails the signature and gets a fresh identity, never someone else's.
+fails the signature and gets a fresh identity, never someone else's. The cookie
+carries when it was signed, and is signed again (the same identity, a new year)
+once it is older than a quarter of its life, so a regular visitor never loses
+their history to its expiry. Cookies signed before that (no time in them) are
+still read, and renewed at once.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, g, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from interview_app.web import urls
 from interview_app.web.services import services
 
 COOKIE = "ia_identity"
 YEAR = 365 * 24 * 3600
+RENEW_AFTER = YEAR // 4  # seconds since signing after which a visit signs it again
 
 
 def secret_key(configured: str | None, instance: Path) -> str:
@@ -34,8 +40,21 @@ def secret_key(configured: str | None, instance: Path) -> str:
     return path.read_text().strip()
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(services().secret, salt="identity")
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services().secret, salt="identity")
+
+
+def _read(raw: str) -> tuple[str | None, float]:
+    """The identity in a cookie and its age in seconds (None: not ours, forged)."""
+    try:
+        identity, signed = _serializer().loads(raw, return_timestamp=True)
+        return str(identity), time.time() - signed.timestamp()
+    except BadSignature:
+        pass
+    try:  # signed before cookies carried their time: read, and renew at once
+        return str(URLSafeSerializer(services().secret, salt="identity").loads(raw)), YEAR
+    except BadSignature:
+        return None, 0.0
 
 
 def current() -> str:
@@ -43,14 +62,14 @@ def current() -> str:
     identity: str | None = g.get("ia_identity")
     if identity is None:
         raw = request.cookies.get(COOKIE)
+        age = 0.0
         if raw:
-            try:
-                identity = str(_serializer().loads(raw))
-            except BadSignature:
-                identity = None
+            identity, age = _read(raw)
         if not identity:
             identity = secrets.token_urlsafe(18)
             g.ia_identity_new = True
+        elif age > RENEW_AFTER:
+            g.ia_identity_new = True  # the same identity, signed again for a new year
         g.ia_identity = identity
     return identity
 

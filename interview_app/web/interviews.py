@@ -165,6 +165,14 @@ def answer(interview_id: str) -> tuple[Response, int]:
     return jsonify({"feedback": urls.at(feedback, who.root)}), 201
 
 
+@interviews_bp.delete("/api/interviews/<interview_id>")
+def delete(interview_id: str) -> Response:
+    """Delete an interview: its answers, resume, job posting, report and attempts."""
+    interviews, who = services().interviews_or_off(), identity.current()
+    call(lambda: interviews.delete(who, interview_id))
+    return Response(status=204)
+
+
 @interviews_bp.get("/api/interviews/<interview_id>/report.md")
 def report_markdown(interview_id: str) -> Response:
     """The session report as Markdown, once the interview has finished."""

@@ -17,7 +17,8 @@ from flask import g, request
 
 from interview_app import problems
 from interview_app.coaching.request import CoachingRequest
-from interview_app.history.repository import HistoryUnavailable, new_attempt_id
+from interview_app.history.db import HistoryUnavailable
+from interview_app.history.repository import new_attempt_id
 from interview_app.interviews.service import Caller, Opener
 from interview_app.llm.port import UpstreamError
 from interview_app.problems import Refused, invalid
