@@ -412,7 +412,7 @@ def _keys_without_ttl(url: str) -> list[bytes]:
     return [k for k in client.scan_iter("ia:*") if client.ttl(k) == -1]
 
 
-def test_a_killed_worker_strands_no_stream_and_no_ticket(
+def test_a_killed_worker_strands_no_stream_no_ticket_and_no_silent_reader(
     upstream_server: FakeUpstream, upstream: FakeUpstream, redis_url: str
 ) -> None:
     env = relay_env(
@@ -427,15 +427,19 @@ def test_a_killed_worker_strands_no_stream_and_no_ticket(
     try:
         upstream.script = Script(tokens=["x"] * 1000, interval=0.05)
         url = _create(a)
-        events: list[Any] = []
-        reader = _reader(b, url, events)
+        # Regression: of four readers on the other instance only the one that wrote the
+        # ending heard it; the others were closed with no terminal event.
+        heard: list[list[Any]] = [[] for _ in range(4)]
+        readers = [_reader(b, url, events) for events in heard]
         assert upstream.wait_for(lambda: upstream.tokens_sent > 5)
         os.killpg(a.process.pid, signal.SIGKILL)  # the master and its worker, no goodbye
         started = time.monotonic()
-        reader.join(30)
-        assert not reader.is_alive(), "the reader still waits on pings"
-        assert events[-1].event == "error" and events[-1].json()["code"] == "stream_lost"
-        assert events[-1].json()["retryable"] is True
+        for reader in readers:
+            reader.join(30)
+            assert not reader.is_alive(), "a reader still waits on pings"
+        for events in heard:
+            assert events[-1].event == "error" and events[-1].json()["code"] == "stream_lost"
+            assert events[-1].json()["retryable"] is True
         assert time.monotonic() - started < 10
         # A's ticket for this client lapsed: the client may stream again through B.
         deadline = time.monotonic() + 10

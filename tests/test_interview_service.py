@@ -52,7 +52,12 @@ def test_two_answers_posted_at_the_same_moment_land_once(tmp_path: Path) -> None
             barrier = threading.Barrier(2)
             results: list[tuple[int, dict[str, Any]]] = []
 
-            def post(created: dict[str, Any] = created, cookie: str = cookie) -> None:
+            def post(
+                created: dict[str, Any] = created,
+                cookie: str = cookie,
+                barrier: threading.Barrier = barrier,
+                results: list[tuple[int, dict[str, Any]]] = results,
+            ) -> None:
                 conn = server.connection()
                 body = json.dumps({"answer": STRONG, "turn": 0})
                 barrier.wait()

@@ -351,6 +351,8 @@ def test_a_model_interview_ends_with_the_models_report_or_the_rules(
     markdown, report_done = read(client, done["next"]["stream"])
     report = report_done["report"]
     assert report["source"] == source
+    # Regression: the report's `done` said `backend: offline` on a service with a model.
+    assert report_done["backend"] == "openai" and report_done["model"] == "fake-model"
     if source == "model":
         assert report["strengths"] == MODEL_REPORT["strengths"]
         sent = upstream.completions[-1]

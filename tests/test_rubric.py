@@ -125,7 +125,10 @@ def test_labelled_set_through_the_model_path(
     def judge(question: str, answer: str, language: str) -> dict[str, Any]:
         item = next(a for a in agreement.answers() if a["answer"] == answer)
         rules = analyse(question, answer, language).as_dict()  # type: ignore[arg-type]
-        fixed = {**item["labels"], "evidence": rules["evidence"], "verdict": "Fixed."}
+        verdict = (
+            "결과까지 분명한 답변입니다." if language == "ko" else "A clear story with its result."
+        )
+        fixed = {**item["labels"], "evidence": rules["evidence"], "verdict": verdict}
         upstream.script = Script(tokens=["ok"], completion=json.dumps(fixed))
         body = {"question": question, "answer": answer, "language": language}
         analysis = done_of(client, body)["analysis"]

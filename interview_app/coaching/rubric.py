@@ -13,6 +13,7 @@ never be shown.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from interview_app.coaching.analysis import PARTS, Analysis
@@ -46,7 +47,7 @@ SCHEMA: dict[str, Any] = {
         "quantified_result": _BOOL,
         "behavioural": _BOOL,
         "conclusion_first": _BOOL,
-        "score": {"type": "integer", "description": "1 to 5"},
+        "score": {"type": "integer", "minimum": 1, "maximum": 5},
         "evidence": {
             "type": "object",
             "additionalProperties": False,
@@ -101,8 +102,41 @@ def _bool(value: Any) -> bool:
     return value
 
 
+_HANGUL = re.compile(r"[가-힣]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _verdict_ok(verdict: str, language: str) -> bool:
+    """A sentence in the request's language, not a fragment: small models have answered
+    `"}, "`, `"I"`, `"true"`, English to a Korean request, or a 300-character paraphrase."""
+    text = " ".join(verdict.split())
+    if not 8 <= len(text) <= 200:
+        return False
+    hangul, latin = len(_HANGUL.findall(text)), len(_LATIN.findall(text))
+    if language == "ko":
+        return hangul >= 4 and hangul >= latin
+    return latin >= 6 and hangul == 0 and len(text.split()) >= 3
+
+
+def _contradicts(
+    score: int, star: dict[str, bool], behavioural: bool, data: dict[str, Any]
+) -> bool:
+    """Whether the score breaks the anchors given the model's own checklist: a story with no
+    action of the candidate's scores at most 2, one with no result at most 3, and a story
+    with every part, a measured result and "I" at least 3."""
+    if not behavioural:
+        return False
+    if not star["action"] and score > 2:
+        return True
+    if not star["result"] and score > 3:
+        return True
+    complete = all(star.values()) and data.get("quantified_result") and data.get("first_person")
+    return bool(complete) and score < 3
+
+
 def from_model(reply: str, request: CoachingRequest, rules: Analysis) -> dict[str, Any] | None:
-    """The model's rubric as the `analysis` object, or None if it does not fit the schema.
+    """The model's rubric as the `analysis` object, or None if it does not fit: the schema,
+    a verdict in the request's language, and a score its own checklist does not contradict.
 
     Counts the model is not asked for (filler words, word count) come from the rules.
     """
@@ -114,8 +148,10 @@ def from_model(reply: str, request: CoachingRequest, rules: Analysis) -> dict[st
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise ValueError("score out of range")
         verdict = data["verdict"]
-        if not isinstance(verdict, str) or not verdict.strip():
-            raise ValueError("no verdict")
+        if not isinstance(verdict, str) or not _verdict_ok(verdict, request.language):
+            raise ValueError("no verdict in the request's language")
+        if _contradicts(score, star, behavioural, data):
+            raise ValueError("the score contradicts the checklist")
         evidence: dict[str, str | None] = {}
         answer = request.answer or ""
         for part in PARTS:

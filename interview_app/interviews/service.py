@@ -26,10 +26,10 @@ from interview_app import problems
 from interview_app.coaching import flow, interview
 from interview_app.coaching.flow import NotNow, Setup, State, Status
 from interview_app.coaching.request import CoachingRequest
+from interview_app.history.db import HistoryUnavailable
 from interview_app.history.interviews import Interviews
-from interview_app.history.repository import HistoryUnavailable
 from interview_app.llm.completions import Prefixed
-from interview_app.llm.port import LLM, UpstreamError
+from interview_app.llm.port import LLM, Cancel, UpstreamError
 from interview_app.problems import Problem, Refused
 from interview_app.streaming import relay
 from interview_app.streaming.quotas import Quotas, Ticket
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 UTTERANCE_TOKENS = 300
 REPORT_TOKENS = 1500
+REPORT_SECONDS = 60.0
 REFUSALS: dict[str, Problem] = {
     "finished": problems.INTERVIEW_FINISHED,
     "busy": problems.INTERVIEW_BUSY,
@@ -111,6 +112,19 @@ class InterviewService:
         except NotNow as refusal:
             raise Refused(REFUSALS[refusal.why]) from None
 
+    def _ended(self, stream_path: str) -> bool:
+        """Whether the stream at `stream_path` has ended (or is gone: expired)."""
+        try:
+            found = self._store.get(stream_path.rsplit("/", 1)[-1])
+            return found is None or found.size()[1]
+        except StoreUnavailable:
+            return False
+
+    def delete(self, identity: str, interview_id: str) -> None:
+        """Delete this identity's interview and its attempts, or 404."""
+        if not self.repo.delete(identity, interview_id):
+            raise Refused(problems.INTERVIEW_NOT_FOUND)
+
     # --- changing ------------------------------------------------------------------
     def _apply(
         self, caller: Caller, interview_id: str, transition: Callable[[Status, State], flow.Step]
@@ -160,12 +174,13 @@ class InterviewService:
         """Answer turn `turn`; its feedback streams; the feedback's path."""
         stream = self._store.create()
         feedback = path(stream)
+
+        def transition(status: Status, st: State) -> flow.Step:
+            ended = status in ("asking", "coaching") and self._ended(st.current.stream)
+            return flow.answer(status, st, turn, text, seconds, feedback, current_ended=ended)
+
         try:
-            _, state = self._apply(
-                caller,
-                interview_id,
-                lambda status, st: flow.answer(status, st, turn, text, seconds, feedback),
-            )
+            _, state = self._apply(caller, interview_id, transition)
         except BaseException:
             _drop(stream)
             raise
@@ -178,7 +193,12 @@ class InterviewService:
                 self._give_back(caller, interview_id)
                 return {}
             analysis = (summary or {}).get("analysis")
-            return {"next": self._advance(caller, interview_id, analysis, summary)}
+            following = self._advance(caller, interview_id, analysis, summary)
+            if following is None:
+                # The next step could not be saved: the turn opens again on the next
+                # answer (`current_ended`), and `done` says what was not kept.
+                return {"saved": False}
+            return {"next": following}
 
         try:
             generation = opener(req, stream, then)
@@ -223,8 +243,10 @@ class InterviewService:
 
         try:
             _, state = self._apply(caller, interview_id, transition)
-        except Refused as refused:
-            stream.finish("error", refused.problem.event())
+        except (Refused, HistoryUnavailable) as failed:
+            problem = failed.problem if isinstance(failed, Refused) else problems.HISTORY_DOWN
+            log.warning("interview step not saved", extra={"code": problem.code})
+            _drop(stream, problem)
             return None
         ticket = self._quotas.follow_on(caller.client)
         step = decided[0]
@@ -305,9 +327,16 @@ class InterviewService:
             assert state.report is not None and state.report_md is not None
             turns = [flow.as_dict(t) for t in state.turns]
             messages = interview.report_messages(turns, setup.language, setup.role)
-            reply = self._llm.structured(
-                messages, "interview_report", interview.REPORT_SCHEMA, REPORT_TOKENS
-            )
+            # Given up on after REPORT_SECONDS: closed at the server, which then stops.
+            cancel = Cancel()
+            timer = threading.Timer(REPORT_SECONDS, cancel.cancel)
+            timer.start()
+            try:
+                reply = self._llm.structured(
+                    messages, "interview_report", interview.REPORT_SCHEMA, REPORT_TOKENS, cancel
+                )
+            finally:
+                timer.cancel()
             judged = interview.report_from_model(reply, setup.language)
             if judged is None:
                 if reply is not None:
@@ -335,10 +364,10 @@ def completion_stream(
     return relay.Generation(completion, ticket.release, time.monotonic(), recorder)
 
 
-def _drop(stream: Stream) -> None:
+def _drop(stream: Stream, problem: Problem = problems.INTERNAL) -> None:
     """End a stream nobody was given (or will read): ended, it expires."""
     try:
-        stream.finish("error", problems.INTERNAL.event())
+        stream.finish("error", problem.event())
     except StoreUnavailable:
         pass  # its keys expire on their own TTL
 

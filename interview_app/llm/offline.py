@@ -16,6 +16,7 @@ from interview_app.coaching.analysis import analyse
 from interview_app.coaching.feedback import feedback_en, feedback_ko, outline
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.completions import Recited
+from interview_app.llm.port import Cancel
 
 
 class OfflineBackend:
@@ -47,7 +48,12 @@ class OfflineBackend:
         return Recited(text, extra, self.tokens_per_second)
 
     def structured(
-        self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        name: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+        cancel: Cancel | None = None,
     ) -> str | None:
         """No model offline: the caller uses its rules."""
         return None

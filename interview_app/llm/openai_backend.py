@@ -13,6 +13,7 @@ import logging
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -24,7 +25,7 @@ from interview_app.coaching.analysis import analyse
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.completions import Recited
-from interview_app.llm.port import Completion, StreamFailure, UpstreamError
+from interview_app.llm.port import Cancel, Completion, StreamFailure, UpstreamError
 from interview_app.llm.rubric_job import RubricJob
 from interview_app.llm.transport import (
     BODY,
@@ -93,6 +94,7 @@ class OpenAICompletion:
         model: str,
         max_line: int = 1 << 20,
         rubric: Callable[[], dict[str, Any]] | None = None,
+        on_first_text: Callable[[], None] | None = None,
     ) -> None:
         body: Body | None = response.http_response.extensions.get(BODY)
         self.idle_ticks = body is not None
@@ -102,9 +104,9 @@ class OpenAICompletion:
         self._model = model
         self._max_line = max_line
         self._rubric = rubric
+        self._on_first_text = on_first_text
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
-        self._done = False
         self._wrote = False
 
     def texts(self, idle: float | None = None) -> Iterator[str]:
@@ -126,6 +128,11 @@ class OpenAICompletion:
                     continue
                 if not chunk:
                     break
+                if b"\r" in chunk:
+                    # SSE lines may end in CR alone (or CRLF); JSON escapes CR inside
+                    # strings, so a raw CR is always a line end. A CRLF split across two
+                    # chunks becomes an extra blank line, which means nothing here.
+                    chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
                 end = chunk.rfind(b"\n")
                 if end < 0:
                     parts.append(chunk)
@@ -145,7 +152,8 @@ class OpenAICompletion:
                 if held > self._max_line:
                     raise StreamFailure(problems.UPSTREAM_LINE_TOO_LONG)
                 if text:
-                    self._wrote = True
+                    if not self._wrote:
+                        self._first_text()
                     quiet_since = None
                     yield text
                 elif idle is not None:
@@ -159,7 +167,8 @@ class OpenAICompletion:
                         yield ""
             text = self._parse([b"".join(parts)]) if parts else ""
             if text:
-                self._wrote = True
+                if not self._wrote:
+                    self._first_text()
                 yield text
         except httpx2.TimeoutException:
             raise StreamFailure(problems.UPSTREAM_SILENT) from None
@@ -169,11 +178,21 @@ class OpenAICompletion:
                     f"The model server dropped the stream ({type(exc).__name__})."
                 )
             ) from None
-        if not self._done and self._finish_reason is None:
+        if self._finish_reason is None:
+            # A bare `[DONE]` with no finish reason is a stream cut short, not a
+            # finished one: llama.cpp's server ends a running stream that way when
+            # another request takes its slot.
             raise StreamFailure(problems.UPSTREAM_INCOMPLETE)
         if not self._wrote:
             # End-of-sequence first: "done" with no text would look like success.
             raise StreamFailure(problems.UPSTREAM_EMPTY)
+
+    def _first_text(self) -> None:
+        self._wrote = True
+        if self._on_first_text is not None:
+            # The feedback's rubric starts now: on a server that runs one request at a
+            # time, a rubric sent with the feedback would run first and hold its text.
+            self._on_first_text()
 
     def _parse(self, lines: list[bytes]) -> str:
         texts = []
@@ -182,8 +201,7 @@ class OpenAICompletion:
                 continue  # comments, `event:` lines and the blank separators
             payload = line[5:].strip()
             if payload == b"[DONE]":
-                self._done = True
-                continue
+                continue  # the end, if a finish reason came before it (see `texts`)
             try:
                 obj = orjson.loads(payload)
                 if "error" in obj:
@@ -234,8 +252,26 @@ def _proxied(base_url: str) -> bool:
     return not urllib.request.proxy_bypass(url.host)
 
 
+_REFUSAL_WORDS = ("response_format", "json_schema", "schema", "grammar")
+
+
+def refuses_format(exc: openai.APIStatusError) -> bool:
+    """Whether an error answers the structured-output request itself, as servers really
+    refuse it: 400 or 422, or a 5xx whose body names the format (llama.cpp's 500)."""
+    if exc.status_code in (400, 422):
+        return True
+    if exc.status_code < 500:
+        return False
+    try:
+        body = exc.response.text.lower()
+    except Exception:  # a body that cannot be read says nothing
+        return False
+    return any(word in body for word in _REFUSAL_WORDS)
+
+
 class RubricFormat:
-    """Which structured-output mode this upstream accepts (learned once)."""
+    """Which structured-output mode this upstream accepts (learned once per server):
+    a JSON schema, else JSON mode with the schema in the prompt, else none at all."""
 
     def __init__(self) -> None:
         self.mode = "json_schema"
@@ -254,6 +290,17 @@ class RubricFormat:
                 "upstream refused a JSON schema; structured requests use JSON mode from now on"
             )
             self.mode = "json_object"
+        elif self.mode == "json_object":
+            log.warning("upstream refused JSON mode too; the rules answer from now on")
+            self.mode = "none"
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A feedback's rubric: `start` at the feedback's first text, `result` at its end."""
+
+    start: Callable[[], None] | None
+    result: Callable[[], dict[str, Any]]
 
 
 class OpenAIBackend:
@@ -307,8 +354,8 @@ class OpenAIBackend:
             http_client=http_client,
         )
 
-    def _rubric(self, request: CoachingRequest) -> Callable[[], dict[str, Any]] | None:
-        """Start the rubric of a feedback stream now; the callable gives it at the end."""
+    def _rubric(self, request: CoachingRequest) -> Deferred | None:
+        """The rubric of a feedback stream: started at its first text, given at its end."""
         if request.kind != "feedback" or self.rubric == "off" or request.answer is None:
             return None
         answer = request.answer
@@ -320,7 +367,7 @@ class OpenAIBackend:
             rules = analyse(request.question, answer, request.language)
             return job.analysis(self.rubric_timeout, rules) if job else rules.as_dict()
 
-        return judged
+        return Deferred(job.start if job else None, judged)
 
     def converse(
         self, messages: list[dict[str, str]], max_tokens: int, fallback: str
@@ -333,29 +380,45 @@ class OpenAIBackend:
         return Recited(text, extra, self.recite_speed, backend=self.name, model=self.model)
 
     def structured(
-        self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        name: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+        cancel: Cancel | None = None,
     ) -> str | None:
-        """One non-streamed request with structured output (see rubric_job.py); None on failure."""
+        """One request with structured output (see rubric_job.py); None on failure.
+
+        Streamed, so that giving up on it (`cancel`) closes the connection and the model
+        server stops generating: a non-streamed request we stopped waiting for kept a
+        one-slot server busy for minutes.
+        """
         form = self.rubric_format
-        response_format = form.response_format(name, schema)
+        if form.mode == "none":
+            return None
+        extra = {"response_format": form.response_format(name, schema), "temperature": 0}
         try:
-            completion = self.client.with_options(max_retries=0).chat.completions.create(
-                model=self.model,
-                messages=[],
-                extra_body={
-                    "messages": messages,
-                    "response_format": response_format,
-                    "max_tokens": max_tokens,
-                    "temperature": 0,
-                },
-            )
-        except openai.BadRequestError:
-            form.refused()
+            response = self._open(messages, max_tokens, extra, retries=0)
+        except openai.APIStatusError as exc:
+            if refuses_format(exc):
+                form.refused()
+            else:
+                log.warning("structured request failed: HTTP %s", exc.status_code)
             return None
         except Exception as exc:  # the caller falls back to its rules
             log.warning("structured request failed: %s", type(exc).__name__)
             return None
-        return completion.choices[0].message.content if completion.choices else None
+        completion = OpenAICompletion(response, self.model, self.max_line)
+        if cancel is not None:
+            cancel.on_cancel(completion.close)
+        try:
+            return "".join(completion.texts())
+        except Exception as exc:  # cut, cancelled, or empty: the caller uses its rules
+            if cancel is None or not cancel.cancelled:
+                log.warning("structured request failed: %s", type(exc).__name__)
+            return None
+        finally:
+            completion.close()
 
     def open(self, request: CoachingRequest) -> Completion:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
@@ -364,33 +427,41 @@ class OpenAIBackend:
         rubric = self._rubric(request)  # at the same moment as the feedback itself
         return self._stream(messages(request), self.max_tokens[request.kind], rubric)
 
-    def _stream(
+    def _open(
         self,
         chat: list[dict[str, str]],
         max_tokens: int,
-        rubric: Callable[[], dict[str, Any]] | None,
-    ) -> Completion:
-        manager = self.client.chat.completions.with_streaming_response.create(
+        extra: dict[str, Any],
+        retries: int | None = None,
+    ) -> Any:
+        """Send a streamed chat request; its response once the headers are in (SDK errors
+        raised as they are)."""
+        client = self.client if retries is None else self.client.with_options(max_retries=retries)
+        manager = client.chat.completions.with_streaming_response.create(
             model=self.model,
             messages=[],
             stream=True,
-            extra_body={
-                "messages": chat,
-                "stream_options": {"include_usage": True},
-                "max_tokens": max_tokens,
-            },
+            extra_body={"messages": chat, "max_tokens": max_tokens, **extra},
         )
         # The whole wait for the headers, the SDK's retries included (transport.py).
         deadline = FIRST_BYTE_DEADLINE.set(time.monotonic() + self.first_byte_seconds)
         try:
-            response = manager.__enter__()
+            return manager.__enter__()
+        finally:
+            FIRST_BYTE_DEADLINE.reset(deadline)
+
+    def _stream(
+        self, chat: list[dict[str, str]], max_tokens: int, rubric: Deferred | None
+    ) -> Completion:
+        try:
+            response = self._open(chat, max_tokens, {"stream_options": {"include_usage": True}})
         except OutOfDescriptors:
             raise UpstreamError(problems.SERVER_BUSY) from None
         except openai.APIError as exc:
             raise _upstream_error(exc) from None
-        finally:
-            FIRST_BYTE_DEADLINE.reset(deadline)
-        return OpenAICompletion(response, self.model, self.max_line, rubric)
+        if rubric is None:
+            return OpenAICompletion(response, self.model, self.max_line)
+        return OpenAICompletion(response, self.model, self.max_line, rubric.result, rubric.start)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -9,7 +9,8 @@ raises `StreamFailure` for anything that goes wrong after that. Both carry a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from interview_app.coaching.request import CoachingRequest
@@ -33,6 +34,32 @@ class UpstreamError(_Failure):
 
 class StreamFailure(_Failure):
     """The stream failed after it began; becomes an `error` event."""
+
+
+class Cancel:
+    """A request we may give up on: `cancel()` closes what it registered (`on_cancel`), so
+    the model server sees the connection close and stops generating for nobody."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closers: list[Callable[[], None]] = []
+        self.cancelled = False
+
+    def on_cancel(self, close: Callable[[], None]) -> None:
+        """Call `close` on cancel (at once if already cancelled)."""
+        with self._lock:
+            if not self.cancelled:
+                self._closers.append(close)
+                return
+        close()
+
+    def cancel(self) -> None:
+        """Give up: close everything registered."""
+        with self._lock:
+            self.cancelled = True
+            closers, self._closers = self._closers, []
+        for close in closers:
+            close()
 
 
 class Completion(Protocol):
@@ -78,9 +105,15 @@ class LLM(Protocol):
         ...
 
     def structured(
-        self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        name: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+        cancel: Cancel | None = None,
     ) -> str | None:
-        """A model's JSON reply fitting `schema` (unvalidated), or None: no model, or it failed."""
+        """A model's JSON reply fitting `schema` (unvalidated), or None: no model, it failed,
+        or it was cancelled (the request is then closed at the server)."""
         ...
 
     def close(self) -> None:

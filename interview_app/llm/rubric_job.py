@@ -1,20 +1,22 @@
 """The model's rubric for one feedback stream: requested with it, awaited at its end.
 
-At most one extra upstream request per feedback, started at the same moment as
-the streamed feedback (in its own thread, a greenlet under gevent), so it is
-usually answered before the last token and adds no waiting. When the feedback
-ends, `analysis()` waits at most `RUBRIC_TIMEOUT_SECONDS` more; a rubric that is
-late, invalid, or refused by the upstream gives way to the rules' rubric
-(`source: "rules"`), and the feedback stream never fails because of it.
+At most one extra upstream request per feedback, started at the feedback's first
+text (in its own thread, a greenlet under gevent): a server that runs requests in
+parallel usually answers it before the last token, so it adds no waiting; a server
+that runs one request at a time (llama.cpp with one slot) would otherwise have run
+the rubric first and held the feedback's first words for its whole length. When
+the feedback ends, `analysis()` waits at most `RUBRIC_TIMEOUT_SECONDS` more; a
+rubric that is late, invalid, or refused by the upstream gives way to the rules'
+rubric (`source: "rules"`), and the feedback stream never fails because of it. A
+rubric given up on is cancelled: its request is closed, so the server stops.
 
 Structured output goes through the backend's one structured request
 (`OpenAIBackend.structured`): the SDK's `response_format` JSON schema first; a
-server that refuses it (HTTP 400) gets JSON mode (`json_object`, the schema in the
-prompt, validated by `coaching.rubric`) from then on. That switch is remembered by
+server that refuses it (HTTP 400 or 422, or a 5xx naming the format) gets JSON
+mode (`json_object`, the schema in the prompt, validated by `coaching.rubric`)
+from then on. That switch is remembered by
 the backend, so it costs one fallback to the rules, not a second request.
 
-A rubric still running when its stream gives up on it finishes in the
-background within the upstream read timeout, then is dropped.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from typing import Any
 from interview_app.coaching import rubric
 from interview_app.coaching.analysis import Analysis
 from interview_app.coaching.request import CoachingRequest
+from interview_app.llm.port import Cancel
 
 log = logging.getLogger(__name__)
 
-# The backend's structured request: (messages, schema name, schema, max tokens) -> JSON or None.
-Ask = Callable[[list[dict[str, str]], str, dict[str, Any], int], "str | None"]
+# The backend's structured request: (messages, schema name, schema, max tokens, cancel)
+# -> JSON or None.
+Ask = Callable[[list[dict[str, str]], str, dict[str, Any], int, Cancel], "str | None"]
 
 
 class RubricJob:
@@ -44,12 +48,20 @@ class RubricJob:
         self._reply: str | None = None
         self.failure = ""
         self._done = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
+        self._started = False
+        self._cancel = Cancel()
+
+    def start(self) -> None:
+        """Send the request (once)."""
+        if not self._started:
+            self._started = True
+            threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
         try:
             messages = rubric.messages(self._request)
-            self._reply = self._ask(messages, "rubric", rubric.SCHEMA, self._max_tokens)
+            schema = rubric.SCHEMA
+            self._reply = self._ask(messages, "rubric", schema, self._max_tokens, self._cancel)
             if self._reply is None:
                 self.failure = "refused or failed"
         except Exception as exc:  # the feedback never fails because of its rubric
@@ -59,8 +71,11 @@ class RubricJob:
 
     def analysis(self, wait: float, rules: Analysis) -> dict[str, Any]:
         """The model's rubric if it is ready within `wait` seconds and valid; else the rules'."""
-        if not self._done.wait(wait):
+        if not self._started:
+            reason = "not started"
+        elif not self._done.wait(wait):
             reason = "timeout"
+            self._cancel.cancel()  # closed at the server: it stops generating for nobody
         elif self._reply is None:
             reason = self.failure
         else:

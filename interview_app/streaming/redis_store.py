@@ -122,7 +122,10 @@ class RedisStream:
         pipe.exists(self.lease_key)
         (_, ended), leased = pipe.execute()
         if ended == b"1":
-            return [], True
+            # Ended since our read (another reader may just have written the ending):
+            # what is left, the ending included, is read before this reader ends.
+            rest: Any = self.store.redis.xread({self.events_key: f"0-{after}"}, count=1000)
+            return self._frames(rest) if rest else ([], True)
         if ended is None:
             # Redis forgot the stream (restarted empty, or it expired).
             return [frame(orjson.dumps(STREAM_LOST.event()), event="error", id=after + 1)], True

@@ -51,6 +51,10 @@ class Script:
     completion: str = "{}"
     completion_status: int = 200
     completion_delay: float = 0.0
+    # The error body of a refused completion (llama.cpp names `response_format` in a 500).
+    completion_error: str = "refused"
+    # Serve one request at a time, as llama.cpp's server with one slot does.
+    serial: bool = False
 
 
 def _chunk(data: bytes) -> bytes:
@@ -73,6 +77,11 @@ class FakeUpstream:
         self.script = Script()
         self.requests: list[dict[str, Any]] = []
         self.completions: list[dict[str, Any]] = []
+        self.cancelled_completions = 0
+        self.order: list[str] = []  # "stream" or "structured", as requests were served
+        self.arrivals: list[tuple[str, float]] = []  # (kind, when it arrived)
+        self.first_token_at: float | None = None  # when the last stream sent its first text
+        self._one_at_a_time = asyncio.Lock()
         self.headers: list[dict[str, str]] = []
         self.open_streams = 0
         self.total_streams = 0
@@ -102,6 +111,10 @@ class FakeUpstream:
         self.script = script or Script()
         self.requests.clear()
         self.completions.clear()
+        self.cancelled_completions = 0
+        self.order.clear()
+        self.arrivals.clear()
+        self.first_token_at = None
         self.headers.clear()
         self.total_streams = 0
         self.client_disconnects = 0
@@ -189,8 +202,24 @@ class FakeUpstream:
             await writer.drain()
             return True
         request = json.loads(body or b"{}")
-        if not request.get("stream"):
-            return await self._complete(request, script, writer)
+        kind = "structured" if request.get("response_format") else "stream"
+        self.arrivals.append((kind, time.monotonic()))
+        if script.serial:
+            async with self._one_at_a_time:
+                return await self._answer(request, headers, script, reader, writer)
+        return await self._answer(request, headers, script, reader, writer)
+
+    async def _answer(
+        self,
+        request: dict[str, Any],
+        headers: dict[str, str],
+        script: Script,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        self.order.append("structured" if request.get("response_format") else "stream")
+        if not request.get("stream") or request.get("response_format"):
+            return await self._complete(request, script, reader, writer)
         self.requests.append(request)
         self.headers.append(headers)
         if script.hang_up:
@@ -218,15 +247,49 @@ class FakeUpstream:
         return kept and not script.close_after
 
     async def _complete(
-        self, request: dict[str, Any], script: Script, writer: asyncio.StreamWriter
+        self,
+        request: dict[str, Any],
+        script: Script,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> bool:
-        """A non-streaming chat completion (the rubric request), kept apart from streams."""
+        """A structured completion (the rubric, the report), kept apart from text streams:
+        answered whole, or streamed when asked to (then a client that leaves cancels it)."""
         self.completions.append(request)
         if script.completion_delay:
-            await asyncio.sleep(script.completion_delay)
+            gone = asyncio.ensure_future(reader.read(1))
+            done, _ = await asyncio.wait({gone}, timeout=script.completion_delay)
+            if done:
+                self.cancelled_completions += 1  # the client closed: generation stops
+                return False
+            gone.cancel()
+            with contextlib.suppress(BaseException):
+                await gone
         if script.completion_status != 200:
-            payload = json.dumps({"error": {"message": "refused", "type": "fake"}}).encode()
+            error = {"message": script.completion_error, "type": "fake"}
+            payload = json.dumps({"error": error}).encode()
             status = f"{script.completion_status} Fake"
+        elif request.get("stream"):
+            base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
+                    "model": request.get("model", "fake-model")}  # fmt: skip
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            text = script.completion
+            for i in range(0, len(text), 40):
+                delta = {"content": text[i : i + 40]}
+                writer.write(
+                    _event(
+                        {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    )
+                )
+            writer.write(
+                _event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            )
+            writer.write(_chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+            await writer.drain()
+            return True
         else:
             payload = json.dumps(
                 {
@@ -336,6 +399,8 @@ class FakeUpstream:
                         }
                     )
                 # Counted before the write: a fast client may read it before drain() returns.
+                if not i:
+                    self.first_token_at = time.monotonic()
                 self.tokens_sent += len(script.tokens[i : i + script.batch])
                 writer.write(out)
                 await writer.drain()
