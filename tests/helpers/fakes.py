@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import ssl
 import threading
 import time
@@ -55,10 +56,32 @@ class Script:
     completion_error: str = "refused"
     # Serve one request at a time, as llama.cpp's server with one slot does.
     serial: bool = False
+    # `/v1/audio/transcriptions`: the transcript to give; `/v1/audio/speech`: the bytes.
+    transcript: str = "I led the migration and cut costs by 30%."
+    speech: bytes = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
 
 
 def _chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, str]:
+    """The text fields of a multipart/form-data body (the file's name and size too)."""
+    boundary = content_type.split("boundary=", 1)[-1].strip('"').encode()
+    fields: dict[str, str] = {}
+    for part in body.split(b"--" + boundary):
+        head, _, value = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]+)"', head)
+        if not name:
+            continue
+        value = value.removesuffix(b"\r\n")
+        filename = re.search(rb'filename="([^"]+)"', head)
+        if filename:
+            fields["filename"] = filename.group(1).decode()
+            fields["file_bytes"] = str(len(value))
+        else:
+            fields[name.group(1).decode()] = value.decode(errors="replace")
+    return fields
 
 
 def _event(obj: Any) -> bytes:
@@ -78,6 +101,9 @@ class FakeUpstream:
         self.requests: list[dict[str, Any]] = []
         self.completions: list[dict[str, Any]] = []
         self.cancelled_completions = 0
+        self.transcriptions: list[dict[str, str]] = []
+        self.cancelled_transcriptions = 0
+        self.speeches: list[dict[str, Any]] = []
         self.order: list[str] = []  # "stream" or "structured", as requests were served
         self.arrivals: list[tuple[str, float]] = []  # (kind, when it arrived)
         self.first_token_at: float | None = None  # when the last stream sent its first text
@@ -112,6 +138,9 @@ class FakeUpstream:
         self.requests.clear()
         self.completions.clear()
         self.cancelled_completions = 0
+        self.transcriptions.clear()
+        self.cancelled_transcriptions = 0
+        self.speeches.clear()
         self.order.clear()
         self.arrivals.clear()
         self.first_token_at = None
@@ -197,6 +226,10 @@ class FakeUpstream:
         writer: asyncio.StreamWriter,
     ) -> bool:
         script = self.script
+        if method == "POST" and path.endswith("/audio/transcriptions"):
+            return await self._transcribe(headers, body, script, reader, writer)
+        if method == "POST" and path.endswith("/audio/speech"):
+            return await self._speak(body, script, reader, writer)
         if method != "POST" or not path.endswith("/chat/completions"):
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
@@ -246,6 +279,73 @@ class FakeUpstream:
         kept = await self._stream(request, script, reader, writer)
         return kept and not script.close_after
 
+    async def _transcribe(
+        self,
+        headers: dict[str, str],
+        body: bytes,
+        script: Script,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """`/v1/audio/transcriptions`: the transcript streamed as `transcript.text.delta`
+        events (`stream=true`), or once as `verbose_json` with word times (Whisper)."""
+        form = _multipart(headers.get("content-type", ""), body)
+        self.transcriptions.append(form)
+        words = script.transcript.split()
+        if form.get("stream") != "true":
+            timed = [{"word": w, "start": 0.5 + i * 0.4, "end": 0.8 + i * 0.4}
+                     for i, w in enumerate(words)]  # fmt: skip
+            payload = json.dumps({"task": "transcribe", "language": form.get("language"),
+                                  "duration": 9.0, "text": script.transcript,
+                                  "words": timed}, ensure_ascii=False).encode()  # fmt: skip
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%b" % (len(payload), payload))  # fmt: skip
+            await writer.drain()
+            return True
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        gone = asyncio.ensure_future(reader.read(1))
+        try:
+            for i, word in enumerate(words):
+                delta = ("" if i == 0 else " ") + word
+                writer.write(_event({"type": "transcript.text.delta", "delta": delta}))
+                await writer.drain()
+                done, _ = await asyncio.wait({gone}, timeout=script.interval)
+                if done:
+                    self.cancelled_transcriptions += 1
+                    return False
+            writer.write(_event({"type": "transcript.text.done", "text": script.transcript}))
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
+        finally:
+            gone.cancel()
+            with contextlib.suppress(BaseException):
+                await gone
+
+    async def _speak(
+        self,
+        body: bytes,
+        script: Script,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """`/v1/audio/speech`: MP3 bytes streamed in chunks (a fixed, valid frame)."""
+        self.speeches.append(json.loads(body or b"{}"))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        for _ in range(3):
+            writer.write(_chunk(script.speech))
+            await writer.drain()
+            if script.interval:
+                await asyncio.sleep(script.interval)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
     async def _complete(
         self,
         request: dict[str, Any],
@@ -256,6 +356,14 @@ class FakeUpstream:
         """A structured completion (the rubric, the report), kept apart from text streams:
         answered whole, or streamed when asked to (then a client that leaves cancels it)."""
         self.completions.append(request)
+        streamed = request.get("stream") and script.completion_status == 200
+        if streamed:
+            # A streaming server answers its headers at once, then generates.
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            await writer.drain()
         if script.completion_delay:
             gone = asyncio.ensure_future(reader.read(1))
             done, _ = await asyncio.wait({gone}, timeout=script.completion_delay)
@@ -269,13 +377,9 @@ class FakeUpstream:
             error = {"message": script.completion_error, "type": "fake"}
             payload = json.dumps({"error": error}).encode()
             status = f"{script.completion_status} Fake"
-        elif request.get("stream"):
+        elif streamed:
             base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
                     "model": request.get("model", "fake-model")}  # fmt: skip
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n"
-            )
             text = script.completion
             for i in range(0, len(text), 40):
                 delta = {"content": text[i : i + 40]}
