@@ -36,6 +36,8 @@ from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
 from interview_app.llm.port import LLM
 from interview_app.settings import Settings
+from interview_app.speech.recognizers import ModelRecognizer, OfflineRecognizer, Recognizer
+from interview_app.speech.voice import ModelVoice
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStore
 from interview_app.streaming.quotas import Quotas
@@ -52,6 +54,29 @@ def _backend(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         return OpenAIBackend(settings)
     return OfflineBackend(settings.offline_tokens_per_second, settings.rubric)
+
+
+def _recognizer(settings: Settings) -> Recognizer | None:
+    if settings.stt == "model":
+        return ModelRecognizer(
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            model=settings.stt_model,
+            timeout=settings.upstream_read_timeout_seconds,
+        )
+    return OfflineRecognizer() if settings.stt == "offline" else None
+
+
+def _voice(settings: Settings) -> ModelVoice | None:
+    if settings.tts != "model":
+        return None
+    return ModelVoice(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        model=settings.tts_model,
+        voice=settings.tts_voice,
+        timeout=settings.upstream_read_timeout_seconds,
+    )
 
 
 def _redis(settings: Settings) -> redis.Redis | None:
@@ -202,6 +227,9 @@ class Coach:
             ),
             history=history,
             interviews=interviews,
+            recognizer=_recognizer(settings),
+            voice=_voice(settings),
+            transcriptions=threading.BoundedSemaphore(settings.max_transcriptions),
         )
         app.cli.add_command(_cli)
         if whole_app:

@@ -147,3 +147,21 @@ STALE_TURN = Problem(
 REPORT_NOT_READY = Problem(
     "report_not_ready", "The report is written when the interview ends.", 409, False
 )
+
+# --- Voice ------------------------------------------------------------------------
+AUDIO_TYPE = Problem(
+    "unsupported_media_type",
+    "Send the recording as audio/webm, audio/ogg, audio/wav, audio/mp4 or audio/mpeg.",
+    415,
+    False,
+)
+AUDIO_UNREADABLE = Problem(
+    "audio_unreadable", "The recording could not be decoded as audio.", 422, False
+)
+AUDIO_TOO_LONG = Problem("audio_too_long", "The recording is longer than allowed.", 413, False)
+TRANSCRIPTION_OFF = Problem(
+    "transcription_unavailable", "Speech recognition is turned off on this server.", 404, False
+)
+SPEECH_UNAVAILABLE = Problem(
+    "speech_unavailable", "No speech backend is configured on this server.", 404, False
+)

@@ -95,6 +95,14 @@ def body_limit(*char_limits: int) -> int:
     return 12 * sum(char_limits) + 2048
 
 
+def _offline_speech() -> str:
+    """`offline` when the offline recognisers are installed (requirements-speech.txt)."""
+    import importlib.util
+
+    found = all(importlib.util.find_spec(m) for m in ("vosk", "faster_whisper"))
+    return "offline" if found else "off"
+
+
 def _env(
     name: str,
     default: Any,
@@ -190,10 +198,28 @@ class Settings:
     history: bool = _env("HISTORY", True)
     # At most ten years: the purge computes a date this far back.
     history_retention_days: int = _env("HISTORY_RETENTION_DAYS", 90, minimum=1, maximum=3650)
+    # --- Voice ---
+    # Unset: model with a model, offline when its packages are installed, else off.
+    stt: str = _env("STT", "", choices=("model", "offline", "off"))
+    stt_model: str = _env("STT_MODEL", "gpt-4o-mini-transcribe")
+    # Unset: model with a model, else browser (the page's speechSynthesis).
+    tts: str = _env("TTS", "", choices=("model", "browser", "off"))
+    tts_model: str = _env("TTS_MODEL", "gpt-4o-mini-tts")
+    tts_voice: str = _env("TTS_VOICE", "alloy")
+    max_audio_bytes: int = _env("MAX_AUDIO_BYTES", 25 * 1024 * 1024, minimum=1024)
+    max_audio_seconds: float = _env("MAX_AUDIO_SECONDS", 600.0, minimum=1)
+    audio_body_timeout_seconds: float = _env("AUDIO_BODY_TIMEOUT_SECONDS", 120.0, minimum=1)
+    max_transcriptions: int = _env("MAX_TRANSCRIPTIONS", 2, minimum=1)
+    long_pause_seconds: float = _env("LONG_PAUSE_SECONDS", 1.5, minimum=0.1)
     secret_key: str | None = _env("SECRET_KEY", None, secret=True)
     metrics_token: str | None = _env("METRICS_TOKEN", None, secret=True)
 
     def __post_init__(self) -> None:
+        if not self.stt:
+            stt = "model" if self.llm_backend == "openai" else _offline_speech()
+            object.__setattr__(self, "stt", stt)
+        if not self.tts:
+            object.__setattr__(self, "tts", "model" if self.llm_backend == "openai" else "browser")
         if not self.max_body_bytes:
             limit = body_limit(self.max_question_chars, self.max_answer_chars, self.max_role_chars)
             object.__setattr__(self, "max_body_bytes", limit)
@@ -260,6 +286,8 @@ class Settings:
             given["upstream_pool_size"] = connections
         if given["max_body_bytes"]:
             given["max_body_bytes"] = _integer(env, "MAX_BODY_BYTES", 0, minimum=1024)
+        if "model" in (given["stt"], given["tts"]) and backend != "openai":
+            raise SettingsError("STT=model or TTS=model needs a model server (OPENAI_*)")
         given.update(
             llm_backend=backend,
             rubric=rubric,

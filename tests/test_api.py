@@ -287,6 +287,8 @@ def test_healthz_names_the_backend(client: FlaskClient) -> None:
         "backend": "openai",
         "model": "fake-model",
         "database": "off",
+        "stt": "model",
+        "tts": "model",
     }
 
 

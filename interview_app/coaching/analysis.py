@@ -281,13 +281,18 @@ def _parts_of(clause: str, lang: Language, acted: bool) -> set[str]:
     return parts
 
 
-def _fillers(answer: str, lang: Language) -> int:
-    count = len(_FILLER[lang].findall(answer))
+def fillers_in(answer: str, lang: Language) -> list[str]:
+    """The filler words of `answer`, as the rubric counts them (typed or transcribed)."""
+    found = [m.group(0).rstrip(",") for m in _FILLER[lang].finditer(answer)]
     if lang == "ko":
         for sentence in _SENTENCE.split(answer):
             if _KO_HEDGED_CLAUSE.search(sentence):
-                count += len(_KO_HEDGE.findall(sentence))
-    return count
+                found += _KO_HEDGE.findall(sentence)
+    return found
+
+
+def _fillers(answer: str, lang: Language) -> int:
+    return len(fillers_in(answer, lang))
 
 
 # Share of the weighted checks passed -> score. Calibrated on the labelled set:

@@ -47,7 +47,7 @@ def _retry_after(exc: openai.APIStatusError, default: int) -> int:
         return default
 
 
-def _upstream_error(exc: Exception) -> UpstreamError:
+def upstream_error(exc: Exception) -> UpstreamError:
     """Map an SDK exception to what our client should be told (never its auth)."""
     if isinstance(exc, openai.APITimeoutError):
         return UpstreamError(problems.UPSTREAM_TIMEOUT)
@@ -458,7 +458,7 @@ class OpenAIBackend:
         except OutOfDescriptors:
             raise UpstreamError(problems.SERVER_BUSY) from None
         except openai.APIError as exc:
-            raise _upstream_error(exc) from None
+            raise upstream_error(exc) from None
         if rubric is None:
             return OpenAICompletion(response, self.model, self.max_line)
         return OpenAICompletion(response, self.model, self.max_line, rubric.result, rubric.start)

@@ -207,8 +207,10 @@ def question_bank() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness, which backend answers, and the history database: ok | behind | down | off."""
+    """Liveness, which backend answers, the history database (ok | behind | down | off), and
+    which speech recognition (`stt`) and speech (`tts`) the page gets."""
     found = services()
     database = "off" if found.history is None else found.history.health()
     body = {"status": "ok", "backend": found.llm.name, "model": found.llm.model}
-    return jsonify({**body, "database": database})
+    speech = {"stt": found.settings.stt, "tts": found.settings.tts}
+    return jsonify({**body, "database": database, **speech})

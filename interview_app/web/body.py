@@ -58,9 +58,16 @@ class BodyReader:
         self._reading: dict[str, list[float]] = {}  # start times of reads in progress
         self._lock = threading.Lock()
 
-    def read(self, request: Request, client: str, limit: int | None = None) -> bytes:
-        """The whole body of `request` (at most `limit` bytes, default `MAX_BODY_BYTES`),
-        or `Refused` (400, 408, 413 or 503)."""
+    def read(
+        self,
+        request: Request,
+        client: str,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        """The whole body of `request` (at most `limit` bytes, default `MAX_BODY_BYTES`,
+        within `timeout` seconds, default `BODY_TIMEOUT_SECONDS`), or `Refused` (400, 408,
+        413 or 503)."""
         limit = limit or self.max_bytes
         started = time.monotonic()
         with self._lock:
@@ -72,7 +79,7 @@ class BodyReader:
                 raise Refused(TOO_MANY_UPLOADS)
             reading.append(started)
         try:
-            return self._guarded(request, limit)
+            return self._guarded(request, limit, timeout or self.timeout)
         except Refused as exc:
             status = exc.problem.status
             # An oversized body still arriving is read and dropped (up to a bound):
@@ -89,12 +96,12 @@ class BodyReader:
                 if not reading:
                     self._reading.pop(client, None)
 
-    def _guarded(self, request: Request, limit: int) -> bytes:
+    def _guarded(self, request: Request, limit: int, timeout: float) -> bytes:
         length = request.content_length
         if length is not None and length > limit:
             raise _too_large(limit)
         try:
-            with _deadline(request.environ, self.timeout):
+            with _deadline(request.environ, timeout):
                 data = self._read(request.environ["wsgi.input"], length, limit)
         except _Expired:
             raise Refused(BODY_TIMEOUT) from None

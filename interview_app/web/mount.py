@@ -18,6 +18,7 @@ from interview_app.web.api import bp as api_bp
 from interview_app.web.history import history_bp
 from interview_app.web.interviews import interviews_bp
 from interview_app.web.page import page as page_bp
+from interview_app.web.speech import speech_bp
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -50,6 +51,7 @@ def blueprint(
         hook(coach, url_prefix, cors_origins)
         if url_prefix:
             errors.claim_prefix(coach)
-    for child in (api_bp, history_bp, interviews_bp, metrics.bp, *((page_bp,) if page else ())):
+    blueprints = (api_bp, history_bp, interviews_bp, speech_bp, metrics.bp)
+    for child in (*blueprints, *((page_bp,) if page else ())):
         coach.register_blueprint(child)
     return coach

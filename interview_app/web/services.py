@@ -18,6 +18,8 @@ from interview_app.interviews.service import InterviewService
 from interview_app.llm.port import LLM
 from interview_app.problems import HISTORY_OFF, Refused
 from interview_app.settings import Settings
+from interview_app.speech.recognizers import Recognizer
+from interview_app.speech.voice import ModelVoice
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.quotas import Quotas
 from interview_app.streaming.store import Store
@@ -43,6 +45,9 @@ class Services:
     secret: str | bytes  # signs the identity cookie
     history: History | None  # None: history is off
     interviews: InterviewService | None  # None: history is off (interviews live there)
+    recognizer: Recognizer | None  # None: STT=off
+    voice: ModelVoice | None  # None: TTS is the browser's, or off
+    transcriptions: threading.BoundedSemaphore  # MAX_TRANSCRIPTIONS at once per worker
 
     def history_or_off(self) -> History:
         """The history, or 404 `history_off` without a database."""

@@ -1,0 +1,34 @@
+"""Native work off the gevent hub: recognition runs in a real OS thread.
+
+Under gunicorn's gevent worker `threading` is patched, so a "thread" is a greenlet
+and a long native call in it would stop every stream of the worker. gevent's hub
+keeps a pool of real threads for exactly this; the recognisers' native code
+(CTranslate2, Kaldi through cffi) releases the GIL, so the hub keeps running while
+they work. Without gevent (tests, a plain WSGI server) the call simply runs here.
+gevent belongs to the server: this is the one module that asks whether it is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def _patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return False
+    return bool(monkey.is_module_patched("threading"))
+
+
+def call(work: Callable[[], T]) -> T:
+    """`work()` in a real thread when under gevent (the caller's greenlet waits), else here."""
+    if not _patched():
+        return work()
+    import gevent
+
+    result: T = gevent.get_hub().threadpool.apply(work)
+    return result

@@ -1,0 +1,205 @@
+"""Voice over HTTP: a recording in, its transcript out as it grows (SSE); text in, speech out.
+
+`POST /api/transcriptions?language=ko|en` takes the raw recording (what
+MediaRecorder or a file gives) and answers like `/api/feedback`: `data:
+{"text": delta}` events, then `done` with the whole transcript, its words' times
+and the delivery figures (`coaching/delivery.py`). Everything that can fail
+before the stream does so with a real status: the type (415), the language (400),
+the size (413), audio that does not decode (422), a recording too long (413), the
+worker's transcriptions all busy (503), and the recogniser's first answer (a model
+server's refusal). Audio is never stored: it lives in this request only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+from flask import Blueprint, Response, request, stream_with_context
+
+from interview_app import problems
+from interview_app.coaching.delivery import delivery
+from interview_app.coaching.request import Language
+from interview_app.llm.openai_backend import upstream_error
+from interview_app.problems import Problem, Refused, invalid
+from interview_app.speech import offload
+from interview_app.speech.audio import TYPES, Audio, TooLong, Unreadable, decode, is_hallucination
+from interview_app.speech.recognizers import Heard, Pieces, Recognizer
+from interview_app.streaming import relay
+from interview_app.streaming.sse import json_event, retry, text_event
+from interview_app.web.services import services
+from interview_app.web.shared import client, json_body
+from interview_app.web.sse_response import sse_response
+
+speech_bp = Blueprint("speech", __name__)
+MAX_SPEECH_CHARS = 4096  # the speech endpoint's own input limit
+
+
+class _Job:
+    """One transcription, which shutdown may end (`cancel`) between two pieces."""
+
+    def __init__(self) -> None:
+        self.stopped: Problem | None = None
+
+    def cancel(self, problem: Problem) -> None:
+        self.stopped = problem
+
+
+def _language() -> Language:
+    language = request.args.get("language")
+    if language not in ("ko", "en"):
+        raise invalid("invalid_field", "'language' must be 'ko' or 'en' (in the query).")
+    return language  # type: ignore[return-value]
+
+
+def _audio(data: bytes, max_seconds: float) -> Audio:
+    try:
+        return offload.call(lambda: decode(data, max_seconds))
+    except Unreadable:
+        raise Refused(problems.AUDIO_UNREADABLE) from None
+    except TooLong:
+        message = f"The recording is longer than {max_seconds:g} seconds."
+        raise Refused(problems.AUDIO_TOO_LONG.saying(message)) from None
+
+
+def _nothing() -> Pieces:
+    yield from ()
+
+
+def _start(
+    recognizer: Recognizer, audio: Audio, data: bytes, kind: str, language: Language
+) -> tuple[Pieces, Heard | None]:
+    """The recognition, and its first piece (so a model server's refusal is a real status)."""
+    if not audio.speech:
+        return _nothing(), None  # silence or noise: nothing recognised, nothing invented
+    pieces = recognizer.recognise(audio, data, kind, language)
+    try:
+        return pieces, next(pieces, None)
+    except openai.APIError as exc:
+        pieces.close()
+        failed = upstream_error(exc)
+        raise Refused(failed.problem, retry_after=failed.retry_after) from None
+
+
+@speech_bp.post("/api/transcriptions")
+def transcribe() -> Response:
+    """Stream the transcript of a recording, then its delivery figures."""
+    found = services()
+    settings, recognizer = found.settings, found.recognizer
+    if recognizer is None:
+        raise Refused(problems.TRANSCRIPTION_OFF)
+    language = _language()
+    kind = (request.mimetype or "").lower()
+    if kind not in TYPES:
+        raise Refused(problems.AUDIO_TYPE)
+    if found.lifecycle.stopping.is_set():
+        raise Refused(problems.RESTARTING)
+    if not found.transcriptions.acquire(blocking=False):
+        raise Refused(problems.SERVER_BUSY)
+    started = time.monotonic()
+    ticket = None
+    try:
+        data = found.body.read(
+            request, client(), settings.max_audio_bytes, settings.audio_body_timeout_seconds
+        )
+        audio = _audio(data, settings.max_audio_seconds)
+        ticket = found.quotas.admit(client())
+        job = _Job()
+        ticket.stream = job
+        pieces, first = _start(recognizer, audio, data, kind, language)
+    except BaseException:
+        found.transcriptions.release()
+        if ticket is not None:
+            ticket.release()
+        raise
+    tally = relay.Tally(started)
+    ended = False
+
+    def finish() -> None:
+        nonlocal ended
+        if not ended:
+            ended = True
+            pieces.close()  # a reader who left: no more audio fed, the server's stream closed
+            ticket.release()
+            found.transcriptions.release()
+
+    def body() -> Iterator[bytes]:
+        said: list[str] = []
+        words: list[Any] = []
+        n = 0
+        timed = True
+        try:
+            yield retry(settings.sse_retry_ms)
+            for heard in itertools.chain((first,) if first else (), pieces):
+                if job.stopped is not None:
+                    tally.outcome = job.stopped.code
+                    yield json_event(job.stopped.event(), event="error", id=n + 1)
+                    return
+                said.append(heard.text)
+                if heard.words is None:
+                    timed = False
+                else:
+                    words.extend(heard.words)
+                n += 1
+                if tally.ttft is None:
+                    tally.ttft = time.monotonic() - started
+                yield text_event(heard.text, n)
+            text = "".join(said)
+            speaking = sum(b - a for a, b in audio.speech)
+            if text and speaking < 1.0 and is_hallucination(text):
+                text, words = "", []  # what models write over near-silence, not the candidate
+            figures = delivery(
+                text,
+                language,
+                words=words if timed and words else None,
+                speech=audio.speech,
+                long_pause=settings.long_pause_seconds,
+            )
+            done = {
+                "text": text,
+                "language": language,
+                "duration_seconds": round(audio.seconds, 2),
+                "no_speech": not text.strip(),
+                "source": recognizer.name,
+                "model": recognizer.model(language),
+                "words": [{"word": w.word, "start": w.start, "end": w.end} for w in words]
+                if timed and words
+                else None,
+                "delivery": figures,
+            }
+            tally.outcome, tally.events = "done", n
+            yield json_event(done, event="done", id=n + 1)
+        except openai.APIError as exc:
+            problem = upstream_error(exc).problem
+            tally.outcome = problem.code
+            yield json_event(problem.event(), event="error", id=n + 1)
+        finally:
+            finish()
+            tally.end()
+
+    return sse_response(body(), tally, on_close=finish)
+
+
+@speech_bp.post("/api/speech")
+def speak() -> Response:
+    """An interviewer's words as MP3, streamed as the model server makes them."""
+    voice = services().voice
+    if voice is None:
+        raise Refused(problems.SPEECH_UNAVAILABLE)
+    data = json_body()
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise invalid("missing_field", "'text' is required.")
+    if len(text) > MAX_SPEECH_CHARS:
+        raise invalid("too_long", f"'text' is longer than {MAX_SPEECH_CHARS} characters.")
+    if data.get("language", "en") not in ("ko", "en"):
+        raise invalid("invalid_field", "'language' must be 'ko' or 'en'.")
+    try:
+        response = voice.open(text)
+    except openai.APIError as exc:
+        failed = upstream_error(exc)
+        raise Refused(failed.problem, retry_after=failed.retry_after) from None
+    return Response(stream_with_context(voice.chunks(response)), mimetype="audio/mpeg")
