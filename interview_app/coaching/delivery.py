@@ -161,3 +161,55 @@ def parse(data: Any, language: Language) -> dict[str, Any]:
         raise ValueError("'delivery.timing' must be 'words' or 'audio'")
     out["timing"] = timing
     return out
+
+
+_SECTION = {
+    "en": {
+        "title": "**How you said it**",
+        "pace": "- Pace: {value:g} words a minute, {verdict} (aim for {low:g}-{high:g}).",
+        "first": "- Your first word came {s:g} s in{hint}.",
+        "slow_start": ": start within two seconds, with your headline",
+        "pauses": "- Long pauses: {list}. A breath is fine; pauses this long lose the listener.",
+        "pause": "{seconds:g} s at {start:g} s",
+        "fillers": "- Fillers: {n} ({words}). Pause silently instead.",
+        "no_fillers": "- No filler words: clean.",
+        "verdicts": {"slow": "slow", "good": "good", "fast": "fast"},
+    },
+    "ko": {
+        "title": "**말하기**",
+        "pace": "- 속도: 분당 {value:g}음절, {verdict} (권장 {low:g}~{high:g}음절).",
+        "first": "- 첫 단어까지 {s:g}초 걸렸습니다{hint}.",
+        "slow_start": ". 2초 안에 결론으로 시작하세요",
+        "pauses": "- 긴 멈춤: {list}. 짧은 숨은 괜찮지만 이만큼 길면 흐름이 끊깁니다.",
+        "pause": "{start:g}초 지점 {seconds:g}초",
+        "fillers": "- 군말 {n}개({words}). 대신 잠깐 멈추세요.",
+        "no_fillers": "- 군말이 없습니다.",
+        "verdicts": {"slow": "느림", "good": "적당함", "fast": "빠름"},
+    },
+}
+
+
+def section(figures: dict[str, Any], language: Language) -> str:
+    """The short delivery section added to the feedback text."""
+    text = _SECTION[language]
+    low, high = GOOD_PACE[language]
+    rate = figures["rate"]
+    verdicts: dict[str, str] = text["verdicts"]  # type: ignore[assignment]
+    lines = [
+        f"\n\n{text['title']}\n",
+        str(text["pace"]).format(
+            value=rate["value"], verdict=verdicts[rate["verdict"]], low=low, high=high
+        ),
+    ]
+    first = figures["time_to_first_word_seconds"]
+    hint = text["slow_start"] if first > 2 else ""
+    lines.append(str(text["first"]).format(s=first, hint=hint))
+    if figures["long_pauses"]:
+        found = [str(text["pause"]).format(**p) for p in figures["long_pauses"][:3]]
+        lines.append(str(text["pauses"]).format(list=", ".join(found)))
+    if figures["filler_words"]:
+        words = ", ".join(dict.fromkeys(figures["fillers"]))
+        lines.append(str(text["fillers"]).format(n=figures["filler_words"], words=words))
+    else:
+        lines.append(str(text["no_fillers"]))
+    return lines[0] + "\n".join(lines[1:]) + "\n"

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from interview_app.coaching.delivery import verdict as pace_verdict
 from interview_app.coaching.prompts import clean
 from interview_app.coaching.questions import BANK
 from interview_app.coaching.request import Language, is_behavioural
@@ -225,6 +226,9 @@ _REPORT_TEXT = {
         "p_result": "End each story with what changed ({n} answers had no result).",
         "p_conclusion": "Open with the conclusion in one sentence ({n} answers did not).",
         "p_time": "Keep to the time: {n} answers ran over.",
+        "speaking": "Speaking",
+        "speaking_line": "{n} spoken answers at {rate:g} words a minute on average ({verdict}); "
+        "{pauses} long pauses and {fillers} filler words in all.",
     },
     "ko": {
         "title": "면접 결과 보고서",
@@ -243,7 +247,16 @@ _REPORT_TEXT = {
         "p_result": "이야기를 결과로 마무리하세요: {n}개 답변에 결과가 없었습니다.",
         "p_conclusion": "결론을 한 문장으로 먼저 말하세요: {n}개 답변이 그렇지 않았습니다.",
         "p_time": "시간을 지키세요: {n}개 답변이 제한 시간을 넘겼습니다.",
+        "speaking": "말하기",
+        "speaking_line": "말로 한 답변 {n}개, 평균 분당 {rate:g}음절({verdict}), "
+        "긴 멈춤 {pauses}번, 군말 {fillers}개.",
     },
+}
+
+
+_PACE_WORDS = {
+    "en": {"slow": "slow", "good": "a good pace", "fast": "fast"},
+    "ko": {"slow": "느림", "good": "적당함", "fast": "빠름"},
 }
 
 
@@ -304,7 +317,28 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
         "priorities": priorities,
     }
     data["source"] = "rules"
+    spoken = speaking(turns)
+    if spoken is not None:
+        data["speaking"] = spoken
     return data, render_report(data, language)
+
+
+def speaking(turns: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How the spoken answers were said, over the interview; None if none was spoken."""
+    said = [(t.get("analysis") or {}).get("delivery") for t in turns]
+    figures = [d for d in said if d]
+    if not figures:
+        return None
+    rates = [d["rate"]["value"] for d in figures]
+    mean = round(sum(rates) / len(rates), 1)
+    unit = figures[0]["rate"]["unit"]
+    language: Language = "ko" if unit == "syllables_per_minute" else "en"
+    return {
+        "answers": len(figures),
+        "rate": {"value": mean, "unit": unit, "verdict": pace_verdict(mean, language)},
+        "long_pauses": sum(len(d["long_pauses"]) for d in figures),
+        "filler_words": sum(d["filler_words"] for d in figures),
+    }
 
 
 _INTERVIEWER = {
@@ -474,4 +508,11 @@ def render_report(data: dict[str, Any], language: Language) -> str:
     lines += [f"## {text['questions']}", ""]
     for i, q in enumerate(data["questions"], 1):
         lines += [f"{i}. **{q['question']}** ({q['score']}/5) {q['verdict']}"]
+    spoken = data.get("speaking")
+    if spoken:
+        rate = spoken["rate"]
+        lines += ["", f"## {text['speaking']}", ""]
+        lines += [text["speaking_line"].format(n=spoken["answers"], rate=rate["value"],
+                  verdict=_PACE_WORDS[language][rate["verdict"]], pauses=spoken["long_pauses"],
+                  fillers=spoken["filler_words"])]  # fmt: skip
     return "\n".join(lines) + "\n"

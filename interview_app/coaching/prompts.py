@@ -77,6 +77,15 @@ def tagged(request: CoachingRequest, *, answer: bool) -> str:
     parts.append(f"<question>\n{clean(request.question)}\n</question>")
     if answer:
         parts.append(f"<answer>\n{clean(request.answer or '')}\n</answer>")
+        if request.delivery:
+            # Measured figures of a spoken answer (ours, not the candidate's words).
+            d = request.delivery
+            figures = (
+                f"rate {d['rate']['value']} {d['rate']['unit']} ({d['rate']['verdict']}); "
+                f"first word after {d['time_to_first_word_seconds']} s; "
+                f"{len(d['long_pauses'])} long pauses; {d['filler_words']} fillers"
+            )
+            parts.append(f"<delivery>\n{figures}\n</delivery>")
     return "\n\n".join(parts)
 
 

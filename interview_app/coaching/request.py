@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["answer", "feedback"]
 Language = Literal["ko", "en"]
@@ -27,6 +27,8 @@ class CoachingRequest:
     answer: str | None
     language: Language
     role: str | None
+    # How a spoken answer was said (`coaching/delivery.py`), when it was spoken.
+    delivery: dict[str, Any] | None = None
 
 
 def detect_language(*texts: str | None) -> Language:

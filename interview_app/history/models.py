@@ -38,6 +38,8 @@ class Attempt(Base):
     duration_ms: Mapped[float] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(40))
     interview_id: Mapped[str | None] = mapped_column(String(32))
+    # How a spoken answer was said (pace, pauses, fillers); None for a typed one.
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         Index("ix_attempts_identity_created", "identity", "created_at"),

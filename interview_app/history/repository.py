@@ -71,8 +71,26 @@ def _full(a: Attempt, previous_id: str | None) -> dict[str, Any]:
         duration_ms=a.duration_ms,
         previous_id=previous_id,
         interview_id=a.interview_id,
+        delivery=a.delivery,
     )
     return out
+
+
+def _pace(rows: list[Attempt]) -> list[dict[str, Any]]:
+    """Per ISO week and language, the mean pace of spoken answers (words or syllables a
+    minute, by language)."""
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for row in rows:
+        rate = (row.delivery or {}).get("rate") or {}
+        if isinstance(rate.get("value"), int | float):
+            year, number, _ = row.created_at.isocalendar()
+            groups[(f"{year}-W{number:02d}", row.language)].append(float(rate["value"]))
+    return [
+        {"week": week, "language": language, "rate": round(sum(v) / len(v), 1),
+         "unit": "syllables_per_minute" if language == "ko" else "words_per_minute",
+         "answers": len(v)}
+        for (week, language), v in sorted(groups.items())
+    ]  # fmt: skip
 
 
 class History:
@@ -118,6 +136,7 @@ class History:
                 "duration_ms": record["duration_ms"],
                 "outcome": record["outcome"],
                 "interview_id": record.get("interview_id"),
+                "delivery": record.get("delivery"),
             }
         )
 
@@ -282,7 +301,7 @@ class History:
                 }
             )
         weakest = overall.most_common(1)[0][0] if overall else None
-        return {"progress": out, "weakest": weakest}
+        return {"progress": out, "weakest": weakest, "pace": _pace(rows)}
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete every attempt and mock interview older than the retention period; how many

@@ -170,8 +170,10 @@ class InterviewService:
         text: str,
         seconds: float | None,
         opener: Opener,
+        delivery: dict[str, Any] | None = None,
     ) -> str:
-        """Answer turn `turn`; its feedback streams; the feedback's path."""
+        """Answer turn `turn` (`delivery`: how it was said, when spoken); its feedback
+        streams; the feedback's path."""
         stream = self._store.create()
         feedback = path(stream)
 
@@ -186,7 +188,9 @@ class InterviewService:
             raise
         taken = state.turns[-1]
         setup = state.setup
-        req = CoachingRequest("feedback", taken.text or "", text, setup.language, setup.role)
+        req = CoachingRequest(
+            "feedback", taken.text or "", text, setup.language, setup.role, delivery
+        )
 
         def then(outcome: str, summary: Any, _t: str, _f: Any, _d: float) -> dict[str, Any]:
             if outcome != "done":

@@ -1,4 +1,4 @@
-"""Completions that are not a model's stream: a prepared text, and a text with a note before it.
+"""Completions that are not a model's stream: a prepared text, and a text with a note of ours.
 
 Both satisfy the `Completion` port, so the relay streams them like any other: the
 offline coach's feedback, the rules' interview report, an interviewer question a
@@ -79,6 +79,25 @@ class Prefixed:
     def texts(self, idle: float | None = None) -> Iterator[str]:
         yield self._note
         yield from self._inner.texts(idle)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def summary(self) -> dict[str, Any]:
+        return self._inner.summary()
+
+
+class Suffixed:
+    """A completion whose text ends with a note of ours (how a spoken answer was said)."""
+
+    def __init__(self, inner: Completion, note: str) -> None:
+        self._inner = inner
+        self._note = note
+        self.idle_ticks = inner.idle_ticks
+
+    def texts(self, idle: float | None = None) -> Iterator[str]:
+        yield from self._inner.texts(idle)
+        yield self._note
 
     def close(self) -> None:
         self._inner.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from interview_app.coaching.analysis import analyse
+from interview_app.coaching.delivery import section
 from interview_app.coaching.feedback import feedback_en, feedback_ko, outline
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.completions import Recited
@@ -35,6 +36,10 @@ class OfflineBackend:
             result = analyse(request.question, request.answer, request.language)
             text = (feedback_ko if request.language == "ko" else feedback_en)(result)
             extra: dict[str, Any] = {} if self.rubric == "off" else {"analysis": result.as_dict()}
+            if request.delivery:
+                text += section(request.delivery, request.language)
+                if "analysis" in extra:
+                    extra["analysis"]["delivery"] = request.delivery
         else:
             text, extra = outline(request), {}
         return Recited(text, extra, self.tokens_per_second)

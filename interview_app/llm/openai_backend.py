@@ -22,9 +22,10 @@ import orjson
 
 from interview_app import problems
 from interview_app.coaching.analysis import analyse
+from interview_app.coaching.delivery import section
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
-from interview_app.llm.completions import Recited
+from interview_app.llm.completions import Recited, Suffixed
 from interview_app.llm.port import Cancel, Completion, StreamFailure, UpstreamError
 from interview_app.llm.rubric_job import RubricJob
 from interview_app.llm.transport import (
@@ -365,7 +366,10 @@ class OpenAIBackend:
 
         def judged() -> dict[str, Any]:
             rules = analyse(request.question, answer, request.language)
-            return job.analysis(self.rubric_timeout, rules) if job else rules.as_dict()
+            found = job.analysis(self.rubric_timeout, rules) if job else rules.as_dict()
+            if request.delivery:
+                found["delivery"] = request.delivery
+            return found
 
         return Deferred(job.start if job else None, judged)
 
@@ -424,8 +428,12 @@ class OpenAIBackend:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs CPU on every request and does
         # nothing for plain string messages (docs/benchmarks-analysis.md).
-        rubric = self._rubric(request)  # at the same moment as the feedback itself
-        return self._stream(messages(request), self.max_tokens[request.kind], rubric)
+        rubric = self._rubric(request)  # started at the feedback's first text
+        completion = self._stream(messages(request), self.max_tokens[request.kind], rubric)
+        if request.kind == "feedback" and request.delivery:
+            # The measured figures, in our words, after the model's coaching.
+            return Suffixed(completion, section(request.delivery, request.language))
+        return completion
 
     def _open(
         self,

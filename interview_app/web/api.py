@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from interview_app import problems
 from interview_app.coaching import questions
+from interview_app.coaching.delivery import parse as parse_delivery
 from interview_app.coaching.request import CoachingRequest, Kind, detect_language
 from interview_app.problems import Refused, invalid
 from interview_app.settings import Settings
@@ -58,7 +59,14 @@ def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> Coach
     elif language not in ("ko", "en"):
         raise invalid("invalid_field", "'language' must be 'ko' or 'en'.")
     assert question is not None
-    return CoachingRequest(kind, question, answer if kind == "feedback" else None, language, role)
+    delivery = None
+    if data.get("delivery") is not None and kind == "feedback":
+        try:
+            delivery = parse_delivery(data["delivery"], language)
+        except ValueError as exc:
+            raise invalid("invalid_field", str(exc)) from None
+    answered = answer if kind == "feedback" else None
+    return CoachingRequest(kind, question, answered, language, role, delivery)
 
 
 def _save(data: dict[str, Any]) -> bool:

@@ -76,6 +76,13 @@ def _markdown(attempts: list[dict[str, Any]]) -> str:
         verdict = (a.get("analysis") or {}).get("verdict")
         if verdict:
             out += [f"**Verdict · 평가**: {verdict}", ""]
+        spoken = a.get("delivery")
+        if spoken:
+            rate = spoken["rate"]
+            unit = "syllables/min" if rate["unit"] == "syllables_per_minute" else "words/min"
+            pauses = len(spoken.get("long_pauses") or [])
+            out += [f"**Delivery · 말하기**: {rate['value']} {unit} ({rate['verdict']}), "
+                    f"{spoken['filler_words']} fillers, {pauses} long pauses", ""]  # fmt: skip
         out += [a["text"], "", "---", ""]
     return "\n".join(out)
 

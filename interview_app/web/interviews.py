@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template
 
+from interview_app.coaching.delivery import parse as parse_delivery
 from interview_app.coaching.flow import Setup, State, Status
 from interview_app.coaching.questions import BANK
 from interview_app.coaching.request import detect_language
@@ -158,9 +159,17 @@ def answer(interview_id: str) -> tuple[Response, int]:
     ):
         raise invalid("invalid_field", "'seconds' must be a number of seconds.")
     turn = _turn(data)
+    delivery = None
+    if data.get("delivery") is not None:
+        try:
+            delivery = parse_delivery(data["delivery"], detect_language(text))
+        except ValueError as exc:
+            raise invalid("invalid_field", str(exc)) from None
     interviews, who = found.interviews_or_off(), caller()
     feedback = call(
-        lambda: interviews.answer(who, interview_id, turn, text, seconds, opener(interview_id))
+        lambda: interviews.answer(
+            who, interview_id, turn, text, seconds, opener(interview_id), delivery
+        )
     )
     return jsonify({"feedback": urls.at(feedback, who.root)}), 201
 

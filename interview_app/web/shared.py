@@ -120,6 +120,7 @@ def _recorder(
                 "duration_ms": round(duration * 1000, 1),
                 "outcome": outcome,
                 "interview_id": interview_id,
+                "delivery": req.delivery,
             },
         )
         fields: dict[str, Any] = (
