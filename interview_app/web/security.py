@@ -20,10 +20,12 @@ from flask import Blueprint, Flask, Response
 from flask_cors import CORS
 
 # No inline script or style anywhere: model output cannot become code even if a
-# sanitizer had a hole. `connect-src 'self'` covers fetch and EventSource.
+# sanitizer had a hole. `connect-src 'self'` covers fetch and EventSource; `media-src
+# blob:` lets the page play the interviewer's speech it fetched (never a third party's).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; "
     "frame-ancestors 'none'"
 )
 

@@ -13,6 +13,7 @@ const hx = {
   chart: $("progress-chart"), deleteAll: $("delete-all"), attempt: $("attempt"),
   title: $("attempt-title"), question: $("attempt-question"), answer: $("attempt-answer"),
   text: $("attempt-text"), again: $("practise-again"), deleteOne: $("delete-one"),
+  delivery: $("attempt-delivery"), pace: $("pace"),
   compare: $("compare"), change: $("rubric-change"), diff: $("diff"),
 };
 let opened = null; // the attempt shown in full
@@ -31,7 +32,17 @@ function showAttempt(a) {
   hx.question.textContent = a.question;
   hx.answer.textContent = a.answer || "";
   hx.answer.hidden = !a.answer;
+  hx.delivery.hidden = !a.delivery;
+  hx.delivery.textContent = a.delivery ? describeDelivery(a.delivery) : "";
   renderInto(hx.text, a.text);
+}
+
+const perMinute = (unit) => (unit === "syllables_per_minute" ? t("perMinuteKo") : t("perMinuteEn"));
+
+function describeDelivery(d) {
+  const pace = t("dPace", { v: d.rate.value, unit: perMinute(d.rate.unit), verdict: t(`pace_${d.rate.verdict}`) });
+  const fillers = d.filler_words ? t("dFillers", { n: d.filler_words, words: d.fillers.join(", ") }) : t("dNoFillers");
+  return `${t("deliveryTitle")}: ${pace} · ${t("dFirst", { s: d.time_to_first_word_seconds })} · ${fillers}`;
 }
 
 function rubricChange(before, after) {
@@ -118,6 +129,8 @@ export async function refreshHistory() {
   const progress = await getJson(`${BASE}/api/progress`).catch(() => null);
   if (progress) {
     hx.weakest.textContent = progress.weakest ? t("weakest", { part: partName(progress.weakest) }) : "";
+    const pace = (progress.pace || []).map((p) => t("paceWeek", { week: p.week, rate: p.rate, unit: perMinute(p.unit) }));
+    hx.pace.textContent = pace.length ? `${t("paceTitle")}: ${pace.join(" · ")}` : "";
     drawChart(progress.progress);
   }
 }

@@ -8,8 +8,9 @@
 import { BASE, $ } from "./page.js";
 import { renderInto } from "./render.js";
 import { checklist } from "./rubric.js";
+import { recorder } from "./recorder.js";
 import { readStream } from "./sse.js";
-import { explain, explainEvent, t } from "./texts.js";
+import { explain, explainEvent, state as texts, t } from "./texts.js";
 
 const iv = {
   practice: $("practice-mode"), interview: $("interview-mode"),
@@ -18,8 +19,15 @@ const iv = {
   questions: $("iv-questions"), seconds: $("iv-seconds"), follow: $("iv-follow"),
   status: $("iv-status"), session: $("iv-session"), transcript: $("iv-transcript"),
   box: $("iv-answer-box"), timer: $("iv-timer"), answer: $("iv-answer"), send: $("iv-send"),
-  report: $("iv-report-link"),
+  report: $("iv-report-link"), speak: $("iv-speak"),
 };
+const voice = recorder({
+  button: $("iv-record"), time: $("iv-record-time"), level: $("iv-record-level"),
+  box: iv.answer, panel: $("iv-delivery"), status: $("iv-record-status"),
+  targetSeconds: () => (session ? session.answerSeconds : 120),
+});
+const SPEAK_KEY = "ia_speak_questions";
+let speech = null; // how questions are read aloud: "model", "browser" or "off" (healthz)
 let session = null; // {id, url, answerSeconds, turn}
 let askedAt = 0; // when the current question finished, for the timer
 let ticking = null;
@@ -84,9 +92,32 @@ function startTimer() {
   ticking = setInterval(tick, 1000);
 }
 
+// Read a question aloud when the candidate asked for it: the model server's voice, else
+// the browser's speechSynthesis, else silently (the text is always there).
+async function speak(text) {
+  if (!iv.speak.checked || !text.trim()) return;
+  if (speech === "model") {
+    const response = await fetch(`${BASE}/api/speech`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text, language: texts.lang }),
+    }).catch(() => null);
+    if (response && response.ok) {
+      const player = new Audio(URL.createObjectURL(await response.blob()));
+      player.play().catch(() => {});
+      return;
+    }
+  }
+  if (window.speechSynthesis && window.SpeechSynthesisUtterance) {
+    const utterance = new window.SpeechSynthesisUtterance(text);
+    utterance.lang = texts.lang === "ko" ? "ko-KR" : "en-US";
+    window.speechSynthesis.speak(utterance);
+  }
+}
+
 function awaitAnswer() {
   iv.box.hidden = false;
   iv.answer.value = "";
+  voice.reset();
   iv.answer.focus();
   iv.status.textContent = "";
   startTimer();
@@ -145,7 +176,15 @@ function follow(next) {
   const body = item(next.kind, followUp ? t("ivFollowUp") : t("ivQuestion"),
     followUp && next.reason ? t("ivBecause", { r: next.reason }) : null);
   iv.status.textContent = t("ivWait");
-  play(next.stream, body, awaitAnswer);
+  play(next.stream, body, () => {
+    speak(body.textContent.trim());
+    awaitAnswer();
+  });
+}
+
+function spokenFigures() {
+  const delivery = voice.take();
+  return delivery ? { delivery } : {};
 }
 
 async function sendAnswer() {
@@ -157,7 +196,7 @@ async function sendAnswer() {
   const response = await fetch(`${session.url}/answers`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ answer, seconds, turn: session.turn }),
+    body: JSON.stringify({ answer, seconds, turn: session.turn, ...spokenFigures() }),
   }).catch(() => null);
   const data = response ? await response.json().catch(() => null) : null;
   if (!response || !response.ok) {
@@ -251,6 +290,9 @@ async function resume(id) {
 }
 
 export function start() {
+  iv.speak.checked = localStorage.getItem(SPEAK_KEY) === "1";
+  iv.speak.addEventListener("change", () => localStorage.setItem(SPEAK_KEY, iv.speak.checked ? "1" : "0"));
+  fetch(`${BASE}/healthz`).then((r) => r.json()).then((h) => { speech = h.tts; }).catch(() => {});
   iv.tabPractice.addEventListener("click", () => showMode(false));
   iv.tabInterview.addEventListener("click", () => showMode(true));
   iv.setup.addEventListener("submit", begin);

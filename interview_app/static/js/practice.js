@@ -4,6 +4,7 @@
 import { onAttemptSaved, hideCompare } from "./history.js";
 import { renderInto } from "./render.js";
 import { checklist } from "./rubric.js";
+import { recorder } from "./recorder.js";
 import { readStream } from "./sse.js";
 import { BASE, $ } from "./page.js";
 import { explain, explainEvent, state, t } from "./texts.js";
@@ -16,6 +17,10 @@ const ui = {
   verdict: $("verdict"), rubricSource: $("rubric-source"), evidence: $("evidence"),
 };
 
+const voice = recorder({
+  button: $("record"), time: $("record-time"), level: $("record-level"), box: ui.answer,
+  panel: $("delivery"), status: $("record-status"), targetSeconds: () => 120,
+});
 let bank = [];
 let reading = null; // the stream being read
 let streamUrl = null;
@@ -107,6 +112,8 @@ async function ask(kind) {
   if (kind === "feedback" && !answer) return setStatus("error", t("needAnswer"));
   const body = { kind, question, language: state.lang };
   if (kind === "feedback") body.answer = answer;
+  const spoken = kind === "feedback" ? voice.take() : null;
+  if (spoken) body.delivery = spoken; // how the recorded answer was said
   askedAnswer = answer;
   text = "";
   render();

@@ -31,3 +31,35 @@ export function readStream(url, { text, done, failed, reconnecting, gone }) {
   });
   return { close: finish };
 }
+
+// A stream answered to a POST (a transcription: nothing to resume, so no EventSource):
+// its events as they arrive, parsed as the SSE spec says.
+export async function readPosted(response, { text, done, failed }) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const dispatch = (block) => {
+    let event = "message";
+    const data = [];
+    for (const line of block.split(/\r\n|\r|\n/)) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+    if (!data.length) return;
+    const payload = JSON.parse(data.join("\n"));
+    if (event === "message") text(payload.text);
+    else if (event === "done") done(payload);
+    else if (event === "error") failed(payload);
+  };
+  for (;;) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    buffer += decoder.decode(value, { stream: true });
+    let at;
+    while ((at = buffer.search(/\r\n\r\n|\n\n|\r\r/)) >= 0) {
+      const sep = buffer.slice(at, at + 4) === "\r\n\r\n" ? 4 : 2;
+      dispatch(buffer.slice(0, at));
+      buffer = buffer.slice(at + sep);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+// Answering out loud: a record button (a toggle; Space works on it as on any button),
+// elapsed time and a level meter while recording, then the transcript streamed into
+// the answer box as it is recognised (editable before sending), and a delivery panel:
+// pace with its verdict, time to the first word, long pauses, fillers, speaking time
+// against the target. The recording is sent once and never stored; only the text and
+// the figures travel on, with the answer.
+import { BASE } from "./page.js";
+import { readPosted } from "./sse.js";
+import { explain, explainEvent, state, t } from "./texts.js";
+
+export function recorder({ button, time, level, box, panel, status, targetSeconds }) {
+  let media = null;
+  let chunks = [];
+  let started = 0;
+  let ticking = null;
+  let audio = null;
+  let delivery = null;
+
+  const setStatus = (message) => { status.textContent = message; };
+
+  function showDelivery(d) {
+    panel.replaceChildren();
+    panel.hidden = !d;
+    if (!d) return;
+    const verdict = t(`pace_${d.rate.verdict}`);
+    const unit = d.rate.unit === "syllables_per_minute" ? t("perMinuteKo") : t("perMinuteEn");
+    const lines = [
+      t("dPace", { v: d.rate.value, unit, verdict }),
+      t("dFirst", { s: d.time_to_first_word_seconds }),
+      d.long_pauses.length
+        ? t("dPauses", { list: d.long_pauses.map((p) => t("dPause", p)).join(", ") })
+        : t("dNoPauses"),
+      d.filler_words ? t("dFillers", { n: d.filler_words, words: d.fillers.join(", ") }) : t("dNoFillers"),
+      t("dSpeaking", { s: Math.round(d.speaking_seconds), target: targetSeconds() }),
+    ];
+    const title = document.createElement("h3");
+    title.textContent = t("deliveryTitle");
+    const list = document.createElement("ul");
+    for (const line of lines) {
+      const li = document.createElement("li");
+      li.textContent = line;
+      list.append(li);
+    }
+    panel.append(title, list);
+  }
+
+  async function transcribe(blob) {
+    setStatus(t("transcribing"));
+    box.value = "";
+    const kind = (blob.type || "audio/webm").split(";")[0];
+    const response = await fetch(`${BASE}/api/transcriptions?language=${state.lang}`, {
+      method: "POST", headers: { "Content-Type": kind }, body: blob,
+    }).catch(() => null);
+    if (!response || !response.ok) {
+      const data = response ? await response.json().catch(() => null) : null;
+      setStatus(response ? explain(response.status, data, response.headers.get("Retry-After")) : t("network"));
+      return;
+    }
+    await readPosted(response, {
+      text(delta) { box.value += delta; },
+      done(data) {
+        delivery = data.delivery;
+        showDelivery(delivery);
+        setStatus(data.no_speech ? t("noSpeech") : t("transcribed"));
+        box.focus();
+      },
+      failed(data) { setStatus(explainEvent(data)); },
+    });
+  }
+
+  function meter(stream) {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    audio = new Context();
+    const analyser = audio.createAnalyser();
+    analyser.fftSize = 512;
+    audio.createMediaStreamSource(stream).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const draw = () => {
+      if (!media) return;
+      analyser.getFloatTimeDomainData(samples);
+      let peak = 0;
+      for (const s of samples) peak = Math.max(peak, Math.abs(s));
+      level.value = Math.min(1, peak * 2);
+      requestAnimationFrame(draw);
+    };
+    draw();
+  }
+
+  async function start() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch {
+      setStatus(t("noMicrophone"));
+      return;
+    }
+    const type = MediaRecorder.isTypeSupported("audio/webm;codecs=opus") ? "audio/webm;codecs=opus" : "";
+    media = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    chunks = [];
+    media.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+    media.onstop = () => {
+      stream.getTracks().forEach((track) => track.stop());
+      transcribe(new Blob(chunks, { type: media ? media.mimeType : type }));
+      media = null;
+    };
+    media.start(250);
+    started = Date.now();
+    button.setAttribute("aria-pressed", "true");
+    button.textContent = t("stopRecording");
+    level.hidden = false;
+    meter(stream);
+    ticking = setInterval(() => { time.textContent = t("elapsed", { s: Math.round((Date.now() - started) / 1000) }); }, 250);
+    setStatus(t("recording"));
+  }
+
+  function stop() {
+    if (!media || media.state === "inactive") return;
+    clearInterval(ticking);
+    button.setAttribute("aria-pressed", "false");
+    button.textContent = t("record");
+    level.hidden = true;
+    if (audio) audio.close();
+    audio = null;
+    const recording = media;
+    recording.stop();
+  }
+
+  button.addEventListener("click", () => (media ? stop() : start()));
+  return {
+    // The figures of the last recording, sent with the answer (then forgotten).
+    take() { const d = delivery; delivery = null; return d; },
+    reset() { delivery = null; showDelivery(null); time.textContent = ""; },
+  };
+}
