@@ -18,9 +18,9 @@ from tests.helpers.fakes import FakeUpstream, Script
 PART_ONE = "I traced the failures and I rewrote the retry logic"
 PART_TWO = "As a result the errors fell and the team shipped on time"
 LEAD, PAUSE = 1.0, 2.0
-# Whisper tiny.en on espeak's voice: 0.27 measured on this text ("As a result" is heard
-# "And I removed"); a recogniser that broke would be far past it.
-WER = 0.35
+# Whisper tiny.en on espeak's voice: 0.27-0.36 measured on this text ("As a result" is
+# heard "And I removed", "on time" "tongue-time"); a broken recogniser is far past it.
+WER = 0.45
 
 
 @pytest.fixture(scope="module")

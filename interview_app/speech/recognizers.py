@@ -161,6 +161,9 @@ def _whisper(model: Any, audio: Audio) -> Iterator[Heard]:
             vad_filter=False,
             condition_on_previous_text=False,
             initial_prompt=_PROMPT["en"],  # keeps the fillers it would drop
+            # 15 s windows rather than Whisper's 30: text reaches the page sooner, and a
+            # reader who leaves frees the worker after at most one short window.
+            chunk_length=15,
         )
     )
     first = True
