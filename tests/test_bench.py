@@ -14,7 +14,7 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=420,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = (tmp_path / "benchmarks.md").read_text()
@@ -26,6 +26,9 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
     assert "<= node_express" in report  # the seed's stack is the latency baseline
     assert "KB per held stream" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+    voice = (tmp_path / "benchmarks-voice.md").read_text()
+    assert "| whisper-tiny.en (en) |" in voice and "| vosk-model-small-ko (ko) |" in voice
+    assert "| model | 2 |" in voice and "| offline | 2 |" in voice
     # Every smoke stream completed, in every scenario.
     lines = [line for line in done.stdout.splitlines() if " streams: " in line]
     assert len(lines) == 11
