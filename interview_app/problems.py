@@ -127,6 +127,9 @@ HISTORY_DOWN = Problem(
 )
 HISTORY_OFF = Problem("history_off", "Practice history is turned off on this server.", 404, False)
 ATTEMPT_NOT_FOUND = Problem("attempt_not_found", "No such attempt.", 404, False)
+RECORDING_NOT_FOUND = Problem(
+    "recording_not_found", "No recording is kept for this attempt.", 404, False
+)
 
 # --- Mock interviews --------------------------------------------------------------
 INTERVIEW_NOT_FOUND = Problem("interview_not_found", "No such interview.", 404, False)

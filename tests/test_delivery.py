@@ -130,3 +130,29 @@ def test_with_a_model_the_prompt_has_the_figures_and_the_text_our_section(
         in upstream.requests[-1]["messages"][-1]["content"]
     )
     assert events[-1].json()["analysis"]["delivery"]["timing"] == "words"
+
+
+def test_a_recording_is_kept_only_when_asked_and_only_for_its_owner(
+    kept: FlaskClient, tmp_path: Any
+) -> None:
+    body = {"question": "Tell me about a time you led.", "answer": ANSWER, "delivery": SPOKEN}
+    done = sse_client.messages(kept.post("/api/feedback", json=body).get_data())[-1].json()
+    url = f"/api/attempts/{done['attempt_id']}"
+    assert kept.get(url).get_json()["has_recording"] is False  # nothing kept by default
+    audio = b"\x1aE\xdf\xa3" + b"opus" * 100
+    stranger = kept.application.test_client()
+    assert stranger.put(f"{url}/recording", data=audio,
+                        headers={"Content-Type": "audio/webm"}).status_code == 404  # fmt: skip
+    wrong = kept.put(f"{url}/recording", data=audio, headers={"Content-Type": "text/plain"})
+    assert wrong.status_code == 415
+    put = kept.put(f"{url}/recording", data=audio, headers={"Content-Type": "audio/webm"})
+    assert put.status_code == 204
+    got = kept.get(f"{url}/recording")
+    assert got.get_data() == audio and got.mimetype == "audio/webm"
+    assert kept.get(url).get_json()["has_recording"] is True
+    assert stranger.get(f"{url}/recording").status_code == 404
+    assert kept.delete(url).status_code == 204
+    assert kept.get(f"{url}/recording").status_code == 404  # deleted with its attempt
+    missing = kept.put("/api/attempts/nope/recording", data=audio,
+                       headers={"Content-Type": "audio/webm"})  # fmt: skip
+    assert missing.status_code == 404

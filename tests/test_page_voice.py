@@ -85,6 +85,7 @@ def test_record_an_answer_get_its_transcript_delivery_and_coaching(
 ) -> None:
     page.goto(f"http://127.0.0.1:{server.port}/")
     page.get_by_test_id("question").fill("Tell me about a time you fixed something that failed.")
+    page.get_by_test_id("keep-recording").check()  # this once: keep the audio too
     text = _record(page, "record", "answer", voice.seconds(recording) + 0.5)
     # Through Chromium's capture and Opus, tiny.en hears espeak less well than from the WAV
     # (0.2-0.4 seen on ten words); the sentence must still be there.
@@ -99,6 +100,12 @@ def test_record_an_answer_get_its_transcript_delivery_and_coaching(
     kept = page.get_by_test_id("attempt-delivery")
     kept.wait_for()
     assert "Pace:" in kept.inner_text()
+    audio = page.get_by_test_id("attempt-recording")
+    audio.wait_for()
+    fetched = "fetch(document.getElementById('attempt-recording').src)"
+    status = page.evaluate(f"{fetched}.then(r => r.status + ' ' + r.headers.get('content-type'))")
+    assert status == "200 audio/webm"
+    assert not page.get_by_test_id("keep-recording").is_checked()  # never remembered
     assert "Speaking pace" in page.get_by_test_id("pace").inner_text()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, delete, select, update
 
 from interview_app.history.db import Database, HistoryUnavailable, sessions
-from interview_app.history.models import Attempt, Interview
+from interview_app.history.models import Attempt, Interview, Recording
 from interview_app.history.repository import clean, real_id
 
 
@@ -76,6 +76,10 @@ class Interviews:
             )
             if not done.rowcount:
                 return False
+            answered = select(Attempt.id).where(
+                Attempt.identity == identity, Attempt.interview_id == interview_id
+            )
+            session.execute(delete(Recording).where(Recording.attempt_id.in_(answered)))
             session.execute(
                 delete(Attempt).where(
                     Attempt.identity == identity, Attempt.interview_id == interview_id

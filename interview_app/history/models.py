@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,3 +61,20 @@ class Interview(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_interviews_identity_created", "identity", "created_at"),)
+
+
+class Recording(Base):
+    """The audio of an attempt, kept only when the candidate opted in for that attempt."""
+
+    __tablename__ = "recordings"
+
+    attempt_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ix_recordings_identity", "identity"),
+        Index("ix_recordings_created", "created_at"),
+    )

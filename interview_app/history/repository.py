@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, insert, select
 from interview_app.coaching.analysis import PARTS
 from interview_app.coaching.questions import category_of, question_key
 from interview_app.history.db import Database, HistoryUnavailable, Schema, schema, sessions
-from interview_app.history.models import Attempt, Interview
+from interview_app.history.models import Attempt, Interview, Recording
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +217,62 @@ class History:
                 .order_by(Attempt.created_at.desc(), Attempt.id.desc())
                 .limit(1)
             )
-            return _full(row, previous)
+            full = _full(row, previous)
+            full["has_recording"] = (
+                session.scalar(
+                    select(Recording.attempt_id).where(
+                        Recording.identity == identity, Recording.attempt_id == attempt_id
+                    )
+                )
+                is not None
+            )
+            return full
 
         found: dict[str, Any] | None = self._run(work)
+        return found
+
+    def keep_recording(
+        self, identity: str, attempt_id: str, content_type: str, data: bytes
+    ) -> bool:
+        """Keep the audio of this identity's attempt (replacing any); False if none such."""
+        if not real_id(attempt_id):
+            return False
+
+        def work(session: Any) -> bool:
+            owned = session.scalar(
+                select(Attempt.id).where(Attempt.identity == identity, Attempt.id == attempt_id)
+            )
+            if owned is None:
+                return False
+            session.execute(delete(Recording).where(Recording.attempt_id == attempt_id))
+            session.add(
+                Recording(
+                    attempt_id=attempt_id,
+                    identity=identity,
+                    created_at=datetime.now(UTC),
+                    content_type=content_type,
+                    data=data,
+                )
+            )
+            return True
+
+        kept: bool = self._run(work)
+        return kept
+
+    def recording(self, identity: str, attempt_id: str) -> tuple[str, bytes] | None:
+        """The kept audio of this identity's attempt: (content type, bytes), or None."""
+        if not real_id(attempt_id):
+            return None
+
+        def work(session: Any) -> tuple[str, bytes] | None:
+            row = session.scalar(
+                select(Recording).where(
+                    Recording.identity == identity, Recording.attempt_id == attempt_id
+                )
+            )
+            return None if row is None else (row.content_type, bytes(row.data))
+
+        found: tuple[str, bytes] | None = self._run(work)
         return found
 
     def delete(self, identity: str, attempt_id: str) -> bool:
@@ -228,6 +281,11 @@ class History:
             return False
 
         def work(session: Any) -> bool:
+            session.execute(
+                delete(Recording).where(
+                    Recording.identity == identity, Recording.attempt_id == attempt_id
+                )
+            )
             done = session.execute(
                 delete(Attempt).where(Attempt.identity == identity, Attempt.id == attempt_id)
             )
@@ -241,6 +299,7 @@ class History:
         flagged); how many attempts went."""
 
         def work(session: Any) -> int:
+            session.execute(delete(Recording).where(Recording.identity == identity))
             session.execute(delete(Interview).where(Interview.identity == identity))
             return int(
                 session.execute(delete(Attempt).where(Attempt.identity == identity)).rowcount
@@ -309,6 +368,7 @@ class History:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
 
         def work(session: Any) -> int:
+            session.execute(delete(Recording).where(Recording.created_at < cutoff))
             session.execute(delete(Interview).where(Interview.created_at < cutoff))
             return int(session.execute(delete(Attempt).where(Attempt.created_at < cutoff)).rowcount)
 

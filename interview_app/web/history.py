@@ -13,10 +13,17 @@ import orjson
 from flask import Blueprint, Response, jsonify, request
 
 from interview_app.history.repository import History
-from interview_app.problems import ATTEMPT_NOT_FOUND, Refused, invalid
+from interview_app.problems import (
+    ATTEMPT_NOT_FOUND,
+    AUDIO_TYPE,
+    RECORDING_NOT_FOUND,
+    Refused,
+    invalid,
+)
+from interview_app.speech.audio import TYPES as AUDIO_TYPES
 from interview_app.web import identity
 from interview_app.web.services import services
-from interview_app.web.shared import call
+from interview_app.web.shared import call, client
 
 history_bp = Blueprint("history", __name__)
 
@@ -55,6 +62,35 @@ def delete_attempt(attempt_id: str) -> Response:
     if not call(lambda: history.delete(who, attempt_id)):
         raise Refused(ATTEMPT_NOT_FOUND)
     return Response(status=204)
+
+
+@history_bp.put("/api/attempts/<attempt_id>/recording")
+def keep_recording(attempt_id: str) -> Response:
+    """Keep the audio of one attempt: only when its candidate asks, for that attempt."""
+    found = services()
+    kind = (request.mimetype or "").lower()
+    if kind not in AUDIO_TYPES:
+        raise Refused(AUDIO_TYPE)
+    data = found.body.read(
+        request, client(), found.settings.max_audio_bytes, found.settings.audio_body_timeout_seconds
+    )
+    if not data:
+        raise invalid("missing_body", "Send the recording as the body.")
+    history, who = _history(), identity.current()
+    if not call(lambda: history.keep_recording(who, attempt_id, kind, data)):
+        raise Refused(ATTEMPT_NOT_FOUND)
+    return Response(status=204)
+
+
+@history_bp.get("/api/attempts/<attempt_id>/recording")
+def get_recording(attempt_id: str) -> Response:
+    """The kept audio of one attempt."""
+    history, who = _history(), identity.current()
+    found = call(lambda: history.recording(who, attempt_id))
+    if found is None:
+        raise Refused(RECORDING_NOT_FOUND)
+    kind, data = found
+    return Response(data, mimetype=kind, headers={"Cache-Control": "private, no-store"})
 
 
 @history_bp.delete("/api/attempts")

@@ -13,7 +13,7 @@ const hx = {
   chart: $("progress-chart"), deleteAll: $("delete-all"), attempt: $("attempt"),
   title: $("attempt-title"), question: $("attempt-question"), answer: $("attempt-answer"),
   text: $("attempt-text"), again: $("practise-again"), deleteOne: $("delete-one"),
-  delivery: $("attempt-delivery"), pace: $("pace"),
+  delivery: $("attempt-delivery"), pace: $("pace"), recording: $("attempt-recording"),
   compare: $("compare"), change: $("rubric-change"), diff: $("diff"),
 };
 let opened = null; // the attempt shown in full
@@ -34,6 +34,9 @@ function showAttempt(a) {
   hx.answer.hidden = !a.answer;
   hx.delivery.hidden = !a.delivery;
   hx.delivery.textContent = a.delivery ? describeDelivery(a.delivery) : "";
+  hx.recording.hidden = !a.has_recording;
+  if (a.has_recording) hx.recording.src = `${BASE}/api/attempts/${a.id}/recording`;
+  else hx.recording.removeAttribute("src");
   renderInto(hx.text, a.text);
 }
 

@@ -8,7 +8,7 @@
 import { BASE, $ } from "./page.js";
 import { renderInto } from "./render.js";
 import { checklist } from "./rubric.js";
-import { recorder } from "./recorder.js";
+import { keepRecording, recorder } from "./recorder.js";
 import { readStream } from "./sse.js";
 import { explain, explainEvent, state as texts, t } from "./texts.js";
 
@@ -24,6 +24,7 @@ const iv = {
 const voice = recorder({
   button: $("iv-record"), time: $("iv-record-time"), level: $("iv-record-level"),
   box: iv.answer, panel: $("iv-delivery"), status: $("iv-record-status"),
+  keep: $("iv-keep-recording"),
   targetSeconds: () => (session ? session.answerSeconds : 120),
 });
 const SPEAK_KEY = "ia_speak_questions";
@@ -182,8 +183,11 @@ function follow(next) {
   });
 }
 
+let keeping = null; // the recording to keep with the answer's attempt
+
 function spokenFigures() {
-  const delivery = voice.take();
+  const { delivery, audio } = voice.take();
+  keeping = audio;
   return delivery ? { delivery } : {};
 }
 
@@ -214,6 +218,8 @@ function coach(url) {
   iv.status.textContent = t("ivCoaching");
   play(url, body, (done) => {
     scoreLine(body, done.analysis);
+    keepRecording(done.attempt_id, keeping);
+    keeping = null;
     if (done.next) follow(done.next);
   });
 }

@@ -4,7 +4,7 @@
 import { onAttemptSaved, hideCompare } from "./history.js";
 import { renderInto } from "./render.js";
 import { checklist } from "./rubric.js";
-import { recorder } from "./recorder.js";
+import { keepRecording, recorder } from "./recorder.js";
 import { readStream } from "./sse.js";
 import { BASE, $ } from "./page.js";
 import { explain, explainEvent, state, t } from "./texts.js";
@@ -19,8 +19,10 @@ const ui = {
 
 const voice = recorder({
   button: $("record"), time: $("record-time"), level: $("record-level"), box: ui.answer,
-  panel: $("delivery"), status: $("record-status"), targetSeconds: () => 120,
+  panel: $("delivery"), status: $("record-status"), keep: $("keep-recording"),
+  targetSeconds: () => 120,
 });
+let keeping = null; // the recording to keep with the attempt being made
 let bank = [];
 let reading = null; // the stream being read
 let streamUrl = null;
@@ -112,8 +114,9 @@ async function ask(kind) {
   if (kind === "feedback" && !answer) return setStatus("error", t("needAnswer"));
   const body = { kind, question, language: state.lang };
   if (kind === "feedback") body.answer = answer;
-  const spoken = kind === "feedback" ? voice.take() : null;
-  if (spoken) body.delivery = spoken; // how the recorded answer was said
+  const spoken = kind === "feedback" ? voice.take() : { delivery: null, audio: null };
+  if (spoken.delivery) body.delivery = spoken.delivery; // how the recorded answer was said
+  keeping = spoken.audio;
   askedAnswer = answer;
   text = "";
   render();
@@ -153,7 +156,9 @@ function read(url) {
       ui.badge.hidden = data.backend !== "offline";
       showAnalysis(data.analysis || null);
       setStatus("done", data.saved === false ? t("notSaved") : t("done"));
-      onAttemptSaved(data);
+      const audio = keeping;
+      keeping = null;
+      keepRecording(data.attempt_id, audio).then(() => onAttemptSaved(data));
     },
     failed(data) {
       reading = null;

@@ -8,13 +8,14 @@ import { BASE } from "./page.js";
 import { readPosted } from "./sse.js";
 import { explain, explainEvent, state, t } from "./texts.js";
 
-export function recorder({ button, time, level, box, panel, status, targetSeconds }) {
+export function recorder({ button, time, level, box, panel, status, keep, targetSeconds }) {
   let media = null;
   let chunks = [];
   let started = 0;
   let ticking = null;
   let audio = null;
   let delivery = null;
+  let recorded = null; // the last recording, kept only if its candidate opts in
 
   const setStatus = (message) => { status.textContent = message; };
 
@@ -45,6 +46,7 @@ export function recorder({ button, time, level, box, panel, status, targetSecond
   }
 
   async function transcribe(blob) {
+    recorded = blob;
     setStatus(t("transcribing"));
     box.value = "";
     const kind = (blob.type || "audio/webm").split(";")[0];
@@ -128,8 +130,23 @@ export function recorder({ button, time, level, box, panel, status, targetSecond
 
   button.addEventListener("click", () => (media ? stop() : start()));
   return {
-    // The figures of the last recording, sent with the answer (then forgotten).
-    take() { const d = delivery; delivery = null; return d; },
-    reset() { delivery = null; showDelivery(null); time.textContent = ""; },
+    // The figures of the last recording, sent with the answer (then forgotten), and the
+    // recording itself only when "keep" is ticked for this attempt.
+    take() {
+      const taken = { delivery, audio: keep.checked ? recorded : null };
+      delivery = null;
+      recorded = null;
+      keep.checked = false; // an opt-in for one attempt, never remembered
+      return taken;
+    },
+    reset() { delivery = null; recorded = null; showDelivery(null); time.textContent = ""; },
   };
+}
+
+// Keep a recording with its saved attempt (the candidate opted in).
+export function keepRecording(attemptId, audio) {
+  if (!attemptId || !audio) return Promise.resolve();
+  return fetch(`${BASE}/api/attempts/${attemptId}/recording`, {
+    method: "PUT", headers: { "Content-Type": (audio.type || "audio/webm").split(";")[0] }, body: audio,
+  }).catch(() => {});
 }
