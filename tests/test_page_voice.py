@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.helpers import voice
 from tests.helpers.env import ARGS, CHROMIUM
@@ -26,17 +26,17 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def mic_browser(recording: Path) -> Iterator[Browser]:
+def mic_browser(browser: Browser, recording: Path) -> Iterator[Browser]:
+    # A second Chromium from the session's Playwright (one sync Playwright per process).
     fake = [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={recording}%noloop",
         "--autoplay-policy=no-user-gesture-required",
     ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *fake])
-        yield browser
-        browser.close()
+    mic = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *fake])
+    yield mic
+    mic.close()
 
 
 @pytest.fixture(scope="module")
