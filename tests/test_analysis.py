@@ -253,3 +253,43 @@ def test_questions_outside_star_report_no_star_evidence_and_a_verdict() -> None:
         "우리 회사에 지원한 이유는 무엇인가요?", "저는 귀사의 서비스를 매일 쓰기 때문입니다.", "ko"
     )
     assert any("\uac00" <= ch <= "\ud7a3" for ch in ko.verdict)  # in the request's language
+
+
+# --- Spoken answers (transcripts): no punctuation, self-corrections ---------------------
+
+TRANSCRIPT_EN = (
+    "so um I was the lead on the payments team and we had outages every week so I wrote a "
+    "runbook and then I set up alerts and as a result outages fell by 40 percent in two months"
+)
+
+
+def test_a_transcript_without_punctuation_is_split_where_speakers_break() -> None:
+    from interview_app.coaching.analysis import sentences_of
+
+    assert sentences_of(TRANSCRIPT_EN, "en") == [
+        "so um I was the lead on the payments team and we had outages every week",
+        "so I wrote a runbook",
+        "and then I set up alerts and",
+        "as a result outages fell by 40 percent in two months",
+    ]
+    a = analyse("Tell me about a time you fixed a recurring problem.", TRANSCRIPT_EN, "en")
+    assert a.star["action"] and a.star["result"] and a.quantified_result
+    assert a.filler_words == 1  # "um", counted as in a typed answer
+    ko = (
+        "음 제가 배포 절차를 다시 만들었고요 그래서 장애가 절반으로 줄었습니다 "
+        "그리고 나서 팀에 공유했습니다 "
+    )
+    assert sentences_of(ko * 2, "ko")[1].startswith("그래서")
+
+
+@pytest.mark.parametrize(
+    ("said", "lang"),
+    [
+        ("We— I mean I rewrote the retry logic, and errors fell by 30%.", "en"),
+        ("We, sorry, I rewrote the retry logic, and errors fell by 30%.", "en"),
+        ("저희가, 아니 제가 재시도 로직을 다시 짰고, 오류가 30% 줄었습니다.", "ko"),
+    ],
+)
+def test_a_self_correction_counts_as_its_corrected_form(said: str, lang: str) -> None:
+    reading = _read("Tell me about a time you fixed a bug.", said, lang)  # type: ignore[arg-type]
+    assert reading.we == 0 and reading.first >= 1

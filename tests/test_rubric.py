@@ -135,16 +135,37 @@ def test_labelled_set_through_the_model_path(
         assert analysis["source"] == "model"
         return analysis
 
-    figures = agreement.measure(judge)
+    figures = agreement.agreement(judge)
     assert set(figures.values()) == {1.0}, figures
 
 
-def test_rules_agreement_in_the_readme_is_current() -> None:
-    """The README quotes the rules' agreement with the labelled set; it must be today's."""
+def test_the_readme_shows_what_scripts_evaluate_prints_for_the_offline_coach() -> None:
+    """The README quotes the offline rules' agreement; it must be what `scripts/evaluate`
+    prints today, from a fresh environment (no key: the offline coach)."""
+    import os
+    import subprocess
+
     from tests.helpers.server import ROOT
 
-    readme = (ROOT / "README.md").read_text()
-    assert agreement.table(agreement.rules) in readme
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_", "RUBRIC"))}
+    out = subprocess.run(["scripts/evaluate"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout  # fmt: skip
+    table = out.split("\n\n", 1)[1].strip()
+    assert table in (ROOT / "README.md").read_text()
+    assert "backend offline, rubric rules" in out
+
+
+def test_scripts_evaluate_with_a_model_says_how_often_its_rubric_was_used(
+    upstream: FakeUpstream,
+) -> None:
+    from interview_app.evaluate import run
+
+    upstream.script = Script(tokens=["ok"], completion="not json")
+    out = run({"OPENAI_BASE_URL": upstream.url, "OPENAI_API_KEY": "k", "RUBRIC": "model",
+               "OPENAI_MODEL": "fake-model", "RUBRIC_TIMEOUT_SECONDS": "2"})  # fmt: skip
+    assert "backend openai, rubric model" in out
+    assert "The model's rubric was used for 0 of 44." in out
+    assert "- fell back to the rules 44 times: invalid" in out
 
 
 def test_model_rubric_through_gunicorn(

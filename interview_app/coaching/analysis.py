@@ -26,11 +26,31 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from interview_app.coaching.anchors import cap
 from interview_app.coaching.findings import TEXT
 from interview_app.coaching.request import Language, is_behavioural
 
 _I = re.IGNORECASE
 _SENTENCE = re.compile(r"(?<=[.!?。…])\s+|\n+")
+# A transcript has no punctuation to split on: spoken discourse markers start sentences.
+_SPOKEN_BREAK = {
+    "en": re.compile(
+        r"\s+(?=(?:so|and then|after that|as a result|in the end|because of that)\b)", _I
+    ),
+    "ko": re.compile(
+        r"\s+(?=(?:그래서|그리고 나서|그 다음에|그다음에|결과적으로|그 결과)(?:\s|,))"
+    ),
+}
+# Self-corrections in speech ("we, I mean I", "저희가, 아니 제가"): the corrected form counts.
+_CORRECTION = {
+    "en": re.compile(
+        r"\b(?:we|our team)\b[\s,—–-]*(?:i mean|sorry|no|actually|or rather)[\s,—–-]*(?=\bI\b)",
+        _I,
+    ),
+    "ko": re.compile(
+        r"(?:저희가|우리가|우리 팀이)[\s,—–-]*(?:아니|아니요|그러니까)[\s,—–-]*(?=제가)"
+    ),
+}
 _CLAUSE = {
     "en": re.compile(r",?\s+(?:so|and then|then|which|but|after which)\s+|;\s*|,\s+and\s+", _I),
     "ko": re.compile(
@@ -365,8 +385,18 @@ def _leads_with_conclusion(opener: str, lang: Language, behavioural: bool) -> bo
     return bool(_CONCLUSION[lang].search(opener) or _DIRECT[lang].search(opener))
 
 
-def _read(question: str, answer: str, lang: Language) -> _Reading:
-    sentences = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
+def sentences_of(answer: str, lang: Language) -> list[str]:
+    """The answer's sentences; a transcript without punctuation is split at the markers
+    speakers use between sentences ("so", "and then", 그래서, 그리고 나서)."""
+    found = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
+    if len(found) <= 1 and len(answer.split()) > 25:
+        found = [s.strip() for s in _SPOKEN_BREAK[lang].split(answer) if s.strip()]
+    return found
+
+
+def _read(question: str, said: str, lang: Language) -> _Reading:
+    answer = _CORRECTION[lang].sub("", said)  # what the speaker meant
+    sentences = sentences_of(answer, lang)
     words = len(answer.split())
     behavioural = is_behavioural(question)
     star, evidence, share = _star(sentences, lang, words)
@@ -380,7 +410,7 @@ def _read(question: str, answer: str, lang: Language) -> _Reading:
         first=len(_FIRST[lang].findall(answer)),
         we=len(_WE[lang].findall(answer)),
         quantified=bool(_QUANT[lang].search(answer)),
-        fillers=_fillers(answer, lang),
+        fillers=_fillers(said, lang),  # a self-correction's "I mean" is said all the same
         conclusion=_leads_with_conclusion(sentences[0] if sentences else "", lang, behavioural),
         reasons=bool(_REASONS[lang].search(answer)),
     )
@@ -452,10 +482,8 @@ def _scored(r: _Reading) -> tuple[int, str]:
     earned = sum(w for w, ok, _ in r.checks if ok)
     score = _score(earned / total)
     low = (LENGTH if r.behavioural else SHORT_LENGTH)[r.lang][0]
-    if (r.behavioural and not r.star["action"]) or r.words < low / 3:
-        score = min(score, 2)
-    if r.behavioural and not r.star["result"]:
-        score = min(score, 3)
+    # The anchors' caps (`anchors.py`): the score never contradicts the checklist.
+    score = min(score, cap(r.behavioural, r.star["action"], r.star["result"], r.words < low / 3))
     gaps = [name for weight, ok, name in sorted(r.checks, key=lambda c: -c[0]) if not ok]
     verdict = text["verdicts"][score]
     if gaps and gaps[0] in text["gaps"] and score < 5:

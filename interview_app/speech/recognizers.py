@@ -25,13 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx2
-import openai
-
 from interview_app.coaching.delivery import Word
 from interview_app.coaching.request import Language
 from interview_app.speech import offload
 from interview_app.speech.audio import EXTENSIONS, RATE, Audio
+from interview_app.speech.voice import model_client
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,7 @@ class ModelRecognizer:
     def __init__(
         self, *, api_key: str | None, base_url: str | None, model: str, timeout: float
     ) -> None:
-        self.client = openai.OpenAI(
-            api_key=api_key or "unused",
-            base_url=base_url,
-            max_retries=0,
-            timeout=httpx2.Timeout(timeout, connect=10.0),
-        )
+        self.client = model_client(api_key, base_url, timeout)
         self._model = model
 
     def model(self, language: Language) -> str:

@@ -9,18 +9,24 @@ import httpx2
 import openai
 
 
+def model_client(api_key: str | None, base_url: str | None, timeout: float) -> openai.OpenAI:
+    """The SDK client of the speech endpoints (no retries: a reader is waiting)."""
+    return openai.OpenAI(
+        # A local server (speaches, whisper.cpp behind a gateway) takes any key.
+        api_key=api_key or "unused",
+        base_url=base_url,
+        max_retries=0,
+        timeout=httpx2.Timeout(timeout, connect=10.0),
+    )
+
+
 class ModelVoice:
     """Questions read aloud by an OpenAI-compatible speech endpoint (MP3)."""
 
     def __init__(
         self, *, api_key: str | None, base_url: str | None, model: str, voice: str, timeout: float
     ) -> None:
-        self.client = openai.OpenAI(
-            api_key=api_key or "unused",
-            base_url=base_url,
-            max_retries=0,
-            timeout=httpx2.Timeout(timeout, connect=10.0),
-        )
+        self.client = model_client(api_key, base_url, timeout)
         self.model = model
         self.voice = voice
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from interview_app import problems
-from interview_app.coaching import questions
+from interview_app.coaching import anchors, questions
 from interview_app.coaching.delivery import parse as parse_delivery
 from interview_app.coaching.request import CoachingRequest, Kind, detect_language
 from interview_app.problems import Refused, invalid
@@ -211,6 +211,12 @@ def cancel_stream(stream_id: str) -> Response:
 def question_bank() -> Response:
     """The built-in bilingual question bank."""
     return jsonify(questions.as_json())
+
+
+@bp.get("/api/rubric")
+def rubric_anchors() -> Response:
+    """The anchored scale every score is given by, in both languages."""
+    return jsonify(anchors.as_json())
 
 
 @bp.get("/healthz")

@@ -64,8 +64,20 @@ export function fillBank() {
   ui.bank.value = chosen;
 }
 
+let anchors = [];
+
+function fillAnchors() {
+  $("anchors").replaceChildren(...anchors.map((a) => {
+    const li = document.createElement("li");
+    li.value = a.score;
+    li.textContent = a[state.lang];
+    return li;
+  }));
+}
+
 export function applyLanguage() {
   fillBank();
+  fillAnchors();
   if (ui.status.dataset.state === "idle") setStatus("idle", t("idle"));
 }
 
@@ -201,6 +213,13 @@ export function start() {
     .then((data) => {
       bank = data.categories;
       fillBank();
+    })
+    .catch(() => {});
+  fetch(`${BASE}/api/rubric`)
+    .then((r) => r.json())
+    .then((data) => {
+      anchors = data.anchors;
+      fillAnchors();
     })
     .catch(() => {});
   fetch(`${BASE}/healthz`)
