@@ -79,7 +79,7 @@ def test_an_english_answer_is_recognised_with_its_pace_and_pauses(
     [pause] = d["long_pauses"]  # the one inserted silence, where it was put
     assert abs(pause["start"] - (LEAD + one)) < 0.5 and abs(pause["seconds"] - PAUSE) < 0.6, pause
     assert d["rate"]["unit"] == "words_per_minute" and d["rate"]["verdict"] in ("good", "fast")
-    spoken = len(voice.words(done["text"]))
+    spoken = len(done["text"].split())  # words as the pace counts them
     assert abs(d["rate"]["value"] - spoken / d["speaking_seconds"] * 60) < 0.5
 
 
