@@ -19,7 +19,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled_answers.json"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+LABELLED = DATA / "labelled_answers.json"  # the set the rules were tuned on
+HELD_OUT = DATA / "heldout_answers.json"  # never tuned on
 FIELDS = (
     "star.situation", "star.task", "star.action", "star.result", "first_person",
     "quantified_result", "behavioural", "conclusion_first",
@@ -83,8 +85,9 @@ class _Fallbacks(logging.Handler):
             self.reasons[str(reason)] += 1
 
 
-def run(environ: dict[str, str] | None = None) -> str:
-    """The report for the backend `environ` configures (the process environment)."""
+def run(environ: dict[str, str] | None = None, *, held_out: bool = False) -> str:
+    """The report for the backend `environ` configures (the process environment), on the
+    tuning set or (`held_out`) on the answers the rules were never tuned on."""
     import os
 
     from interview_app import create_app
@@ -101,7 +104,9 @@ def run(environ: dict[str, str] | None = None) -> str:
     job_log.addHandler(fallbacks)
     job_log.setLevel(logging.WARNING)
     job_log.propagate = False
-    items: list[dict[str, Any]] = json.loads(LABELLED.read_text())["answers"]
+    items: list[dict[str, Any]] = json.loads((HELD_OUT if held_out else LABELLED).read_text())[
+        "answers"
+    ]
     judged: list[dict[str, Any]] = []
     sources: Counter[str] = Counter()
     for item in items:
@@ -111,7 +116,8 @@ def run(environ: dict[str, str] | None = None) -> str:
         done = json.loads(raw.rsplit("event: done\n", 1)[1].split("data: ", 1)[1].split("\n")[0])
         judged.append(done["analysis"])
         sources[done["analysis"].get("source", "rules")] += 1
-    lines = [f"{len(items)} labelled answers, backend {settings.llm_backend}, "
+    which = "held-out" if held_out else "tuning"
+    lines = [f"{len(items)} labelled answers ({which}), backend {settings.llm_backend}, "
              f"rubric {settings.rubric}", "", table(measure(items, judged))]  # fmt: skip
     if settings.rubric == "model":
         lines += ["", f"The model's rubric was used for {sources['model']} of {len(items)}."]
@@ -121,8 +127,9 @@ def run(environ: dict[str, str] | None = None) -> str:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    print(run())  # noqa: T201
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--held-out", action="store_true", help="the answers never tuned on")
+    print(run(held_out=parser.parse_args().held_out))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -155,6 +155,15 @@ def test_the_readme_shows_what_scripts_evaluate_prints_for_the_offline_coach() -
     assert "backend offline, rubric rules" in out
 
 
+def test_the_readme_shows_the_held_out_figures_as_they_are() -> None:
+    from interview_app.evaluate import run
+    from tests.helpers.server import ROOT
+
+    out = run({}, held_out=True)
+    assert "24 labelled answers (held-out)" in out
+    assert out.split("\n\n", 1)[1].strip() in (ROOT / "README.md").read_text()
+
+
 def test_scripts_evaluate_with_a_model_says_how_often_its_rubric_was_used(
     upstream: FakeUpstream,
 ) -> None:
