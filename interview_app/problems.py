@@ -147,6 +147,8 @@ STALE_TURN = Problem(
     409,
     False,
 )
+SHARE_NOT_FOUND = Problem("share_not_found", "No such shared report.", 404, False)
+SHARE_EXPIRED = Problem("share_expired", "This shared report has expired.", 410, False)
 REPORT_NOT_READY = Problem(
     "report_not_ready", "The report is written when the interview ends.", 409, False
 )

@@ -211,6 +211,8 @@ class Settings:
     audio_body_timeout_seconds: float = _env("AUDIO_BODY_TIMEOUT_SECONDS", 120.0, minimum=1)
     max_transcriptions: int = _env("MAX_TRANSCRIPTIONS", 2, minimum=1)
     long_pause_seconds: float = _env("LONG_PAUSE_SECONDS", 1.5, minimum=0.1)
+    # How long a shared report link stays valid.
+    share_days: int = _env("SHARE_DAYS", 14, minimum=1, maximum=365)
     secret_key: str | None = _env("SECRET_KEY", None, secret=True)
     metrics_token: str | None = _env("METRICS_TOKEN", None, secret=True)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from interview_app.coaching.interview import follow_up, report
+from interview_app.coaching.interview import aim, follow_up, report
 from interview_app.coaching.request import Language
 
 Status = Literal["asking", "awaiting_answer", "coaching", "finished"]
@@ -48,6 +48,7 @@ class Setup:
     categories: list[str] | None
     follow_ups: bool
     answer_seconds: int
+    focus: str | None = None  # a drill's rubric part
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Turn:
     feedback: str | None = None  # the feedback's stream path
     analysis: dict[str, Any] | None = None
     attempt_id: str | None = None
+    aim: str | None = None  # a drill's aim, shown before the answer
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ Step = tuple[Status, State]
 
 def begin(setup: Setup, questions: list[str], stream: str, *, scripted: bool) -> Step:
     """A new interview asking its first question into `stream`."""
-    first = Turn("question", 0, stream, text=questions[0] if scripted else None)
+    first = Turn("question", 0, stream, text=questions[0] if scripted else None,
+                 aim=aim(setup.focus, setup.language))  # fmt: skip
     return "asking", State(setup, questions, (first,), Current("question", stream))
 
 
@@ -213,15 +216,18 @@ def feedback_done(
     last = replace(state.turns[-1], analysis=analysis, attempt_id=attempt_id)
     turns = (*state.turns[:-1], last)
     language = state.setup.language
-    probe = follow_up(analysis, language) if state.setup.follow_ups else None
+    focus = state.setup.focus
+    probe = follow_up(analysis, language, focus) if state.setup.follow_ups else None
     if probe is not None and last.kind == "question":
         text = probe.question if scripted else None
-        turn = Turn("follow_up", last.index, stream, text, probe.reason, probe.why)
+        turn = Turn("follow_up", last.index, stream, text, probe.reason, probe.why,
+                    aim=aim(focus, language))  # fmt: skip
         current = Current("follow_up", stream, probe.why)
         hint = probe.question
     elif last.index + 1 < len(state.questions):
         hint = state.questions[last.index + 1]
-        turn = Turn("question", last.index + 1, stream, hint if scripted else None)
+        turn = Turn("question", last.index + 1, stream, hint if scripted else None,
+                    aim=aim(focus, language))  # fmt: skip
         current = Current("question", stream)
     else:
         data, markdown = report([as_dict(t) for t in turns], language)

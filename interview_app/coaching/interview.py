@@ -122,8 +122,10 @@ def choose_questions(
     posting: str | None,
     categories: list[str] | None,
     count: int,
+    focus: str | None = None,
 ) -> list[str]:
-    """`count` main questions for this posting and role, best matches first."""
+    """`count` main questions for this posting and role, best matches first; a drill on a
+    story's part asks stories only."""
     wanted = words(role, posting)
     pick = 0 if language == "en" else 1
     scored: list[tuple[int, int, str]] = []
@@ -142,6 +144,8 @@ def choose_questions(
     for _, _, question in scored:
         if question not in chosen:
             chosen.append(question)
+    if focus and focus != "conclusion_first":
+        chosen = [q for q in chosen if is_behavioural(q)]
     # Categories first would starve a posting's topics; keep one behavioural question.
     main = chosen[:count]
     if not any(is_behavioural(q) for q in main):
@@ -179,6 +183,24 @@ _FOLLOW = {
         "your answer had no result",
         "답변에 결과가 없었습니다",
     ),
+    "no_situation": (
+        "Set the scene first: where were you, and what was at stake?",
+        "먼저 상황을 말씀해 주세요. 어디에서 무엇이 걸린 일이었나요?",
+        "your answer had no situation",
+        "답변에 상황이 없었습니다",
+    ),
+    "no_task": (
+        "What exactly was your responsibility there?",
+        "그때 본인이 맡은 일은 정확히 무엇이었나요?",
+        "your answer did not say what you were responsible for",
+        "답변에 본인이 맡은 일이 없었습니다",
+    ),
+    "no_conclusion": (
+        "In one sentence: what is the point of that story?",
+        "한 문장으로 말하면, 그 이야기의 결론은 무엇인가요?",
+        "your answer did not lead with its point",
+        "답변이 결론으로 시작하지 않았습니다",
+    ),
     "no_result_number": (
         "Can you put a number on the outcome? What changed, and by how much?",
         "결과를 숫자로 말씀해 주실 수 있나요? 무엇이 얼마나 달라졌나요?",
@@ -188,10 +210,56 @@ _FOLLOW = {
 }
 
 
-def follow_up(analysis: dict[str, Any] | None, language: Language) -> FollowUp | None:
-    """The follow-up that probes the weakest part of an answer, or None if none is needed."""
+FOCUSES = ("situation", "task", "action", "result", "first_person", "quantified_result",
+           "conclusion_first")  # fmt: skip
+_FOCUS_REASON = {
+    "situation": "no_situation", "task": "no_task", "action": "no_action",
+    "result": "no_result", "first_person": "not_first_person",
+    "quantified_result": "no_result_number", "conclusion_first": "no_conclusion",
+}  # fmt: skip
+_AIM = {
+    "en": {"situation": "Aim: set the scene in one or two sentences.",
+           "task": "Aim: say what you were responsible for.",
+           "action": "Aim: say what you did yourself, step by step.",
+           "result": "Aim: end with what changed because of you.",
+           "first_person": 'Aim: say "I" for your own part, not "we".',
+           "quantified_result": "Aim: put a number on the result.",
+           "conclusion_first": "Aim: open with your point in one sentence."},
+    "ko": {"situation": "목표: 상황을 한두 문장으로 먼저 말하기.",
+           "task": "목표: 본인이 맡은 일을 말하기.",
+           "action": "목표: 본인이 한 행동을 단계별로 말하기.",
+           "result": "목표: 본인 덕분에 무엇이 달라졌는지로 끝맺기.",
+           "first_person": "목표: '저희'가 아니라 '제가'로 말하기.",
+           "quantified_result": "목표: 결과를 숫자로 말하기.",
+           "conclusion_first": "목표: 결론을 한 문장으로 먼저 말하기."},
+}  # fmt: skip
+
+
+def aim(focus: str | None, language: Language) -> str | None:
+    """What a drill's candidate aims for before each answer."""
+    return _AIM[language][focus] if focus else None
+
+
+def lacks(analysis: dict[str, Any], part: str) -> bool:
+    """Whether an answer's rubric says `part` is missing."""
+    if part in ("situation", "task", "action", "result"):
+        return analysis.get("behavioural", True) and not (analysis.get("star") or {}).get(part)
+    return not analysis.get(part)
+
+
+def follow_up(
+    analysis: dict[str, Any] | None, language: Language, focus: str | None = None
+) -> FollowUp | None:
+    """The follow-up that probes the weakest part of an answer (a drill's part first), or
+    None if none is needed."""
     if not analysis:
         return None
+    if focus and lacks(analysis, focus):
+        en, ko, why_en, why_ko = _FOLLOW[_FOCUS_REASON[focus]]
+        reason = _FOCUS_REASON[focus]
+        return FollowUp(
+            reason, en if language == "en" else ko, why_en if language == "en" else why_ko
+        )
     star = analysis.get("star") or {}
     behavioural = analysis.get("behavioural", True)
     if behavioural and not star.get("action"):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, delete, select, update
 
 from interview_app.history.db import Database, HistoryUnavailable, sessions
-from interview_app.history.models import Attempt, Interview, Recording
+from interview_app.history.models import Attempt, Interview, Recording, Share
 from interview_app.history.repository import clean, real_id
 
 
@@ -76,6 +76,7 @@ class Interviews:
             )
             if not done.rowcount:
                 return False
+            session.execute(delete(Share).where(Share.interview_id == interview_id))
             answered = select(Attempt.id).where(
                 Attempt.identity == identity, Attempt.interview_id == interview_id
             )
@@ -89,6 +90,68 @@ class Interviews:
 
         deleted: bool = self._run(work)
         return deleted
+
+    def share(self, identity: str, interview_id: str, days: int) -> tuple[str, datetime] | None:
+        """A new share of this identity's interview: (share id, expiry), or None if none."""
+        if not real_id(interview_id):
+            return None
+        now = datetime.now(UTC)
+        share = Share(id=secrets.token_urlsafe(16), interview_id=interview_id, identity=identity,
+                      created_at=now, expires_at=now + timedelta(days=days))  # fmt: skip
+
+        def work(session: Any) -> tuple[str, datetime] | None:
+            owned = session.scalar(
+                select(Interview.id).where(
+                    Interview.identity == identity, Interview.id == interview_id
+                )
+            )
+            if owned is None:
+                return None
+            session.add(share)
+            return share.id, share.expires_at
+
+        found: tuple[str, datetime] | None = self._run(work)
+        return found
+
+    def unshare(self, identity: str, interview_id: str) -> bool:
+        """Revoke every link to this identity's interview; False if it has none such."""
+        if not real_id(interview_id):
+            return False
+
+        def work(session: Any) -> bool:
+            owned = session.scalar(
+                select(Interview.id).where(
+                    Interview.identity == identity, Interview.id == interview_id
+                )
+            )
+            if owned is None:
+                return False
+            session.execute(
+                delete(Share).where(Share.identity == identity, Share.interview_id == interview_id)
+            )
+            return True
+
+        done: bool = self._run(work)
+        return done
+
+    def shared(self, share_id: str) -> tuple[datetime, str, dict[str, Any]] | None:
+        """A share's expiry and its interview (status, state), for anyone with its link."""
+        if not real_id(share_id):
+            return None
+
+        def work(session: Any) -> tuple[datetime, str, dict[str, Any]] | None:
+            share = session.scalar(select(Share).where(Share.id == share_id))
+            if share is None:
+                return None
+            row = session.scalar(select(Interview).where(Interview.id == share.interview_id))
+            if row is None:
+                return None
+            expires = share.expires_at
+            expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+            return expires, row.status, dict(row.state)
+
+        found: tuple[datetime, str, dict[str, Any]] | None = self._run(work)
+        return found
 
     def change(
         self,

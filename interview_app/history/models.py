@@ -78,3 +78,36 @@ class Recording(Base):
         Index("ix_recordings_identity", "identity"),
         Index("ix_recordings_created", "created_at"),
     )
+
+
+class Review(Base):
+    """One question's place in an identity's review queue (`coaching/review.py`)."""
+
+    __tablename__ = "reviews"
+
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    repetitions: Mapped[int] = mapped_column(Integer)
+    interval_days: Mapped[float] = mapped_column(Float)
+    ease: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_score: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_reviews_identity_due", "identity", "due_at"),)
+
+
+class Share(Base):
+    """A read-only link to a finished interview's report, revocable, with an expiry."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # signed into the link
+    interview_id: Mapped[str] = mapped_column(String(32))
+    identity: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_shares_interview", "identity", "interview_id"),)

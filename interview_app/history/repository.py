@@ -10,12 +10,13 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
+from interview_app.coaching import review as spacing
 from interview_app.coaching.analysis import PARTS
 from interview_app.coaching.questions import category_of, question_key
 from interview_app.history.db import Database, HistoryUnavailable, Schema, schema, sessions
-from interview_app.history.models import Attempt, Interview, Recording
+from interview_app.history.models import Attempt, Interview, Recording, Review, Share
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,30 @@ def _pace(rows: list[Attempt]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _schedule(conn: Any, values: dict[str, Any]) -> None:
+    """Move the attempt's question in its identity's review queue (same transaction)."""
+    key = {"identity": values["identity"], "question_key": values["question_key"],
+           "language": values["language"]}  # fmt: skip
+    where = [getattr(Review, k) == v for k, v in key.items()]
+    row = conn.execute(select(Review).where(*where)).first()
+    before = (
+        spacing.Schedule()
+        if row is None
+        else spacing.Schedule(
+            row.repetitions, row.interval_days, row.ease, row.due_at, row.last_score
+        )  # fmt: skip
+    )
+    now = values["created_at"]
+    nxt = spacing.after(before, int(values["score"]), now)
+    fields = {"question": values["question"], "repetitions": nxt.repetitions,
+              "interval_days": nxt.interval_days, "ease": nxt.ease, "due_at": nxt.due_at,
+              "last_score": nxt.last_score, "updated_at": now}  # fmt: skip
+    if row is None:
+        conn.execute(insert(Review).values(**key, **fields))
+    else:
+        conn.execute(update(Review).where(*where).values(**fields))
+
+
 class History:
     """Attempts in the database, per identity."""
 
@@ -144,6 +169,8 @@ class History:
             # A Core insert: one statement, none of the ORM's unit-of-work bookkeeping.
             with self.engine.begin() as conn:
                 conn.execute(insert(Attempt), [values])
+                if values["kind"] == "feedback" and values["score"] is not None:
+                    _schedule(conn, values)
 
         try:
             self._db.run(insert_it)
@@ -299,6 +326,8 @@ class History:
         flagged); how many attempts went."""
 
         def work(session: Any) -> int:
+            session.execute(delete(Review).where(Review.identity == identity))
+            session.execute(delete(Share).where(Share.identity == identity))
             session.execute(delete(Recording).where(Recording.identity == identity))
             session.execute(delete(Interview).where(Interview.identity == identity))
             return int(
@@ -321,6 +350,56 @@ class History:
 
         rows: list[dict[str, Any]] = self._run(work)
         return rows
+
+    def review(self, identity: str, now: datetime | None = None) -> dict[str, Any]:
+        """This identity's review queue: what is due (with why), when the next is, and the
+        parts that keep going missing."""
+        now = now or datetime.now(UTC)
+
+        def work(session: Any) -> tuple[list[Review], list[Attempt]]:
+            reviews = list(session.scalars(select(Review).where(Review.identity == identity)))
+            attempts = list(
+                session.scalars(
+                    select(Attempt)
+                    .where(
+                        Attempt.identity == identity,
+                        Attempt.kind == "feedback",
+                        Attempt.score.is_not(None),
+                    )  # fmt: skip
+                    .order_by(Attempt.created_at.desc(), Attempt.id.desc())
+                    .limit(200)
+                )
+            )
+            return reviews, attempts
+
+        reviews, attempts = self._run(work)
+        by_question: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for a in attempts:
+            by_question[(a.question_key, a.language)].append(a.analysis or {})
+
+        def due_at(r: Review) -> datetime:
+            return r.due_at if r.due_at.tzinfo else r.due_at.replace(tzinfo=UTC)
+
+        due = [r for r in reviews if due_at(r) <= now]
+        later = [due_at(r) for r in reviews if due_at(r) > now]
+        return {
+            "due": [
+                {
+                    "question": r.question,
+                    "question_key": r.question_key,
+                    "language": r.language,
+                    "due_at": due_at(r).isoformat(),
+                    "last_score": r.last_score,
+                    "reason": spacing.reason(
+                        by_question[(r.question_key, r.language)],
+                        "ko" if r.language == "ko" else "en",
+                    ),
+                }
+                for r in sorted(due, key=due_at)
+            ],
+            "next_due_at": min(later).isoformat() if later else None,
+            "weak_parts": spacing.weak_parts([a.analysis or {} for a in attempts]),
+        }
 
     def progress(self, identity: str) -> dict[str, Any]:
         """Per ISO week and category: attempts, mean score, the STAR part most often missing."""
@@ -369,6 +448,8 @@ class History:
 
         def work(session: Any) -> int:
             session.execute(delete(Recording).where(Recording.created_at < cutoff))
+            session.execute(delete(Review).where(Review.updated_at < cutoff))
+            session.execute(delete(Share).where(Share.created_at < cutoff))
             session.execute(delete(Interview).where(Interview.created_at < cutoff))
             return int(session.execute(delete(Attempt).where(Attempt.created_at < cutoff)).rowcount)
 

@@ -20,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from interview_app import problems
 from interview_app.coaching import flow, interview
+from interview_app.coaching.analysis import analyse
 from interview_app.coaching.flow import NotNow, Setup, State, Status
 from interview_app.coaching.request import CoachingRequest
 from interview_app.history.db import HistoryUnavailable
@@ -120,6 +122,29 @@ class InterviewService:
         except StoreUnavailable:
             return False
 
+    def share(self, identity: str, interview_id: str, days: int) -> tuple[str, datetime]:
+        """A new read-only link to a finished interview's report: (share id, expiry)."""
+        self.finished(identity, interview_id)  # 404 for another identity, 409 unfinished
+        made = self.repo.share(identity, interview_id, days)
+        if made is None:
+            raise Refused(problems.INTERVIEW_NOT_FOUND)
+        return made
+
+    def unshare(self, identity: str, interview_id: str) -> None:
+        """Revoke every link to this identity's interview."""
+        if not self.repo.unshare(identity, interview_id):
+            raise Refused(problems.INTERVIEW_NOT_FOUND)
+
+    def shared(self, share_id: str, now: datetime) -> State:
+        """The finished interview behind a link: 404 unknown or revoked, 410 expired."""
+        found = self.repo.shared(share_id)
+        if found is None or found[1] != "finished":
+            raise Refused(problems.SHARE_NOT_FOUND)
+        expires, _, data = found
+        if expires <= now:
+            raise Refused(problems.SHARE_EXPIRED)
+        return State.from_json(data)
+
     def delete(self, identity: str, interview_id: str) -> None:
         """Delete this identity's interview and its attempts, or 404."""
         if not self.repo.delete(identity, interview_id):
@@ -146,8 +171,9 @@ class InterviewService:
     def create(self, caller: Caller, setup: Setup) -> tuple[str, State]:
         """Begin an interview; its first question streams at once."""
         questions = interview.choose_questions(
-            setup.language, setup.role, setup.job_posting, setup.categories, setup.questions
-        )
+            setup.language, setup.role, setup.job_posting, setup.categories, setup.questions,
+            setup.focus,
+        )  # fmt: skip
         ticket = self._quotas.admit(caller.client)
         stream: Stream | None = None
         try:
@@ -210,8 +236,11 @@ class InterviewService:
             self._give_back(caller, interview_id)
             _drop(stream)
             raise
-        if taken.over_time and seconds is not None:
-            generation.completion = Prefixed(generation.completion, _over_time(setup, seconds))
+        note = _over_time(setup, seconds) if taken.over_time and seconds is not None else ""
+        if setup.focus:
+            note += _drill(setup, taken.text or "", text)  # the drill's part, first
+        if note:
+            generation.completion = Prefixed(generation.completion, note)
         relay.start(generation, stream, caller.request_id)
         return feedback
 
@@ -374,6 +403,16 @@ def _drop(stream: Stream, problem: Problem = problems.INTERNAL) -> None:
         stream.finish("error", problem.event())
     except StoreUnavailable:
         pass  # its keys expire on their own TTL
+
+
+def _drill(setup: Setup, question: str, answer: str) -> str:
+    """The drill's part judged first: whether this answer has it."""
+    assert setup.focus is not None
+    found = not interview.lacks(analyse(question, answer, setup.language).as_dict(), setup.focus)
+    goal = interview.aim(setup.focus, setup.language) or ""
+    if setup.language == "en":
+        return f"> 🎯 Drill. {goal} {'✓ Your answer has it.' if found else '✗ It is missing.'}\n\n"
+    return f"> 🎯 집중 연습. {goal} {'✓ 답변에 있습니다.' if found else '✗ 빠져 있습니다.'}\n\n"
 
 
 def _over_time(setup: Setup, seconds: float) -> str:

@@ -142,6 +142,13 @@ def export() -> Response:
     )
 
 
+@history_bp.get("/api/review")
+def review() -> Response:
+    """What to practise next: due questions with their reason, the next due time, weak parts."""
+    history, who = _history(), identity.current()
+    return jsonify(call(lambda: history.review(who)))
+
+
 @history_bp.get("/api/progress")
 def progress() -> Response:
     """Per week and category: attempts, mean score, the STAR part most often missing."""

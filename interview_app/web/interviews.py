@@ -6,16 +6,19 @@ The flow itself (typed state, transitions) is `coaching/flow.py`; running it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from interview_app.coaching.delivery import parse as parse_delivery
 from interview_app.coaching.flow import Setup, State, Status
+from interview_app.coaching.interview import FOCUSES
 from interview_app.coaching.questions import BANK
 from interview_app.coaching.request import detect_language
 from interview_app.interviews.service import public_next
-from interview_app.problems import invalid
+from interview_app.problems import SHARE_NOT_FOUND, Refused, invalid
 from interview_app.settings import Settings
 from interview_app.web import identity, urls
 from interview_app.web.services import services
@@ -65,6 +68,9 @@ def _setup(data: dict[str, Any], settings: Settings) -> Setup:
     follow_ups = data.get("follow_ups", True)
     if not isinstance(follow_ups, bool):
         raise invalid("invalid_field", "'follow_ups' must be true or false.")
+    focus = data.get("focus")
+    if focus is not None and focus not in FOCUSES:
+        raise invalid("invalid_field", f"'focus' must be one of: {', '.join(FOCUSES)}.")
     return Setup(
         language=language,
         role=role,
@@ -74,6 +80,7 @@ def _setup(data: dict[str, Any], settings: Settings) -> Setup:
         categories=_categories(data),
         follow_ups=follow_ups,
         answer_seconds=_integer(data, "answer_seconds", 120, 30, 600),
+        focus=focus,
     )
 
 
@@ -107,6 +114,7 @@ def _public(interview_id: str, status: Status, state: State) -> dict[str, Any]:
             "feedback": link(t.feedback),
             "analysis": t.analysis,
             "attempt_id": t.attempt_id,
+            "aim": t.aim,
         }
         for t in state.turns
     ]
@@ -121,6 +129,7 @@ def _public(interview_id: str, status: Status, state: State) -> dict[str, Any]:
             "categories": setup.categories,
             "follow_ups": setup.follow_ups,
             "answer_seconds": setup.answer_seconds,
+            "focus": setup.focus,
         },
         "turns": turns,
         "current": public_next(state.current, root),
@@ -180,6 +189,46 @@ def delete(interview_id: str) -> Response:
     interviews, who = services().interviews_or_off(), identity.current()
     call(lambda: interviews.delete(who, interview_id))
     return Response(status=204)
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(services().secret, salt="share")
+
+
+@interviews_bp.post("/api/interviews/<interview_id>/share")
+def share(interview_id: str) -> tuple[Response, int]:
+    """A signed, unguessable, read-only link to the finished interview's report."""
+    found = services()
+    interviews, who = found.interviews_or_off(), identity.current()
+    share_id, expires = call(lambda: interviews.share(who, interview_id, found.settings.share_days))
+    url = urls.at(f"/shared/{_signer().dumps(share_id)}")
+    return jsonify({"url": url, "expires_at": expires.isoformat()}), 201
+
+
+@interviews_bp.delete("/api/interviews/<interview_id>/share")
+def unshare(interview_id: str) -> Response:
+    """Revoke every link to this interview's report: 404 for everyone after."""
+    interviews, who = services().interviews_or_off(), identity.current()
+    call(lambda: interviews.unshare(who, interview_id))
+    return Response(status=204)
+
+
+@interviews_bp.get("/shared/<token>")
+def shared_report(token: str) -> Response:
+    """The report behind a link, for anyone holding it: no cookie, no identity, noindex."""
+    try:
+        share_id = str(_signer().loads(token))
+    except BadSignature:
+        raise Refused(SHARE_NOT_FOUND) from None
+    interviews = services().interviews_or_off()
+    state = call(lambda: interviews.shared(share_id, datetime.now(UTC)))
+    page = render_template(
+        "interview_app/report.html", report=state.report,
+        language=state.setup.language, role=state.setup.role, back=None, shared=True,
+    )  # fmt: skip
+    headers = {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "private, no-store",
+               "Referrer-Policy": "no-referrer"}  # fmt: skip
+    return Response(page, mimetype="text/html", headers=headers)
 
 
 @interviews_bp.get("/api/interviews/<interview_id>/report.md")

@@ -26,7 +26,9 @@ def at(path: str, root: str | None = None) -> str:
     return (base() if root is None else root) + path
 
 
-_PLUMBING = (".static", ".vendor", ".healthz", ".metrics")
+# No identity cookie and no log line for these; a shared report is opened by strangers,
+# who get no identity from us either.
+_PLUMBING = (".static", ".vendor", ".healthz", ".metrics", ".shared_report")
 
 
 def plumbing() -> bool:

@@ -112,7 +112,34 @@ function drawChart(progress) {
   hx.chart.setAttribute("aria-label", t("chartTitle"));
 }
 
+// "Practise next": what the review queue says is due, each with its reason; one click
+// fills the form with the question (the same language) and puts the cursor in the answer.
+async function refreshReview() {
+  const queue = await getJson(`${BASE}/api/review`).catch(() => null);
+  if (!queue) return;
+  const due = $("review-due");
+  due.replaceChildren(...queue.due.map((item) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "attempt-link";
+    button.dataset.testid = "review-item";
+    button.textContent = `${item.question} · ${item.reason}`;
+    button.addEventListener("click", () => practiseNext(item));
+    li.append(button);
+    return li;
+  }));
+  const next = queue.next_due_at ? t("reviewNext", { when: when(queue.next_due_at) }) : "";
+  $("review-empty").textContent = queue.due.length ? "" : [t("reviewEmpty"), next].join(" ").trim();
+  $("review-weak").textContent = queue.weak_parts.length
+    ? t("reviewWeak", { parts: queue.weak_parts.map((w) => `${t(`part_${w.part}`)} (${w.missing_in}/${w.of})`).join(", ") })
+    : "";
+}
+
+let practiseNext = () => {};
+
 export async function refreshHistory() {
+  refreshReview();
   const page = await getJson(`${BASE}/api/attempts?limit=50`).catch(() => null);
   if (!page) return;
   hx.empty.hidden = page.attempts.length > 0;
@@ -146,6 +173,7 @@ export async function onAttemptSaved(done) {
 }
 
 export function start({ practise }) {
+  practiseNext = (item) => practise(item.question, "", true);
   hx.again.addEventListener("click", () => {
     if (opened) practise(opened.question, opened.answer);
   });

@@ -197,10 +197,10 @@ function stop() {
 }
 
 // "Practise again" from the history: the form filled with an earlier attempt.
-export function practise(question, answer) {
+export function practise(question, answer, toAnswer = false) {
   ui.question.value = question;
   ui.answer.value = answer || "";
-  ui.question.focus();
+  (toAnswer ? ui.answer : ui.question).focus();
 }
 
 export function start() {

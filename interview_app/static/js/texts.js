@@ -3,6 +3,11 @@
 
 export const TEXT = {
   ko: {
+    reviewTitle: "다음에 연습할 것", reviewEmpty: "지금 다시 연습할 질문이 없습니다.",
+    reviewNext: "다음 복습: {when}", reviewWeak: "자주 빠지는 부분: {parts}",
+    part_situation: "상황", part_task: "과제", part_action: "본인의 행동", part_result: "결과",
+    part_quantified_result: "결과의 숫자", part_first_person: "'제가'로 말하기",
+    part_conclusion_first: "결론 먼저",
     record: "🎙 녹음", stopRecording: "■ 녹음 끝", elapsed: "{s}초", recording: "녹음 중… 다시 누르면 끝납니다.",
     transcribing: "받아 적는 중…", transcribed: "받아 적었습니다. 고친 뒤 보내세요.",
     noSpeech: "말소리가 들리지 않았습니다. 다시 녹음해 보세요.",
@@ -62,6 +67,11 @@ export const TEXT = {
       "'제가', 결론 먼저(두괄식), 군말, 길이도 봅니다. 체크된 항목을 누르면 답변의 근거 문장이 표시됩니다.",
   },
   en: {
+    reviewTitle: "Practise next", reviewEmpty: "Nothing is due right now.",
+    reviewNext: "Next review: {when}", reviewWeak: "Keeps going missing: {parts}",
+    part_situation: "Situation", part_task: "Task", part_action: "Your own action",
+    part_result: "Result", part_quantified_result: "A number for the result",
+    part_first_person: "Speaking as \"I\"", part_conclusion_first: "The point first",
     record: "🎙 Record", stopRecording: "■ Stop", elapsed: "{s} s", recording: "Recording… press again to stop.",
     transcribing: "Transcribing…", transcribed: "Transcribed. Edit it, then send.",
     noSpeech: "No speech was heard. Try recording again.",
