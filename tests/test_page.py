@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Error, Page
 
+from tests.helpers.browsing import watched
 from tests.helpers.embedding import PREFIX, start
 from tests.helpers.env import relay_env
 from tests.helpers.fakes import FakeUpstream, Script
@@ -35,13 +36,8 @@ def server(upstream_server: FakeUpstream) -> Iterator[Server]:
 def page(browser: Browser) -> Iterator[Page]:
     # The tests poll the page with evaluated JavaScript, which the page's CSP
     # forbids; the renderer must keep output inert on its own anyway.
-    context = browser.new_context(locale="en-US", bypass_csp=True)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, errors
+    with watched(browser.new_context(locale="en-US", bypass_csp=True)) as pg:
+        yield pg
 
 
 def state(page: Page) -> str:

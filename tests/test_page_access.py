@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.helpers.browsing import watched
 from tests.helpers.server import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,13 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def page(browser: Browser, server: Server) -> Iterator[Page]:
     # axe-core is injected as a script, which the page's CSP (rightly) forbids.
-    context = browser.new_context(locale="en-US", bypass_csp=True)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, errors
+    with watched(browser.new_context(locale="en-US", bypass_csp=True)) as pg:
+        yield pg
 
 
 def violations(page: Page) -> list[dict[str, Any]]:

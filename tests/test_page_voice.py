@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.helpers import voice
+from tests.helpers.browsing import watched
 from tests.helpers.env import ARGS, CHROMIUM
 from tests.helpers.server import Server
 
@@ -59,12 +60,8 @@ def page(mic_browser: Browser, server: Server) -> Iterator[Page]:
         "Object.defineProperty(window, 'speechSynthesis', { value: {"
         " speak: (u) => window.__spoken.push(u.text), cancel: () => {} } });"
     )
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, errors
+    with watched(context) as pg:
+        yield pg
 
 
 def _record(page: Page, button: str, box: str, seconds: float) -> str:

@@ -360,11 +360,12 @@ class History:
         parts that keep going missing."""
         now = now or datetime.now(UTC)
 
-        def work(session: Any) -> tuple[list[Review], list[Attempt]]:
+        def work(session: Any) -> tuple[list[Review], list[Any]]:
             reviews = list(session.scalars(select(Review).where(Review.identity == identity)))
+            # Only what the reasons read: not each attempt's whole text.
             attempts = list(
-                session.scalars(
-                    select(Attempt)
+                session.execute(
+                    select(Attempt.question_key, Attempt.language, Attempt.analysis)
                     .where(
                         Attempt.identity == identity,
                         Attempt.kind == "feedback",
