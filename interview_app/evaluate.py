@@ -1,13 +1,14 @@
 """`scripts/evaluate`: how well a rubric source follows the labels, on the labelled answers.
 
-Runs every hand-labelled answer (`tests/data/labelled_answers.json`) through the
-backend this environment configures, exactly as a candidate's feedback runs (the
-app's own `/api/feedback`, nothing saved): the offline rules by default, or the
-model named by `OPENAI_*` with `RUBRIC=model`, so that someone choosing a model can
-see how well it follows the rubric. It prints per-field agreement, exact and
-within-one score agreement, the mean signed error (bias: above 0, scores too high)
-and the confusion matrix; with a model, how often its rubric was used and why it
-fell back to the rules when it did.
+Runs the held-out half of the hand-labelled answers (`tests/data/heldout_answers.json`,
+never tuned on; `--tuning` for the other half) through the backend this environment
+configures, exactly as a candidate's feedback runs (the app's own `/api/feedback`,
+nothing saved): the offline rules by default, or the model named by `OPENAI_*` with
+`RUBRIC=model`, so that someone choosing a model can see how well it follows the
+rubric. It prints per-field agreement, exact and within-one score agreement, the mean
+signed error (bias: above 0, scores too high) and the confusion matrix; with a model,
+how often its rubric was used and why it fell back to the rules when it did. The
+labels follow the written rules in `docs/labelling.md`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-LABELLED = DATA / "labelled_answers.json"  # the set the rules were tuned on
-HELD_OUT = DATA / "heldout_answers.json"  # never tuned on
+LABELLED = DATA / "labelled_answers.json"  # the tuning half: the rules were tuned on it
+HELD_OUT = DATA / "heldout_answers.json"  # the held-out half: never tuned on
 FIELDS = (
     "star.situation", "star.task", "star.action", "star.result", "first_person",
     "quantified_result", "behavioural", "conclusion_first",
@@ -85,9 +86,9 @@ class _Fallbacks(logging.Handler):
             self.reasons[str(reason)] += 1
 
 
-def run(environ: dict[str, str] | None = None, *, held_out: bool = False) -> str:
+def run(environ: dict[str, str] | None = None, *, held_out: bool = True) -> str:
     """The report for the backend `environ` configures (the process environment), on the
-    tuning set or (`held_out`) on the answers the rules were never tuned on."""
+    held-out half (the answers the rules were never tuned on) or on the tuning half."""
     import os
 
     from interview_app import create_app
@@ -128,8 +129,10 @@ def run(environ: dict[str, str] | None = None, *, held_out: bool = False) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--held-out", action="store_true", help="the answers never tuned on")
-    print(run(held_out=parser.parse_args().held_out))  # noqa: T201
+    parser.add_argument(
+        "--tuning", action="store_true", help="the tuning half instead of the held-out half"
+    )
+    print(run(held_out=not parser.parse_args().tuning))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -282,6 +282,73 @@ def test_a_transcript_without_punctuation_is_split_where_speakers_break() -> Non
     assert sentences_of(ko * 2, "ko")[1].startswith("그래서")
 
 
+def test_pauses_split_a_transcript_before_its_markers() -> None:
+    from interview_app.coaching.analysis import pauses_in, sentences_of
+
+    words = "our tests were flaky I rewrote the fixtures and the suite went green " * 2
+    assert len(sentences_of(words, "en")) == 1  # no punctuation, no marker
+    assert sentences_of(words, "en", [5, 13]) == [
+        "our tests were flaky I",
+        "rewrote the fixtures and the suite went green",
+        "our tests were flaky I rewrote the fixtures and the suite went green",
+    ]
+    assert sentences_of(words, "en", [0, 99]) == sentences_of(words, "en")  # out of range
+    assert pauses_in({"long_pauses": [{"start": 1, "seconds": 2, "words_before": 4},
+                                      {"start": 5, "seconds": 2}]}) == [4]  # fmt: skip
+    assert pauses_in(None) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "lang", "score"),
+    [
+        # One or two sentences: a 1, however good they are.
+        ("Tell me about a time you cut costs.",
+         "I cut our cloud bill by 40% in a month by shutting idle clusters at night. "
+         "Finance approved the schedule for every team.", "en", 1),
+        # Four sentences with everything but under 50 words: at most a 2.
+        ("Tell me about a time you cut costs.",
+         "I cut our cloud bill by 40% in one month. Our staging clusters ran all night and "
+         "the bill had doubled. I wrote a scheduler that stops them at 8 pm. Finance "
+         "approved it for every team after the first invoice.", "en", 2),
+        # Own action but no result: a 3.
+        ("Tell me about a time you worked under pressure.",
+         "Two days before a demo for our biggest client, the demo environment broke. "
+         "My manager asked me to get it working again before the client call. "
+         "I restored the database from the backup, replayed the migration by hand and "
+         "tested each page of the demo flow twice. It was a stressful couple of days.",
+         "en", 3),
+        # Everything but the point first: a 4.
+        ("Tell me about a time you cut costs.",
+         "Last year our staging clusters ran day and night and the cloud bill had doubled. "
+         "Nobody owned the bill, so I volunteered to look into it. I wrote a scheduler "
+         "that shuts the clusters down at night and starts them in the morning. The next "
+         "month the bill was 38% lower and nobody asked to remove the schedule.", "en", 4),
+        # A direct answer with a concrete example of the candidate's own, the point first.
+        ("What is your biggest weakness?",
+         "My biggest weakness is that I take on too much myself. Last year I reviewed "
+         "every pull request of my team, which slowed us down, so I now review only the "
+         "design and a teammate reviews the code of each change.", "en", 5),
+        # A reason but nothing concrete: a 3.
+        ("왜 저희가 당신을 뽑아야 하나요?",
+         "저는 책임감이 강하고 새로운 것을 빨리 배우기 때문입니다. 또한 어떤 환경에서도 "
+         "잘 적응할 수 있습니다.", "ko", 3),
+    ],
+)  # fmt: skip
+def test_the_score_follows_the_written_labelling_rules(
+    question: str, answer: str, lang: str, score: int
+) -> None:
+    # docs/labelling.md: the first rule that applies.
+    assert analyse(question, answer, lang).score == score  # type: ignore[arg-type]
+
+
+def test_a_korean_clause_without_a_subject_keeps_the_last_one_named() -> None:
+    # "저희 팀이 ... 결국 출시했습니다": the team shipped, not the candidate.
+    team = "저희 팀이 마감을 놓쳤습니다. 그래서 야근을 많이 했고 결국 2일 늦게 출시했습니다."
+    assert not analyse("실패한 경험을 말해 주세요.", team, "ko").star["action"]
+    own = "제가 마감을 놓쳤습니다. 그래서 계획을 다시 짰고 결국 2일 늦게 출시했습니다."
+    assert analyse("실패한 경험을 말해 주세요.", own, "ko").star["action"]
+
+
 @pytest.mark.parametrize(
     ("said", "lang"),
     [

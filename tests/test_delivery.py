@@ -43,7 +43,8 @@ def test_figures_from_words_pauses_from_the_audio() -> None:
                      long_pause=1.5)  # fmt: skip
     assert found is not None
     assert found["time_to_first_word_seconds"] == 1.0 and found["speaking_seconds"] == 5.3
-    assert found["long_pauses"] == [{"start": 2.0, "seconds": 4.0}]  # the audio's silence
+    # The audio's silence, and where it falls in the words: after "Um I led".
+    assert found["long_pauses"] == [{"start": 2.0, "seconds": 4.0, "words_before": 3}]
     assert found["fillers"] == ["Um"] and found["filler_words"] == 1
     assert found["rate"] == {"value": round(4 / 5.3 * 60, 1), "unit": "words_per_minute",
                              "verdict": "slow"}  # fmt: skip
@@ -60,6 +61,8 @@ def test_figures_from_words_pauses_from_the_audio() -> None:
         {**SPOKEN, "long_pauses": [{"start": 1}]},
         {**SPOKEN, "timing": "guess"},
         {**SPOKEN, "filler_words": True},
+        {**SPOKEN, "long_pauses": [{"start": 1, "seconds": 2, "words_before": -1}]},
+        {**SPOKEN, "long_pauses": [{"start": 1, "seconds": 2, "words_before": 2.5}]},
     ],
 )
 def test_a_clients_delivery_is_checked(bad: Any) -> None:
@@ -95,6 +98,36 @@ def test_feedback_on_a_spoken_answer_coaches_and_keeps_its_delivery(kept: FlaskC
     assert "**Delivery · 말하기**: 190.0 words/min (fast), 2 fillers, 1 long pauses" in exported
     pace = kept.get("/api/progress").get_json()["pace"]
     assert [p["rate"] for p in pace] == [190.0] and pace[0]["unit"] == "words_per_minute"
+
+
+# A transcript as a recogniser without punctuation gives it, and no spoken markers.
+UNPUNCTUATED = (
+    "last winter our checkout kept timing out for mobile users at peak hours "  # 12
+    "I profiled the orders service found two slow queries and I rewrote them with one "
+    "batched call behind a small cache "  # 21
+    "checkout errors went from 120 an hour to 5 and the mobile team shipped the new app on "
+    "schedule two weeks later"  # 21
+)
+PAUSED = {**SPOKEN, "long_pauses": [
+    {"start": 4.0, "seconds": 1.6, "words_before": 12},
+    {"start": 9.0, "seconds": 1.8, "words_before": 33},
+]}  # fmt: skip
+
+
+def test_a_transcript_is_split_into_sentences_where_the_speaker_paused(kept: FlaskClient) -> None:
+    question = "Tell me about a time you fixed a performance problem."
+
+    def score(delivery: dict[str, Any] | None) -> int:
+        body: dict[str, Any] = {"question": question, "answer": UNPUNCTUATED, "save": False}
+        if delivery:
+            body["delivery"] = delivery
+        events = sse_client.messages(kept.post("/api/feedback", json=body).get_data())
+        return int(events[-1].json()["analysis"]["score"])
+
+    # One run-on sentence is scored as one sentence; split at the pauses it is a story
+    # with its own action and a measured result.
+    assert score(None) == 1 and score(SPOKEN) == 1
+    assert score(PAUSED) == 4
 
 
 def test_a_bad_delivery_is_400(kept: FlaskClient) -> None:

@@ -265,7 +265,7 @@ def test_the_rubric_shows_for_the_model_with_its_evidence(
         assert page.locator("#evidence mark").inner_text() == "churn fell by 3%"
         assert page.locator("#checklist li.missing").count() >= 1  # Task: no button, a cross
         page.locator("details.how summary").click()
-        assert "quantified" in page.locator("details.how p").inner_text()
+        assert "quantified" in page.locator("details.how [data-i18n=howText]").inner_text()
     finally:
         context.close()
         srv.stop()
@@ -290,6 +290,27 @@ def test_a_question_outside_star_says_so_instead_of_four_crosses(
         assert "행동 (A)" not in checklist and "결과 (R)" not in checklist
         assert page.get_by_test_id("rubric-source").inner_text() == "규칙으로 채점"
         assert page.get_by_test_id("verdict").inner_text()
+    finally:
+        context.close()
+
+
+def test_how_it_is_scored_shows_both_anchored_scales_in_the_pages_language(
+    browser: Browser, offline_server: Server
+) -> None:
+    from interview_app.coaching.anchors import ANCHORS, DIRECT
+
+    context = browser.new_context(locale="ko-KR", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{offline_server.port}/")
+        page.wait_for_function("document.querySelectorAll('#anchors-direct li').length === 5")
+        for testid, scale in (("anchors", ANCHORS), ("anchors-direct", DIRECT)):
+            items = page.get_by_test_id(testid).locator("li")
+            assert items.all_inner_texts() == [scale[s]["ko"] for s in (5, 4, 3, 2, 1)]
+            assert items.first.get_attribute("value") == "5"
+        page.get_by_test_id("language").select_option("en")
+        items = page.get_by_test_id("anchors-direct").locator("li")
+        assert items.all_inner_texts() == [DIRECT[s]["en"] for s in (5, 4, 3, 2, 1)]
     finally:
         context.close()
 

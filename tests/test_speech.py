@@ -78,6 +78,10 @@ def test_an_english_answer_is_recognised_with_its_pace_and_pauses(
     one = voice.seconds(fixtures["one"])
     [pause] = d["long_pauses"]  # the one inserted silence, where it was put
     assert abs(pause["start"] - (LEAD + one)) < 0.5 and abs(pause["seconds"] - PAUSE) < 0.6, pause
+    # Where it falls in the transcript (the rubric splits unpunctuated transcripts there).
+    heard = done["text"].split()
+    assert abs(pause["words_before"] - len(PART_ONE.split())) <= 1, (pause, heard)
+    assert voice.wer(PART_ONE, " ".join(heard[: pause["words_before"]])) <= WER, pause
     assert d["rate"]["unit"] == "words_per_minute" and d["rate"]["verdict"] in ("good", "fast")
     spoken = len(done["text"].split())  # words as the pace counts them
     assert abs(d["rate"]["value"] - spoken / d["speaking_seconds"] * 60) < 0.5

@@ -1,11 +1,12 @@
 """Rule-based reading of an interview answer, in Korean or English: the rubric's `rules` source.
 
 Hand-written because no library reads interview answers for STAR structure. The
-rules look at clauses (a sentence split at "so", "and then", 그래서, ~고 ...),
-weigh Action and Result most (STAR scoring guides; Korean coaching norms: S+T
-about 20%, A+R about 80%), and ground every ticked part in a verbatim quote of
-the answer (`evidence`). Calibrated against the labelled set in
-`tests/data/labelled_answers.json` (agreement figures in the README).
+rules look at clauses (a sentence split at "so", "and then", 그래서, ~고 ...), ground
+every ticked part in a verbatim quote of the answer (`evidence`), and score by the
+anchored scale (`anchors.py`) exactly as `docs/labelling.md` writes it: the first
+rule that applies. Tuned on the tuning half of the labelled answers
+(`tests/data/labelled_answers.json`) only; the README shows the agreement on the
+held-out half, which they were never tuned on.
 
 - Action is the candidate's own deed, found by grammar, not by a list of verbs:
   English, "I" followed (within a couple of words) by a verb that is not a state
@@ -23,10 +24,10 @@ the answer (`evidence`). Calibrated against the labelled set in
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from interview_app.coaching.anchors import cap
 from interview_app.coaching.findings import TEXT
 from interview_app.coaching.request import Language, is_behavioural
 
@@ -52,7 +53,9 @@ _CORRECTION = {
     ),
 }
 _CLAUSE = {
-    "en": re.compile(r",?\s+(?:so|and then|then|which|but|after which)\s+|;\s*|,\s+and\s+", _I),
+    "en": re.compile(
+        r"(?<!since),?\s+(?:so|and then|then|which|but|after which)\s+|;\s*|,\s+and\s+", _I
+    ),
     "ko": re.compile(
         r"(?<=[고며서면데]),\s*|(?<=[고며]) (?=\S)|\s+그래서\s+|,\s*그래서\s+|\s+그리고\s+"
     ),
@@ -82,7 +85,8 @@ _SSANG_SIOS = "".join(chr(0xAC00 + i * 28 + 20) for i in range(19 * 21))
 _KO_PAST = re.compile(f"[{_SSANG_SIOS}](습니다|다|어요|고|으며|는데)")
 _KO_NOT_DEED = re.compile(
     r"(있었|없었|이었|였습니다$|되었|됐|되셨|싶었|같았|좋았|어려웠|힘들었|바빴|많았|적었|"
-    r"몰랐|알았|느꼈|생각했|맡았던|였고|이었고|밀려|늦었|열심히|노력했|해야 했)"
+    r"몰랐|알았|느꼈|생각했|맡았던|였고|이었고|밀려|늦었|열심히|노력했|해야 했|겠|많이 배웠|"
+    r"배운 점|있습|있어|있다|있고|없습|없어|없다|없고)"
 )
 # A subject or topic other than the candidate ("고객사가", "두 사람은"): their deed, not ours.
 _KO_OTHER_SUBJECT = re.compile(
@@ -102,6 +106,12 @@ _KO_ADVERBS = {
     "되는",
 }
 _KO_WE_SUBJECT = re.compile(r"(저희|우리 ?팀|팀원들|팀이|팀은|회사가)")
+# Being, having and describing, not doing (past perfect 했었 is the background).
+_KO_COPULA = re.compile(
+    r"이었|였고|였습니다|중이|있었|없었|었었|았었|했었|잦았|많았|적었|컸|높았|낮았|느렸|빨랐|길었|"
+    r"짧았|어려웠|힘들었"
+)
+_KO_JOINT = re.compile(r"(?<![가-힣])(서로|함께|같이)(?![가-힣])")
 
 _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     "en": {
@@ -114,8 +124,9 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
         ),
         "task": re.compile(
             r"\b(my (task|job|goal|role|responsibility|mandate)|I was (responsible|asked|"
-            r"tasked|assigned|in charge|expected)|I (needed|had) to|(the|our|my) goal was|"
-            r"we (needed|had) to|objective|deadline|target was|I was the (only |\w+ )?"
+            r"tasked|assigned|in charge|expected)|I (needed|had) (\w+ )?to|(the|our|my) goal "
+            r"was|we (needed|had) to|objective|(?<!missed a )(?<!missed the )deadline|"
+            r"target was|I was the (only |\w+ )?"
             r"(engineer|lead|owner|manager|developer|on-call)\w*|(was|fell) on me|up to me|"
             r"volunteered to|took (on|ownership)|was given|as (the )?\w+ lead)\b",
             _I,
@@ -124,40 +135,51 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             r"\b((?i:when I was|at my (previous|last|former|first)|in my (previous|last|first)|"
             r"while (working|I was)|last year|in \d{4}|our team (was|had)|the (company|"
             r"project|team|client|product|service|system) (was|had)|situation|context|"
-            r"background|we were|there was|there were|during)|at [A-Z]\w+,)",
+            r"background|we were|there was|there were|during|when (?:our|the|my|a|an) )|"
+            r"at [A-Z]\w+,)",
         ),
     },
     "ko": {
         "result": re.compile(
             r"결과|성과|감소|증가|개선되|향상|단축|달성|절감|늘었|줄었|늘렸|줄였|높였|낮췄|"
-            r"올렸|인정받|해결되|줄어|늘어|성공|출시|재계약|채택|줄일 수|늘릴 수"
+            r"올렸|인정받|해결되|줄어|늘어|성공|출시(?:했|되|하게)|재계약|채택|줄일 수|늘릴 수|"
+            r"합의했|승인(?:받|되|했)"
         ),
         "task": re.compile(
-            r"목표|과제|역할|맡은|맡게|담당|책임|해야 했|해야 하는|요구|마감|미션|임무|팀장"
+            r"목표|과제|역할|맡은|맡게|맡았(?!던)|담당|책임|해야 했|해야 하는|요구|마감(?!을 놓)|"
+            r"미션|임무|팀장"
         ),
         "situation": re.compile(
             r"당시|상황|때|시절|회사에서|근무|재직|팀에서|인턴|학교|동아리|배경|있었|"
-            r"프로젝트에서|입사"
+            r"프로젝트에서|입사(?!하면)|었었|았었|했었"
         ),
     },
 }
 
 _FIRST = {
     "en": re.compile(r"\b(I|I'm|I've|I'd|me|myself)\b"),
-    "ko": re.compile(r"저는|제가|저의|나는|내가|제 |저 혼자|직접"),
+    "ko": re.compile(r"저는|제가|저의|나는|내가|제 |저 혼자"),
 }
+_KO_OWN = re.compile(r"저는|제가|저의|나는|내가|제 |저 혼자|직접")
 _WE = {
     "en": re.compile(r"\b(we|our|us|the team)\b", _I),
     "ko": re.compile(r"저희|우리 ?팀|우리는|우리가|팀원들이"),
 }
 _UNIT_EN = (
-    r"%|percent|x\b|times|ms\b|milliseconds|seconds|s\b|minutes|hours|days|weeks|months|"
+    r"%|percent|x\b|times|ms\b|milliseconds|seconds|s\b|minutes?|hours?|days?|weeks?|months?|"
     r"users|customers|people|k\b|m\b|million|billion|thousand|dollars|requests|tickets|bugs|"
     r"points|hires|calls|queries|incidents|errors|pages"
 )
+# A number said in digits or in words ("from two days to half a day", "saved an hour").
+_NUM_EN = (
+    r"(?:[$€£]?\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty|hundred|half an?|half|an?)"
+)
+_KO_NUM = r"(?:\d[\d,.]*|하루|이틀|사흘|나흘|닷새|반나절|한|두|세|석|네|넉|다섯|열)"
 _QUANT = {
     "en": re.compile(
-        rf"\bfrom\s+[$€£]?\d[\d,.]*\s*(?:{_UNIT_EN})?\s+(?:down |up )?to\s+[$€£]?\d|"
+        rf"\bfrom\s+{_NUM_EN}\s*(?:{_UNIT_EN})?\s+(?:(?:a|an|per) \w+\s+)?(?:down |up )?"
+        rf"to\s+(?:{_NUM_EN}|zero|none)\b|"
         rf"\b(?:by|of)\s+(?:about |over |almost |nearly )?[$€£]?\d[\d,.]*\s*(?:{_UNIT_EN})|"
         rf"\d[\d,.]*\s*(?:%|percent|x)\s+(?:faster|slower|more|less|fewer|higher|lower|"
         rf"increase|decrease|reduction|improvement|growth|drop|gain|cheaper)|"
@@ -165,8 +187,13 @@ _QUANT = {
         rf"added|removed|eliminated|halved|lowered|boosted)\s+(?:\w+\s+){{0,3}}?"
         rf"(?:about |over |almost |nearly )?[$€£]\d|"
         rf"\b(?:saved?|saving|cut|reduced|increased|grew|raised|generated|added|removed|"
-        rf"eliminated|lowered|boosted)\s+(?:\w+\s+){{0,3}}?(?:about |over )?\d[\d,.]*\s*"
+        rf"eliminated|lowered|boosted)\s+(?:\w+\s+){{0,3}}?(?:about |over )?{_NUM_EN}\s*"
         rf"(?:{_UNIT_EN})|"
+        rf"\b{_NUM_EN}\s+[\w-]+\s+instead of\s+{_NUM_EN}\b|"
+        rf"\b(?:dropped|fell|rose|grew|shrank|climbed|went (?:down|up)|came down) to\s+"
+        rf"(?:about |under |below |over )?(?:{_NUM_EN}|zero)\b|"
+        r"\b(?:down )?to zero\b|\bzero\s+(?:[\w-]+\s+){0,2}(?:outages|incidents|errors|bugs|"
+        r"defects|complaints|failures|escalations|tickets)\b|"
         r"\b(doubled|tripled|quadrupled|halved|twice as|ten ?fold|\d+x)\b|"
         r"\b\d+\s*(?:days?|weeks?|hours?|months?)\s+(?:early|earlier|sooner|ahead of)\b",
         _I,
@@ -176,8 +203,22 @@ _QUANT = {
         r"개)?\s*(?:이상\s*|가량\s*|정도\s*|넘게\s*)?(?:이|가|을|를|로|으로|만큼|까지)?\s*"
         r"(?:감소|증가|개선|단축|향상|절감|늘|줄|높|낮|올|성장|상승|하락|빨라|느려|절약|확대|"
         r"축소|달성|앞당)|"
-        r"\d[\d,.]*\S*에서\s*\d[\d,.]*\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|절반"
+        rf"{_KO_NUM}\S*에서\s*{_KO_NUM}\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|절반"
     ),
+}
+# Not a result, however it is worded: a judgement of how it went.
+_VAGUE_RESULT = {
+    "en": re.compile(r"\b(went (quite |really |very )?well|worked out|good experience)\b", _I),
+    "ko": re.compile(r"좋은 경험|잘 마무리|잘 끝났|반응이 좋았"),
+}
+# Not a scene: how it felt, or a general truth ("It was hard.", "It is important to ...").
+_NOT_SCENE = {
+    "en": re.compile(
+        r"^(it|that|this) (was|is) \w+\.?$|^it is (important|key|good)\b|"
+        r"\bI (will|'ll|plan|would|'d)\b",
+        _I,
+    ),
+    "ko": re.compile(r"^(힘들었|어려웠|아쉬웠|좋았)|경험이었|겠|계획|려고"),
 }
 # Effort without a deed: "we worked hard", "열심히 했습니다".
 _VAGUE = {
@@ -212,11 +253,17 @@ _CONCLUSION = {
     ),
     "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|제 답은|네[,.]|아니요|저는|제가)"),
 }
+# "For example" followed by something that happened: a concrete example.
+_EXAMPLE = {
+    "en": re.compile(r"\b(for example|for instance)\b[^.?!]*\b\w+ed\b", _I),
+    "ko": re.compile(f"(예를 들어|예컨대)[^.?!]*[{_SSANG_SIOS}]"),
+}
 _REASONS = {
     "en": re.compile(r"\b(because|since|the reason|for example|for instance|that's why)\b", _I),
     "ko": re.compile(r"때문|이유|예를 들어|예컨대|덕분|그래서"),
 }
 LENGTH = {"en": (150, 300), "ko": (80, 200)}  # a story: one to two minutes spoken
+VERY_SHORT = {"en": 50, "ko": 27}  # a third of the shortest good story: at most 2
 SHORT_LENGTH = {"en": (40, 200), "ko": (25, 120)}  # a direct answer, with its reason
 # A direct answer's first sentence gives it: "I would...", "My biggest weakness is...".
 _DIRECT = {
@@ -242,6 +289,8 @@ class Analysis:
     situation_share: float
     conclusion_first: bool
     behavioural: bool = True
+    sentences: int = 0
+    short: bool = False  # a story under a third of the shortest good one
     evidence: dict[str, str | None] = field(default_factory=dict)
     verdict: str = ""
     strengths: list[str] = field(default_factory=list)
@@ -269,13 +318,15 @@ def _clauses(sentence: str, lang: Language) -> list[str]:
     return [c.strip(" ,") for c in _CLAUSE[lang].split(sentence) if c and c.strip(" ,")]
 
 
-def _is_action(clause: str, lang: Language) -> bool:
+def _is_action(clause: str, lang: Language, we_before: bool = False) -> bool:
     if lang == "en":
         return bool(_EN_ACTION.search(clause)) and not _VAGUE["en"].search(clause)
     if not _KO_PAST.search(clause) or _KO_NOT_DEED.search(clause):
         return False
-    if _FIRST["ko"].search(clause):
+    if _KO_OWN.search(clause):
         return True
+    if _KO_JOINT.search(clause) or we_before or "모두" in clause:
+        return False  # done together, or "we" still the subject from before
     # "저희가 ~했습니다" is the team's deed, "고객사가 ~했습니다" the client's.
     if _KO_WE_SUBJECT.search(clause):
         return False
@@ -283,18 +334,34 @@ def _is_action(clause: str, lang: Language) -> bool:
     return not [w for w in others if w not in _KO_ADVERBS]
 
 
-def _parts_of(clause: str, lang: Language, acted: bool) -> set[str]:
+def _ko_others_did(clause: str) -> bool:
+    """Someone else did something ("세 명 모두 첫 배포를 했어요"): after the candidate acted,
+    what followed."""
+    return bool(
+        _KO_PAST.search(clause)
+        and not _KO_COPULA.search(clause)
+        and (_KO_OTHER_SUBJECT.search(clause) or "모두" in clause)
+    )
+
+
+def _parts_of(clause: str, lang: Language, acted: bool, we_before: bool = False) -> set[str]:
     """The STAR parts one clause shows (it may show two: "I cut latency by 60%")."""
     parts = set()
     patterns = _PART_PATTERNS[lang]
     task = bool(patterns["task"].search(clause))
     if task:
         parts.add("task")
-    elif _is_action(clause, lang):
+    elif _is_action(clause, lang, we_before):
         parts.add("action")
-    if patterns["result"].search(clause) or _QUANT[lang].search(clause):
+    if _VAGUE_RESULT[lang].search(clause):
+        pass  # "it went well" is not a result
+    elif patterns["result"].search(clause) or _QUANT[lang].search(clause):
         parts.add("result")
-    elif acted and _AFTER[lang].search(clause) and "action" not in parts:
+    elif (
+        acted
+        and "action" not in parts
+        and (_AFTER[lang].search(clause) or (lang == "ko" and _ko_others_did(clause)))
+    ):
         parts.add("result")  # what followed the candidate's actions
     if patterns["situation"].search(clause):
         parts.add("situation")
@@ -315,16 +382,6 @@ def _fillers(answer: str, lang: Language) -> int:
     return len(fillers_in(answer, lang))
 
 
-# Share of the weighted checks passed -> score. Calibrated on the labelled set:
-# coaches keep 5 for answers with almost nothing to fix, and 1 for answers
-# that have no story yet.
-SCORE_STEPS = (0.85, 0.65, 0.55, 0.2)
-
-
-def _score(ratio: float) -> int:
-    return 5 - next((i for i, step in enumerate(SCORE_STEPS) if ratio >= step), 4)
-
-
 @dataclass
 class _Reading:
     """What the rules found in one answer, before it is scored."""
@@ -335,8 +392,12 @@ class _Reading:
     star: dict[str, bool]
     evidence: dict[str, str | None]
     share: float  # of the words, those in sentences with no action or result
+    scene_only: float  # of the sentences, those with no action or result
+    sentences: int
+    concrete: bool  # a deed of the candidate's own, or a measured result
     first: int  # "I" / 제가
     we: int  # "we" / 저희
+    we_heavy: bool  # "we" more than twice as often as "I"
     quantified: bool
     fillers: int
     conclusion: bool
@@ -349,18 +410,23 @@ class _Reading:
 
 def _star(
     sentences: list[str], lang: Language, words: int
-) -> tuple[dict[str, bool], dict[str, str | None], float]:
-    """Which STAR parts the answer has, a verbatim clause for each, and the context's share."""
+) -> tuple[dict[str, bool], dict[str, str | None], float, float]:
+    """Which STAR parts the answer has, a verbatim clause for each, and the context's share
+    of the words and of the sentences."""
     star = dict.fromkeys(PARTS, False)
     evidence: dict[str, str | None] = dict.fromkeys(PARTS, None)
-    context_words = 0
-    acted = False
-    for sentence in sentences:
+    context_words = context_sentences = 0
+    acted = we_before = False
+    for index, sentence in enumerate(sentences):
         parts_here: set[str] = set()
         for clause in _clauses(sentence, lang):
-            parts = _parts_of(clause, lang, acted)
-            if not acted and not parts:
-                parts = {"situation"}  # the scene, before anything was done
+            parts = _parts_of(clause, lang, acted, we_before)
+            # The scene: before anything was done, or just after a headline that came first.
+            if not parts and (not acted or index == 1) and not _NOT_SCENE[lang].search(clause):
+                parts = {"situation"}
+            if lang == "ko" and (_KO_OWN.search(clause) or _KO_WE_SUBJECT.search(clause)):
+                # A Korean clause without a subject keeps the last one named (저희 or 제가).
+                we_before = not _KO_OWN.search(clause)
             for part in parts:
                 if not star[part]:
                     star[part] = True
@@ -369,37 +435,60 @@ def _star(
             parts_here |= parts
         if not parts_here & {"action", "result"}:
             context_words += len(sentence.split())
-    return star, evidence, (context_words / words if words else 0.0)
+            context_sentences += 1
+    return (star, evidence, (context_words / words if words else 0.0),
+            (context_sentences / len(sentences) if sentences else 0.0))  # fmt: skip
 
 
 def _leads_with_conclusion(opener: str, lang: Language, behavioural: bool) -> bool:
     if behavioural:
         # A story leads with its headline: the outcome, or the candidate's deed and
-        # what it achieved, in its first clause.
+        # what it achieved ("I led the rebuild, which raised activation from 31% to 44%").
         head = (_clauses(opener, lang) or [""])[0]
+        scene = _PART_PATTERNS[lang]["situation"].search(head)
         return bool(
             _CONCLUSION[lang].search(opener)
-            or _QUANT[lang].search(head)
-            or (_is_action(head, lang) and _PART_PATTERNS[lang]["result"].search(head))
+            or (_QUANT[lang].search(head) and not scene)
+            or (
+                _is_action(head, lang)
+                and (_PART_PATTERNS[lang]["result"].search(opener) or _QUANT[lang].search(opener))
+            )
         )
     return bool(_CONCLUSION[lang].search(opener) or _DIRECT[lang].search(opener))
 
 
-def sentences_of(answer: str, lang: Language) -> list[str]:
-    """The answer's sentences; a transcript without punctuation is split at the markers
-    speakers use between sentences ("so", "and then", 그래서, 그리고 나서)."""
+def sentences_of(answer: str, lang: Language, pauses: Sequence[int] = ()) -> list[str]:
+    """The answer's sentences. A transcript without punctuation is split where the speaker
+    paused (`pauses`: the number of words said before each long pause, from the
+    recording's word timings), then at the markers speakers use between sentences ("so",
+    "and then", 그래서, 그리고 나서)."""
     found = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
-    if len(found) <= 1 and len(answer.split()) > 25:
-        found = [s.strip() for s in _SPOKEN_BREAK[lang].split(answer) if s.strip()]
-    return found
+    if len(found) > 1 or len(answer.split()) <= 25:
+        return found
+    words = answer.split()
+    cuts = sorted({p for p in pauses if 0 < p < len(words)})
+    pieces = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
+    return [s.strip() for piece in pieces for s in _SPOKEN_BREAK[lang].split(piece) if s.strip()]
 
 
-def _read(question: str, said: str, lang: Language) -> _Reading:
+def pauses_in(delivery: dict[str, Any] | None) -> list[int]:
+    """Where a spoken answer's long pauses fall, in words said before each (`delivery`)."""
+    pauses = (delivery or {}).get("long_pauses") or []
+    return [p["words_before"] for p in pauses if isinstance(p.get("words_before"), int)]
+
+
+def _read(question: str, said: str, lang: Language, pauses: Sequence[int] = ()) -> _Reading:
+    # Pauses count words as they were said: split first, then read what was meant.
+    sentences = [_CORRECTION[lang].sub("", s).strip() for s in sentences_of(said, lang, pauses)]
+    sentences = [s for s in sentences if s]
     answer = _CORRECTION[lang].sub("", said)  # what the speaker meant
-    sentences = sentences_of(answer, lang)
-    words = len(answer.split())
+    words = len(said.split())  # as long as it was said, self-corrections included
     behavioural = is_behavioural(question)
-    star, evidence, share = _star(sentences, lang, words)
+    star, evidence, share, scene_only = _star(sentences, lang, words)
+    first, we = len(_FIRST[lang].findall(answer)), len(_WE[lang].findall(answer))
+    quantified = bool(_QUANT[lang].search(answer))
+    acted = any(_is_action(c, lang) for s in sentences for c in _clauses(s, lang))
+    example = bool(_EXAMPLE[lang].search(answer))
     return _Reading(
         lang=lang,
         words=words,
@@ -407,9 +496,13 @@ def _read(question: str, said: str, lang: Language) -> _Reading:
         star=star,
         evidence=evidence,
         share=share,
-        first=len(_FIRST[lang].findall(answer)),
-        we=len(_WE[lang].findall(answer)),
-        quantified=bool(_QUANT[lang].search(answer)),
+        scene_only=scene_only,
+        sentences=len(sentences),
+        concrete=acted or quantified or example,
+        first=first,
+        we=we,
+        we_heavy=we > 2 * first,
+        quantified=quantified,
         fillers=_fillers(said, lang),  # a self-correction's "I mean" is said all the same
         conclusion=_leads_with_conclusion(sentences[0] if sentences else "", lang, behavioural),
         reasons=bool(_REASONS[lang].search(answer)),
@@ -475,15 +568,39 @@ def _check_delivery(r: _Reading) -> None:
         r.fix.append(text["long"].format(n=r.words, low=low, high=high))
 
 
+def _story_score(r: _Reading) -> int:
+    """The anchored scale for a story, as `docs/labelling.md` writes it: the first rule
+    that applies."""
+    star = r.star
+    if r.sentences <= 2 or not (star["situation"] or star["action"] or star["result"]):
+        return 1
+    if not star["action"] or r.words < VERY_SHORT[r.lang]:
+        return 2
+    if not star["result"] or r.scene_only > 0.5:
+        return 3
+    five = (star["situation"], r.quantified, r.conclusion, not r.we_heavy, r.fillers <= 2,
+            r.words <= LENGTH[r.lang][1])  # fmt: skip
+    return 5 if all(five) else 4
+
+
+def _direct_score(r: _Reading) -> int:
+    """The anchored scale for a question that is not a story (motivation, strengths,
+    plans, technical): the answer, why, and something concrete of the candidate's own."""
+    low, high = SHORT_LENGTH[r.lang]
+    if r.words < low / 3:
+        return 1
+    if not (r.reasons or r.concrete):
+        return 2
+    if not r.concrete or not r.first:
+        return 3
+    five = (r.conclusion, low <= r.words <= high, r.fillers <= 2)
+    return 5 if all(five) else 4
+
+
 def _scored(r: _Reading) -> tuple[int, str]:
-    """The score from the weighted checks, capped where the checklist would contradict it."""
+    """The score on the anchored scale, and a verdict naming the weightiest gap."""
     text = TEXT[r.lang]
-    total = sum(w for w, _, _ in r.checks)
-    earned = sum(w for w, ok, _ in r.checks if ok)
-    score = _score(earned / total)
-    low = (LENGTH if r.behavioural else SHORT_LENGTH)[r.lang][0]
-    # The anchors' caps (`anchors.py`): the score never contradicts the checklist.
-    score = min(score, cap(r.behavioural, r.star["action"], r.star["result"], r.words < low / 3))
+    score = (_story_score if r.behavioural else _direct_score)(r)
     gaps = [name for weight, ok, name in sorted(r.checks, key=lambda c: -c[0]) if not ok]
     verdict = text["verdicts"][score]
     if gaps and gaps[0] in text["gaps"] and score < 5:
@@ -491,9 +608,12 @@ def _scored(r: _Reading) -> tuple[int, str]:
     return score, verdict
 
 
-def analyse(question: str, answer: str, lang: Language) -> Analysis:
-    """Read `answer` to `question` in language `lang` by the rules."""
-    r = _read(question, answer, lang)
+def analyse(
+    question: str, answer: str, lang: Language, delivery: dict[str, Any] | None = None
+) -> Analysis:
+    """Read `answer` to `question` in language `lang` by the rules; a spoken answer's
+    `delivery` says where the speaker paused."""
+    r = _read(question, answer, lang, pauses_in(delivery))
     (_check_story if r.behavioural else _check_direct)(r)
     _check_delivery(r)
     score, verdict = _scored(r)
@@ -507,6 +627,8 @@ def analyse(question: str, answer: str, lang: Language) -> Analysis:
         situation_share=r.share,
         conclusion_first=r.conclusion,
         behavioural=r.behavioural,
+        sentences=r.sentences,
+        short=r.words < VERY_SHORT[r.lang],
         evidence=r.evidence if r.behavioural else dict.fromkeys(PARTS, None),
         verdict=verdict,
         strengths=r.good,

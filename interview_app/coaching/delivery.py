@@ -96,6 +96,13 @@ def delivery(
     count = units(text, language)
     rate = count / speaking * 60
     found = fillers_in(text, language)
+    pauses = _pauses(spans, long_pause)
+    if timing == "words" and words:
+        for pause in pauses:
+            # Where the pause falls in the transcript, for the rubric's sentence splitting:
+            # the words said before its middle.
+            middle = pause["start"] + pause["seconds"] / 2
+            pause["words_before"] = sum(1 for w in words if (w.start + w.end) / 2 < middle)
     return {
         "speaking_seconds": round(speaking, 2),
         "time_to_first_word_seconds": round(first, 2),
@@ -106,7 +113,7 @@ def delivery(
         },
         "filler_words": len(found),
         "fillers": found,
-        "long_pauses": _pauses(spans, long_pause),
+        "long_pauses": pauses,
         "timing": timing,
     }
 
@@ -155,7 +162,13 @@ def parse(data: Any, language: Language) -> dict[str, Any]:
             for k in ("start", "seconds")
         ):
             raise ValueError("each of 'delivery.long_pauses' must be {start, seconds} in seconds")
-        out["long_pauses"].append({"start": pause["start"], "seconds": pause["seconds"]})
+        kept = {"start": pause["start"], "seconds": pause["seconds"]}
+        if "words_before" in pause:
+            at = pause["words_before"]
+            if isinstance(at, bool) or not isinstance(at, int) or not 0 <= at <= 10_000:
+                raise ValueError("'delivery.long_pauses[].words_before' must be a whole number")
+            kept["words_before"] = at
+        out["long_pauses"].append(kept)
     timing = data.get("timing", "audio")
     if timing not in ("words", "audio"):
         raise ValueError("'delivery.timing' must be 'words' or 'audio'")

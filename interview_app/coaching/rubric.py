@@ -125,17 +125,16 @@ def _verdict_ok(verdict: str, language: str) -> bool:
     return latin >= 6 and hangul == 0 and len(text.split()) >= 3
 
 
-def _contradicts(
-    score: int, star: dict[str, bool], behavioural: bool, data: dict[str, Any]
-) -> bool:
-    """Whether the score breaks the anchors given the model's own checklist: over their cap
-    (`anchors.cap`), or a story with every part, a measured result and "I" under 3."""
+def _contradicts(score: int, star: dict[str, bool], behavioural: bool, rules: Analysis) -> bool:
+    """Whether the score breaks the anchors given the model's own checklist and the
+    answer's length as counted (`anchors.cap`, `anchors.floor`): a story with no own
+    action over 2, or with every part under 2 (3 unless it is very short)."""
     if not behavioural:
         return False
-    if score > anchors.cap(behavioural, star["action"], star["result"], short=False):
+    action, result = star["action"], star["result"]
+    if score > anchors.cap(behavioural, action, result, short=False):
         return True
-    complete = all(star.values()) and data.get("quantified_result") and data.get("first_person")
-    return bool(complete) and score < 3
+    return score < anchors.floor(behavioural, action, result, rules.sentences, rules.short)
 
 
 def from_model(reply: str, request: CoachingRequest, rules: Analysis) -> dict[str, Any] | None:
@@ -154,7 +153,7 @@ def from_model(reply: str, request: CoachingRequest, rules: Analysis) -> dict[st
         verdict = data["verdict"]
         if not isinstance(verdict, str) or not _verdict_ok(verdict, request.language):
             raise ValueError("no verdict in the request's language")
-        if _contradicts(score, star, behavioural, data):
+        if _contradicts(score, star, behavioural, rules):
             raise ValueError("the score contradicts the checklist")
         evidence: dict[str, str | None] = {}
         answer = request.answer or ""

@@ -365,7 +365,7 @@ class OpenAIBackend:
             job = RubricJob(self.structured, request, self.rubric_max_tokens)
 
         def judged() -> dict[str, Any]:
-            rules = analyse(request.question, answer, request.language)
+            rules = analyse(request.question, answer, request.language, request.delivery)
             found = job.analysis(self.rubric_timeout, rules) if job else rules.as_dict()
             if request.delivery:
                 found["delivery"] = request.delivery

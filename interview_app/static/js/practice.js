@@ -64,15 +64,17 @@ export function fillBank() {
   ui.bank.value = chosen;
 }
 
-let anchors = [];
+let anchors = { anchors: [], direct: [] };
 
 function fillAnchors() {
-  $("anchors").replaceChildren(...anchors.map((a) => {
-    const li = document.createElement("li");
-    li.value = a.score;
-    li.textContent = a[state.lang];
-    return li;
-  }));
+  for (const [id, scale] of [["anchors", anchors.anchors], ["anchors-direct", anchors.direct]]) {
+    $(id).replaceChildren(...scale.map((a) => {
+      const li = document.createElement("li");
+      li.value = a.score;
+      li.textContent = a[state.lang];
+      return li;
+    }));
+  }
 }
 
 export function applyLanguage() {
@@ -218,7 +220,7 @@ export function start() {
   fetch(`${BASE}/api/rubric`)
     .then((r) => r.json())
     .then((data) => {
-      anchors = data.anchors;
+      anchors = data;
       fillAnchors();
     })
     .catch(() => {});

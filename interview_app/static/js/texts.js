@@ -61,6 +61,7 @@ export const TEXT = {
     nowPresent: "{part} 이제 있음", nowMissing: "{part} 빠짐", noChange: "체크리스트 변화 없음",
     answerKind: "모범 답변", feedbackKind: "피드백", chartTitle: "분야별 평균 점수",
     categories: { behavioural: "경험/행동", motivation: "지원 동기", technical: "기술", culture: "조직 적합성", custom: "직접 입력" },
+    anchorsStory: "경험 질문(STAR)", anchorsDirect: "그 밖의 질문(지원 동기, 장단점, 기술)",
     howText: "경험 질문은 STAR로 봅니다: 상황과 과제는 짧게(약 20%), 제가 한 행동과 결과에 " +
       "무게를 둡니다(약 80%). 본인의 행동이 없거나 너무 짧은 답변은 2점을 넘지 않습니다. " +
       "결과는 성과를 재는 숫자일 때만 '숫자로 된 결과'입니다(팀 인원, 연도는 아님). '저희'보다 " +
@@ -125,6 +126,7 @@ export const TEXT = {
     nowPresent: "{part} now present", nowMissing: "{part} now missing", noChange: "Checklist unchanged",
     answerKind: "Model answer", feedbackKind: "Feedback", chartTitle: "Mean score by category",
     categories: { behavioural: "Behavioural", motivation: "Motivation", technical: "Technical", culture: "Culture fit", custom: "Your own" },
+    anchorsStory: "Stories (a past experience)", anchorsDirect: "Other questions (motivation, strengths, technical)",
     howText: "Stories are read with STAR: situation and task briefly (about 20%), most weight " +
       "on what you did and what changed (about 80%). An answer with no action of your own, " +
       "or a very short one, scores at most 2. A result counts as quantified only when a " +
