@@ -54,10 +54,18 @@ _CORRECTION = {
 }
 _CLAUSE = {
     "en": re.compile(
-        r"(?<!since),?\s+(?:so|and then|then|which|but|after which)\s+|;\s*|,\s+and\s+", _I
+        r"(?<!since)(?<!\bI)(?<!\bwe),?\s+(?:so|and then|then|which|but|after which)\s+|"
+        r";\s*|,\s+and\s+",
+        _I,
     ),
     "ko": re.compile(
-        r"(?<=[고며서면데]),\s*|(?<=[고며]) (?=\S)|\s+그래서\s+|,\s*그래서\s+|\s+그리고\s+"
+        r"(?<=[고며서면데]),\s*|(?<=는데) |"
+        # "~고" joins clauses, but 광고, 창고, 재고 ... are nouns, and "맡고 있었다" is one verb.
+        r"(?<=[고며])(?<!광고)(?<!최고)(?<!창고)(?<!참고)(?<!재고)(?<!신고)(?<!경고)(?<!사고)"
+        r"(?<!보고)(?<!다고)(?<!라고) (?!있)(?=\S)|\s+그래서\s+|,\s*그래서\s+|\s+그리고\s+|"
+        # A spoken sentence's ending without its full stop ("짰어요 그 전에는"): a clause
+        # ends there, though the sentence count (docs/labelling.md) does not change.
+        r"(?:(?<=어요)|(?<=아요)|(?<=니다)|(?<=거든요)|(?<=는데요))\s+"
     ),
 }
 PARTS = ("situation", "task", "action", "result")
@@ -83,6 +91,10 @@ _EN_WE_ACTION = re.compile(r"\b(we|the team|our team)\s+(?:then\s+|also\s+)?[a-z
 # ending: every Hangul syllable whose final consonant is ㅆ (index 20), built once.
 _SSANG_SIOS = "".join(chr(0xAC00 + i * 28 + 20) for i in range(19 * 21))
 _KO_PAST = re.compile(f"[{_SSANG_SIOS}](습니다|다|어요|고|으며|는데)")
+# Effort, obligation and lessons, over more than one word.
+_KO_NOT_DEED_PHRASE = re.compile(
+    r"열심히|노력했|해야 했|많이 배웠|배운 점|최선을|아르바이트를 했|근무했|다녔"
+)
 _KO_NOT_DEED = re.compile(
     r"(있었|없었|이었|였습니다$|되었|됐|되셨|싶었|같았|좋았|어려웠|힘들었|바빴|많았|적었|"
     r"몰랐|알았|느꼈|생각했|맡았던|였고|이었고|밀려|늦었|열심히|노력했|해야 했|겠|많이 배웠|"
@@ -111,6 +123,7 @@ _KO_COPULA = re.compile(
     r"이었|였고|였습니다|중이|있었|없었|었었|았었|했었|잦았|많았|적었|컸|높았|낮았|느렸|빨랐|길었|"
     r"짧았|어려웠|힘들었"
 )
+_KO_CONNECTIVE = re.compile(r"[가-힣](?:하고|고|며|해서)$")
 _KO_JOINT = re.compile(r"(?<![가-힣])(서로|함께|같이)(?![가-힣])")
 
 _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
@@ -119,20 +132,22 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             r"\b(as a result|result(ed|s)?|outcome|in the end|reduc\w*|increas\w*|improv\w*|"
             r"sav(ed|ing)|cut\b|grew|boost\w*|achiev\w*|led to|dropped|raised|won|shipped|"
             r"delivered|halved|doubled|tripled|launched|renewed|promoted|went live|"
-            r"recovered|resolved|fell|rose|convinced|persuaded|approved)\b",
+            r"recovered|resolved|fell|rose|convinced|persuaded|approved|went back|"
+            r"came back|back to normal)\b",
             _I,
         ),
         "task": re.compile(
             r"\b(my (task|job|goal|role|responsibility|mandate)|I was (responsible|asked|"
             r"tasked|assigned|in charge|expected)|I (needed|had) (\w+ )?to|(the|our|my) goal "
             r"was|we (needed|had) to|objective|(?<!missed a )(?<!missed the )deadline|"
-            r"target was|I was the (only |\w+ )?"
-            r"(engineer|lead|owner|manager|developer|on-call)\w*|(was|fell) on me|up to me|"
-            r"volunteered to|took (on|ownership)|was given|as (the )?\w+ lead)\b",
+            r"target was|I was the (?:only |\w+ ){0,2}"
+            r"(engineer|lead|owner|manager|developer|designer|analyst|on-call)\w*|(was|fell) on me|"
+            r"up to me|volunteered to|took (on|ownership)|was given|as (the )?\w+ lead|I owned|"
+            r"(asked|told) me to)\b",
             _I,
         ),
         "situation": re.compile(
-            r"\b((?i:when I was|at my (previous|last|former|first)|in my (previous|last|first)|"
+            r"\b((?i:when I was|at my (previous|last|former|first|current)|in my (previous|last|first)|"
             r"while (working|I was)|last year|in \d{4}|our team (was|had)|the (company|"
             r"project|team|client|product|service|system) (was|had)|situation|context|"
             r"background|we were|there was|there were|during|when (?:our|the|my|a|an) )|"
@@ -141,26 +156,28 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     },
     "ko": {
         "result": re.compile(
-            r"결과|성과|감소|증가|개선되|향상|단축|달성|절감|늘었|줄었|늘렸|줄였|높였|낮췄|"
-            r"올렸|인정받|해결되|줄어|늘어|성공|출시(?:했|되|하게)|재계약|채택|줄일 수|늘릴 수|"
-            r"합의했|승인(?:받|되|했)"
+            r"결과|성과|감소|증가|개선되|향상|단축(?!키)|달성|절감|늘었|줄었|늘렸|줄였|높였|낮췄|"
+            r"올렸|인정받|해결되|줄어|늘어(?!섰)|성공|출시(?:했|되|하게)|재계약|채택|회복|무사히|"
+            r"끝났|마쳤|합의했|승인(?:받|되|했)|수 있었|줄인|늘린|높인|낮춘|올린"
         ),
         "task": re.compile(
-            r"목표|과제|역할|맡은|맡게|맡았(?!던)|담당|책임|해야 했|해야 하는|요구|마감(?!을 놓)|"
-            r"미션|임무|팀장"
+            r"목표|과제|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|책임|해야 했|해야 하는|요구|"
+            r"마감(?!을 놓)|"
+            r"미션|임무|팀장(?:을|으로|이었|이던)"
         ),
         "situation": re.compile(
-            r"당시|상황|때|시절|회사에서|근무|재직|팀에서|인턴|학교|동아리|배경|있었|"
-            r"프로젝트에서|입사(?!하면)|었었|았었|했었"
+            r"당시|(?<!진행 )상황|(?<!제)때|시절|회사에서|직장에서|근무|재직|팀에서|인턴|학교|"
+            r"동아리|배경|"
+            r"(?<!수 )있었|프로젝트에서|입사(?!하면)|었었|았었|했었"
         ),
     },
 }
 
 _FIRST = {
     "en": re.compile(r"\b(I|I'm|I've|I'd|me|myself)\b"),
-    "ko": re.compile(r"저는|제가|저의|나는|내가|제 |저 혼자"),
+    "ko": re.compile(r"(?<![가-힣])(?:저는|제가|저의|나는|내가|제 |저 혼자|저와|저를|저에게|제게)"),
 }
-_KO_OWN = re.compile(r"저는|제가|저의|나는|내가|제 |저 혼자|직접")
+_KO_OWN = re.compile(r"(?<![가-힣])(?:저는|제가|저의|나는|내가|제 |저 혼자|직접)")
 _WE = {
     "en": re.compile(r"\b(we|our|us|the team)\b", _I),
     "ko": re.compile(r"저희|우리 ?팀|우리는|우리가|팀원들이"),
@@ -178,15 +195,16 @@ _NUM_EN = (
 _KO_NUM = r"(?:\d[\d,.]*|하루|이틀|사흘|나흘|닷새|반나절|한|두|세|석|네|넉|다섯|열)"
 _QUANT = {
     "en": re.compile(
-        rf"\bfrom\s+{_NUM_EN}\s*(?:{_UNIT_EN})?\s+(?:(?:a|an|per) \w+\s+)?(?:down |up )?"
-        rf"to\s+(?:{_NUM_EN}|zero|none)\b|"
+        rf"\bfrom\s+(?:about |around |over |nearly |almost )?{_NUM_EN}\s*(?:{_UNIT_EN})?\s+"
+        rf"(?:(?:a|an|per) \w+\s+)?(?:down |up )?to\s+(?:the (?:normal |usual )?)?"
+        rf"(?:{_NUM_EN}|zero|none)\b|"
         rf"\b(?:by|of)\s+(?:about |over |almost |nearly )?[$€£]?\d[\d,.]*\s*(?:{_UNIT_EN})|"
         rf"\d[\d,.]*\s*(?:%|percent|x)\s+(?:faster|slower|more|less|fewer|higher|lower|"
         rf"increase|decrease|reduction|improvement|growth|drop|gain|cheaper)|"
-        rf"\b(?:saved?|saving|cut|reduced|increased|grew|raised|generated|brought in|won|"
+        rf"\b(?:saved|saving|cut|reduced|increased|grew|raised|generated|brought in|won|"
         rf"added|removed|eliminated|halved|lowered|boosted)\s+(?:\w+\s+){{0,3}}?"
         rf"(?:about |over |almost |nearly )?[$€£]\d|"
-        rf"\b(?:saved?|saving|cut|reduced|increased|grew|raised|generated|added|removed|"
+        rf"\b(?:saved|saving|cut|reduced|increased|grew|raised|generated|added|removed|"
         rf"eliminated|lowered|boosted)\s+(?:\w+\s+){{0,3}}?(?:about |over )?{_NUM_EN}\s*"
         rf"(?:{_UNIT_EN})|"
         rf"\b{_NUM_EN}\s+[\w-]+\s+instead of\s+{_NUM_EN}\b|"
@@ -195,7 +213,8 @@ _QUANT = {
         r"\b(?:down )?to zero\b|\bzero\s+(?:[\w-]+\s+){0,2}(?:outages|incidents|errors|bugs|"
         r"defects|complaints|failures|escalations|tickets)\b|"
         r"\b(doubled|tripled|quadrupled|halved|twice as|ten ?fold|\d+x)\b|"
-        r"\b\d+\s*(?:days?|weeks?|hours?|months?)\s+(?:early|earlier|sooner|ahead of)\b",
+        rf"\b{_NUM_EN}\s*(?:days?|weeks?|hours?|months?)\s+(?:early|earlier|sooner|ahead of|"
+        r"before (?:the|our|its) (?:deadline|launch|campaign|date))",
         _I,
     ),
     "ko": re.compile(
@@ -203,13 +222,37 @@ _QUANT = {
         r"개)?\s*(?:이상\s*|가량\s*|정도\s*|넘게\s*)?(?:이|가|을|를|로|으로|만큼|까지)?\s*"
         r"(?:감소|증가|개선|단축|향상|절감|늘|줄|높|낮|올|성장|상승|하락|빨라|느려|절약|확대|"
         r"축소|달성|앞당)|"
-        rf"{_KO_NUM}\S*에서\s*{_KO_NUM}\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|절반"
+        rf"{_KO_NUM}\S*(?:에서|[을를])\s*{_KO_NUM}\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|"
+        r"절반"
     ),
 }
 # Not a result, however it is worded: a judgement of how it went.
 _VAGUE_RESULT = {
     "en": re.compile(r"\b(went (quite |really |very )?well|worked out|good experience)\b", _I),
     "ko": re.compile(r"좋은 경험|잘 마무리|잘 끝났|반응이 좋았"),
+}
+# After the candidate acted, a count in what came of it ("sold 3,000 tickets", "26건의 계약을
+# 맺었고") measures the outcome; a duration or a year does not.
+_COUNTED = {
+    "en": re.compile(
+        r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*%?(?!\s*(?:days?|weeks?|months?|years?|hours?|minutes?|"
+        r"seconds?|am|pm)\b)(?!\d)",
+        _I,
+    ),
+    "ko": re.compile(r"\d[\d,.]*\s*(?:건|명|곳|개|%|퍼센트|배|점|원|만\s*원|억)"),
+}
+_PAST = {
+    "en": re.compile(
+        r"\b(was|were|had|did|went|got|came|took|made|left|lost|began|ran|grew|fell|broke|"
+        r"knew|kept|felt|found|told|said|saw|sent|spent|became|[a-z]+ed)\b",
+        _I,
+    ),
+    "ko": re.compile(f"[{_SSANG_SIOS}]|였|했|됐|었"),
+}
+# What would, could or should happen: a plan or a guess, not a result.
+_PLAN = {
+    "en": re.compile(r"\b(would|will|could|should|might|plan to|going to)\b", _I),
+    "ko": re.compile(r"것 ?같|겠|려고|예정|계획|[을를] 수 있을|싶"),
 }
 # Not a scene: how it felt, or a general truth ("It was hard.", "It is important to ...").
 _NOT_SCENE = {
@@ -218,7 +261,7 @@ _NOT_SCENE = {
         r"\bI (will|'ll|plan|would|'d)\b",
         _I,
     ),
-    "ko": re.compile(r"^(힘들었|어려웠|아쉬웠|좋았)|경험이었|겠|계획|려고"),
+    "ko": re.compile(r"^(힘들었|어려웠|아쉬웠|좋았)|경험이었|겠|계획|려고|배웠습니다$|느꼈습니다$"),
 }
 # Effort without a deed: "we worked hard", "열심히 했습니다".
 _VAGUE = {
@@ -245,18 +288,39 @@ _FILLER = {
 }
 _KO_HEDGE = re.compile(r"(?<![가-힣])(좀|약간)(?!의)(?![가-힣])")
 _KO_HEDGED_CLAUSE = re.compile(r"것 ?같(습니다|아요|다)|듯(합니다|해요)|약간 좀|좀 약간")
-_CONCLUSION = {
+# A story's summary line, said first.
+_HEADLINE = {
     "en": re.compile(
-        r"^(in short|in a nutshell|the short answer|my answer is|yes\b|no\b|simply put|"
-        r"to sum up|the key|the reason|because|i (believe|think|would|want|chose|am|have))",
+        r"^(in short|in a nutshell|the short (answer|version) is|simply put|to sum up|"
+        r"long story short|the bottom line)",
         _I,
     ),
-    "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|제 답은|네[,.]|아니요|저는|제가)"),
+    "ko": re.compile(r"^(결론부터|한마디로|핵심은|요약하면|요약하자면)"),
+}
+# How a spoken answer starts before its first real words.
+_SPOKEN_START = {
+    "en": re.compile(r"^(?:(?:so|um+|uh+|well|okay|ok|yeah|right)[,.]?\s+)+", _I),
+    "ko": re.compile(r"^(?:(?:음+|어+|네|그러니까|그|뭐)[,.]?\s+)+"),
+}
+_GREETING = {
+    "en": re.compile(r"^(hi|hello|good (morning|afternoon|evening)|thank you)\b", _I),
+    "ko": re.compile(r"^(안녕하세요|안녕하십니까|감사합니다)"),
 }
 # "For example" followed by something that happened: a concrete example.
 _EXAMPLE = {
     "en": re.compile(r"\b(for example|for instance)\b[^.?!]*\b\w+ed\b", _I),
     "ko": re.compile(f"(예를 들어|예컨대)[^.?!]*[{_SSANG_SIOS}]"),
+}
+# "I once ...", "~한 적이 있습니다": something that happened to the candidate.
+_EXPERIENCE = {
+    "en": re.compile(
+        r"\bI once\b|\b(at|in) my (last|previous|former|first|current) (job|company|role|team)\b|"
+        r"\blast (year|month|quarter|spring|summer|autumn|fall|winter)\b",
+        _I,
+    ),
+    "ko": re.compile(
+        r"[가-힣] 적이 있|경험이 있|(?:이전|지난|전) (?:직장|회사|프로젝트)|작년에|예전에"
+    ),
 }
 _REASONS = {
     "en": re.compile(r"\b(because|since|the reason|for example|for instance|that's why)\b", _I),
@@ -318,20 +382,27 @@ def _clauses(sentence: str, lang: Language) -> list[str]:
     return [c.strip(" ,") for c in _CLAUSE[lang].split(sentence) if c and c.strip(" ,")]
 
 
-def _is_action(clause: str, lang: Language, we_before: bool = False) -> bool:
+def _is_action(clause: str, lang: Language, subject: str | None = None) -> bool:
+    """Whether `clause` is a deed of the candidate's own. `subject` is the Korean subject
+    named last ("I" or "we"): a clause without one keeps it."""
     if lang == "en":
         return bool(_EN_ACTION.search(clause)) and not _VAGUE["en"].search(clause)
-    if not _KO_PAST.search(clause) or _KO_NOT_DEED.search(clause):
+    # The past-tense word must itself be a deed ("있었는데 ... 연결했어요" has one).
+    deeds = [w for w in clause.split() if _KO_PAST.search(w) and not _KO_NOT_DEED.search(w)]
+    if not deeds or _KO_NOT_DEED_PHRASE.search(clause):
         return False
     if _KO_OWN.search(clause):
         return True
-    if _KO_JOINT.search(clause) or we_before or "모두" in clause:
-        return False  # done together, or "we" still the subject from before
     # "저희가 ~했습니다" is the team's deed, "고객사가 ~했습니다" the client's.
-    if _KO_WE_SUBJECT.search(clause):
-        return False
     others = [m.group(0).strip() for m in _KO_OTHER_SUBJECT.finditer(clause)]
-    return not [w for w in others if w not in _KO_ADVERBS]
+    if _KO_WE_SUBJECT.search(clause) or [w for w in others if w not in _KO_ADVERBS]:
+        return False
+    if "모두" in clause:
+        return False  # everyone did it
+    if subject == "I":
+        return True
+    # Done together, or "we" still the subject from before.
+    return not (_KO_JOINT.search(clause) or subject == "we")
 
 
 def _ko_others_did(clause: str) -> bool:
@@ -344,21 +415,27 @@ def _ko_others_did(clause: str) -> bool:
     )
 
 
-def _parts_of(clause: str, lang: Language, acted: bool, we_before: bool = False) -> set[str]:
+def _parts_of(
+    clause: str, lang: Language, acted: bool, subject: str | None = None, team_acted: bool = False
+) -> set[str]:
     """The STAR parts one clause shows (it may show two: "I cut latency by 60%")."""
     parts = set()
     patterns = _PART_PATTERNS[lang]
     task = bool(patterns["task"].search(clause))
     if task:
         parts.add("task")
-    elif _is_action(clause, lang, we_before):
+        # "저는 서버 설계를 맡아 ... 제안했습니다": a deed besides taking the task on.
+        rest = patterns["task"].sub(" ", clause)
+        if lang == "ko" and rest != clause and _is_action(rest, lang, subject):
+            parts.add("action")
+    elif _is_action(clause, lang, subject):
         parts.add("action")
-    if _VAGUE_RESULT[lang].search(clause):
-        pass  # "it went well" is not a result
+    if _VAGUE_RESULT[lang].search(clause) or _PLAN[lang].search(clause):
+        pass  # "it went well" is not a result, nor what would or should happen
     elif patterns["result"].search(clause) or _QUANT[lang].search(clause):
         parts.add("result")
     elif (
-        acted
+        (acted or team_acted)
         and "action" not in parts
         and (_AFTER[lang].search(clause) or (lang == "ko" and _ko_others_did(clause)))
     ):
@@ -410,23 +487,50 @@ class _Reading:
 
 def _star(
     sentences: list[str], lang: Language, words: int
-) -> tuple[dict[str, bool], dict[str, str | None], float, float]:
-    """Which STAR parts the answer has, a verbatim clause for each, and the context's share
-    of the words and of the sentences."""
+) -> tuple[dict[str, bool], dict[str, str | None], float, float, bool]:
+    """Which STAR parts the answer has, a verbatim clause for each, the context's share of
+    the words and of the sentences, and whether a result is measured by a number."""
     star = dict.fromkeys(PARTS, False)
     evidence: dict[str, str | None] = dict.fromkeys(PARTS, None)
     context_words = context_sentences = 0
-    acted = we_before = False
+    acted = measured = team_acted = False
+    subject: str | None = None
     for index, sentence in enumerate(sentences):
         parts_here: set[str] = set()
+        past = lang == "ko" and bool(_KO_PAST.search(sentence.split()[-1] if sentence else ""))
         for clause in _clauses(sentence, lang):
-            parts = _parts_of(clause, lang, acted, we_before)
+            # "제가 버그를 고치고, 보고했습니다": a connective takes the sentence's tense.
+            last = clause.split()[-1] if clause.split() else ""
+            verb = not (
+                _KO_NOT_DEED.search(last) or _KO_COPULA.search(last) or last.endswith("이고")
+            )
+            said = (
+                f"{clause} 했습니다" if past and verb and _KO_CONNECTIVE.search(clause) else clause
+            )
+            parts = _parts_of(said, lang, acted, subject, team_acted)
+            # What followed the team's deeds is a result too ("we shipped ... we finished on time").
+            team_acted = team_acted or bool(
+                _EN_WE_ACTION.search(clause) if lang == "en" else
+                (_KO_WE_SUBJECT.search(clause) or subject == "we") and _KO_PAST.search(clause)
+            )  # fmt: skip
+            if "result" in parts and not acted and index > 0 and "action" not in parts:
+                if not _PART_PATTERNS[lang]["result"].search(clause):
+                    parts = (parts - {"result"}) | {"situation"}  # a number in the scene
             # The scene: before anything was done, or just after a headline that came first.
-            if not parts and (not acted or index == 1) and not _NOT_SCENE[lang].search(clause):
+            if (
+                not parts
+                and (not acted or index == 1)
+                and not _NOT_SCENE[lang].search(clause)
+                and _PAST[lang].search(clause)  # a scene is told in the past; opinions are not
+            ):
                 parts = {"situation"}
+            if "result" in parts and (
+                _QUANT[lang].search(clause) or (acted and _COUNTED[lang].search(clause))
+            ):
+                measured = True
             if lang == "ko" and (_KO_OWN.search(clause) or _KO_WE_SUBJECT.search(clause)):
                 # A Korean clause without a subject keeps the last one named (저희 or 제가).
-                we_before = not _KO_OWN.search(clause)
+                subject = "I" if _KO_OWN.search(clause) else "we"
             for part in parts:
                 if not star[part]:
                     star[part] = True
@@ -435,26 +539,28 @@ def _star(
             parts_here |= parts
         if not parts_here & {"action", "result"}:
             context_words += len(sentence.split())
-            context_sentences += 1
+        if not parts_here - {"situation"}:
+            context_sentences += 1  # only the scene: no task, action or result
     return (star, evidence, (context_words / words if words else 0.0),
-            (context_sentences / len(sentences) if sentences else 0.0))  # fmt: skip
+            (context_sentences / len(sentences) if sentences else 0.0), measured)  # fmt: skip
 
 
 def _leads_with_conclusion(opener: str, lang: Language, behavioural: bool) -> bool:
-    if behavioural:
-        # A story leads with its headline: the outcome, or the candidate's deed and
-        # what it achieved ("I led the rebuild, which raised activation from 31% to 44%").
-        head = (_clauses(opener, lang) or [""])[0]
-        scene = _PART_PATTERNS[lang]["situation"].search(head)
-        return bool(
-            _CONCLUSION[lang].search(opener)
-            or (_QUANT[lang].search(head) and not scene)
-            or (
-                _is_action(head, lang)
-                and (_PART_PATTERNS[lang]["result"].search(opener) or _QUANT[lang].search(opener))
-            )
-        )
-    return bool(_CONCLUSION[lang].search(opener) or _DIRECT[lang].search(opener))
+    opener = _SPOKEN_START[lang].sub("", opener)  # "so, um, in short ..." as "in short ..."
+    head = (_clauses(opener, lang) or [""])[0]
+    scene = _PART_PATTERNS[lang]["situation"].search(head)
+    if not behavioural:
+        # The direct answer comes first unless the answer opens with a story or a greeting.
+        story_first = scene and not _PLAN[lang].search(opener)  # "In my first month I'd"
+        return bool(opener.strip()) and not story_first and not _GREETING[lang].search(opener)
+    # A story leads with its headline: a summary line, the outcome, or the candidate's deed
+    # and what it achieved ("I led the rebuild, which raised activation from 31% to 44%").
+    acted = any(_is_action(c, lang) for c in _clauses(opener, lang))
+    return bool(
+        _HEADLINE[lang].search(opener)
+        or (_QUANT[lang].search(opener) and (not scene or acted))
+        or (_is_action(head, lang) and _PART_PATTERNS[lang]["result"].search(opener))
+    )
 
 
 def sentences_of(answer: str, lang: Language, pauses: Sequence[int] = ()) -> list[str]:
@@ -484,11 +590,12 @@ def _read(question: str, said: str, lang: Language, pauses: Sequence[int] = ()) 
     answer = _CORRECTION[lang].sub("", said)  # what the speaker meant
     words = len(said.split())  # as long as it was said, self-corrections included
     behavioural = is_behavioural(question)
-    star, evidence, share, scene_only = _star(sentences, lang, words)
+    star, evidence, share, scene_only, measured = _star(sentences, lang, words)
     first, we = len(_FIRST[lang].findall(answer)), len(_WE[lang].findall(answer))
-    quantified = bool(_QUANT[lang].search(answer))
+    # A number measures the outcome only in what came of it, never in a plan or the scene.
+    quantified = measured
     acted = any(_is_action(c, lang) for s in sentences for c in _clauses(s, lang))
-    example = bool(_EXAMPLE[lang].search(answer))
+    example = bool(_EXAMPLE[lang].search(answer) or _EXPERIENCE[lang].search(answer))
     return _Reading(
         lang=lang,
         words=words,
