@@ -147,9 +147,10 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             _I,
         ),
         "situation": re.compile(
-            r"\b((?i:when I was|at my (previous|last|former|first|current)|in my (previous|last|first)|"
-            r"while (working|I was)|last year|in \d{4}|our team (was|had)|the (company|"
-            r"project|team|client|product|service|system) (was|had)|situation|context|"
+            r"\b((?i:when I was|at my (previous|last|former|first|current)|"
+            r"in my (previous|last|first)|while (working|I was)|last year|in \d{4}|"
+            r"our team (was|had)|the (company|project|team|client|product|service|system) "
+            r"(was|had)|situation|context|"
             r"background|we were|there was|there were|during|when (?:our|the|my|a|an) )|"
             r"at [A-Z]\w+,)",
         ),
