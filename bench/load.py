@@ -91,7 +91,10 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    body = json.dumps({"question": "Tell me about a time you failed."}).encode()
+    payload = {"question": args.question}
+    if args.answer:
+        payload["answer"] = args.answer  # a feedback stream: the candidate's answer coached
+    body = json.dumps(payload).encode()
     tasks = []
     began = time.time()
     for i in range(args.streams):
@@ -143,6 +146,8 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=100, help="tokens each stream must get")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--ramp", type=float, default=0.0, help="seconds to spread starts over")
+    parser.add_argument("--question", default="Tell me about a time you failed.")
+    parser.add_argument("--answer", default="", help="sent with the question (for feedback)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

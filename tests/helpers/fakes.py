@@ -536,6 +536,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=100, help="tokens per response")
     parser.add_argument("--rate", type=float, default=50.0, help="tokens per second (0: burst)")
     parser.add_argument("--timestamps", action="store_true", help="tokens carry send times")
+    parser.add_argument(
+        "--rubric", action="store_true", help="answer structured requests with a valid rubric"
+    )
     args = parser.parse_args()
     upstream = FakeUpstream(port=args.port)
     upstream.script = Script(
@@ -543,6 +546,10 @@ def main() -> None:
         interval=1.0 / args.rate if args.rate else 0.0,
         timestamps=args.timestamps,
     )
+    if args.rubric:
+        from tests.helpers.rubrics import model_rubric
+
+        upstream.script.completion = model_rubric()
     asyncio.run(upstream.serve_forever())
 
 
