@@ -247,7 +247,7 @@ def scenarios(smoke: bool) -> list[Scenario]:
         Scenario("low", "interview_app", 10, 20, 20),
         Scenario("scale", "interview_app", 1500, 40, 10, ramp=0.5),
         Scenario("slow", "interview_app", 5000, 60, 2, ramp=3.0),
-        *start_scenarios(1000, 5.0),
+        *start_scenarios(1000, 10.0),
     ]
 
 
