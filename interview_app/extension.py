@@ -38,6 +38,7 @@ from interview_app.llm.port import LLM
 from interview_app.settings import Settings
 from interview_app.speech.recognizers import ModelRecognizer, OfflineRecognizer, Recognizer
 from interview_app.speech.voice import ModelVoice
+from interview_app.streaming.hub import Hub
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStore
 from interview_app.streaming.quotas import Quotas
@@ -54,6 +55,20 @@ def _backend(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         return OpenAIBackend(settings)
     return OfflineBackend(settings.offline_tokens_per_second, settings.rubric)
+
+
+def _hub(settings: Settings) -> Hub:
+    """The hub monitor, running when this process serves under gevent (a gunicorn worker):
+    elsewhere there is no shared event loop to be late."""
+    hub = Hub(
+        settings.hub_lag_bound_ms / 1000,
+        settings.hub_gate_max_wait_seconds,
+        settings.hub_openings_per_tick,
+    )
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        hub.start()
+    return hub
 
 
 def _recognizer(settings: Settings) -> Recognizer | None:
@@ -216,6 +231,7 @@ class Coach:
             quotas=quotas,
             lifecycle=Lifecycle(quotas, settings.shutdown_drain_seconds),
             opening=threading.BoundedSemaphore(settings.max_opening_streams),
+            hub=_hub(settings),
             body=BodyReader(
                 settings.max_body_bytes,
                 settings.body_timeout_seconds,

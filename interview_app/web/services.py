@@ -20,6 +20,7 @@ from interview_app.problems import HISTORY_OFF, Refused
 from interview_app.settings import Settings
 from interview_app.speech.recognizers import Recognizer
 from interview_app.speech.voice import ModelVoice
+from interview_app.streaming.hub import Hub
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.quotas import Quotas
 from interview_app.streaming.store import Store
@@ -41,6 +42,7 @@ class Services:
     quotas: Quotas
     lifecycle: Lifecycle
     opening: threading.BoundedSemaphore  # upstream requests being opened at once
+    hub: Hub  # the event loop's lag, and the gate that opens streams only while on time
     body: BodyReader
     secret: str | bytes  # signs the identity cookie
     history: History | None  # None: history is off

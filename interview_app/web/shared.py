@@ -155,7 +155,7 @@ def open_generation(
             stream = make_stream()
         # At most a few upstream requests being opened at once: a burst of new streams
         # must not starve the tokens of running ones (issue 14: fairness).
-        with found.opening:
+        with found.hub.opening(), found.opening:
             completion = llm.open(req)
     except UpstreamError as exc:
         ticket.release()

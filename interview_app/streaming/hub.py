@@ -1,0 +1,89 @@
+"""How late the worker's event loop runs, and a gate that opens new streams only while it
+runs on time.
+
+Under gevent every stream of a worker shares one hub: CPU-bound work on it (a burst of
+streams being opened, a history write) delays the tokens of every stream already
+running. The monitor is a greenlet that asks to sleep `INTERVAL` and records how late
+it wakes (`interview_app_hub_lag_seconds`, a histogram operators keep); its recent lag
+is a decaying maximum, so one late wake-up is remembered for a few ticks.
+
+The gate is admission by lag rather than by count, as CoDel does for queues: a new
+stream's CPU-bound opening (building and sending its upstream request) waits while the
+hub is late, at most `max_wait` seconds, and at most `per_tick` openings are let
+through per tick, so a burst is spread over the ticks instead of landing on the hub
+at once. The wait for
+the upstream's first byte is never counted: the gate is released as soon as the
+request is sent. Written here because no library measures gevent's loop lag; the
+histogram is prometheus-client's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import Histogram
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 0.01  # how long the monitor asks to sleep
+DECAY = 0.7  # per tick: a late wake-up is remembered for a few ticks (0.7**6 ~ 0.1)
+
+HUB_LAG = Histogram(
+    "interview_app_hub_lag_seconds",
+    "How late the worker's event loop woke a greenlet that asked to sleep 10 ms.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+
+class Hub:
+    """The monitor (`start`) and the opening gate (`opening`)."""
+
+    def __init__(self, bound: float, max_wait: float, per_tick: int = 4) -> None:
+        self.bound = bound  # the lag above which new openings wait; 0 turns the gate off
+        self.max_wait = max_wait
+        self.per_tick = per_tick
+        self.lag = 0.0  # recent lag, seconds: a decaying maximum
+        self.ticks = 0
+        self._started = False
+        self._lock = threading.Lock()
+        self._tick = -1  # the tick the count below is for
+        self._passed = 0  # openings let through in that tick
+
+    def start(self) -> None:
+        """Run the monitor in this process (once): under gevent, a greenlet."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._run, name="hub-monitor", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            began = time.perf_counter()
+            time.sleep(INTERVAL)
+            late = max(0.0, time.perf_counter() - began - INTERVAL)
+            self.lag = max(late, self.lag * DECAY)
+            self.ticks += 1
+            HUB_LAG.observe(late)
+
+    def _full(self) -> bool:
+        if self._tick != self.ticks:
+            self._tick, self._passed = self.ticks, 0
+        return self._passed >= self.per_tick
+
+    @contextmanager
+    def opening(self) -> Iterator[float]:
+        """Wait, at most `max_wait`, until the hub runs on time and this tick has room
+        for another opening; yields the seconds waited."""
+        began = time.monotonic()
+        if self.bound > 0 and self._started:
+            deadline = began + self.max_wait
+            while time.monotonic() < deadline and (self.lag > self.bound or self._full()):
+                time.sleep(INTERVAL / 2)
+            self._full()
+            self._passed += 1
+        yield time.monotonic() - began

@@ -1,0 +1,83 @@
+"""The hub monitor and its opening gate: unit tests under gevent in a subprocess (the
+gate waits on a clock it measures), and the lag histogram from a real worker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.helpers.env import relay_env
+from tests.helpers.fakes import FakeUpstream
+from tests.helpers.server import ROOT, Server
+
+_UNDER_GEVENT = r"""
+from gevent import monkey; monkey.patch_all()
+import json, time, gevent
+from interview_app.streaming.hub import Hub, HUB_LAG
+
+hub = Hub(bound=0.02, max_wait=1.0, per_tick=2)
+hub.start()
+gevent.sleep(0.1)
+calm = hub.lag
+
+def busy(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+# The loop held for 150 ms: the monitor wakes that late and remembers it.
+ticks = hub.ticks
+busy(0.15)
+while hub.ticks == ticks:  # the monitor's first wake-up after the hold
+    gevent.sleep(0.001)
+late = hub.lag
+
+# While the hub is late, an opening waits; once it runs on time again, it goes.
+began = time.monotonic()
+with hub.opening() as waited:
+    pass
+
+# At most `per_tick` openings pass in one tick: 8 openings take at least 3 more ticks.
+passed = []
+def open_one():
+    with hub.opening():
+        passed.append(hub.ticks)
+gevent.joinall([gevent.spawn(open_one) for _ in range(8)])
+per_tick = max(passed.count(t) for t in set(passed))
+print(json.dumps({"calm": calm, "late": late, "waited": waited,
+                  "spread": max(passed) - min(passed), "per_tick": per_tick}))
+"""
+
+
+def test_the_monitor_sees_a_held_loop_and_the_gate_waits_for_it() -> None:
+    out = subprocess.run([sys.executable, "-c", _UNDER_GEVENT], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout  # fmt: skip
+    found = json.loads(out.strip().splitlines()[-1])
+    assert found["calm"] < 0.02, found
+    assert found["late"] >= 0.1, found  # the 150 ms the loop was held
+    assert found["waited"] > 0.02, found  # the opening waited for the lag to decay
+    assert found["per_tick"] <= 2 and found["spread"] >= 3, found
+
+
+def test_without_a_bound_the_gate_never_waits() -> None:
+    from interview_app.streaming.hub import Hub
+
+    hub = Hub(bound=0, max_wait=5)
+    hub.lag = 10.0  # however late
+    with hub.opening() as waited:
+        assert waited < 0.01
+
+
+def test_a_worker_reports_its_hub_lag_to_prometheus(upstream_server: FakeUpstream) -> None:
+    server = Server(relay_env(upstream_server))
+    try:
+        conn = server.connection()
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        conn.close()
+    finally:
+        server.stop()
+    counts = [line for line in text.splitlines()
+              if line.startswith("interview_app_hub_lag_seconds_count")]  # fmt: skip
+    assert counts and float(counts[0].split()[-1]) > 0, counts
