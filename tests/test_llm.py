@@ -115,3 +115,23 @@ def test_close_mid_stream_closes_the_upstream_connection(
     completion.close()
     assert upstream.wait_for(lambda: upstream.open_streams == 0, 2)
     assert upstream.client_disconnects == 1
+
+
+def test_the_sdk_is_imported_whole_when_the_backend_starts() -> None:
+    """Regression: the SDK imported its resource modules at the first request, and when a
+    burst had used up the worker's descriptors that import failed (a 500, EMFILE)."""
+    import subprocess
+    import sys
+
+    from tests.helpers.server import ROOT
+
+    probe = (
+        "import sys\n"
+        "from interview_app.llm.openai_backend import OpenAIBackend\n"
+        "from interview_app.settings import Settings\n"
+        "OpenAIBackend(Settings(openai_api_key='k', openai_base_url='http://127.0.0.1:9/v1'))\n"
+        "print('openai.resources.chat' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout  # fmt: skip
+    assert out.strip().splitlines()[-1] == "True"

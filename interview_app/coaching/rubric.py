@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from interview_app.coaching import anchors
-from interview_app.coaching.analysis import PARTS, Analysis
+from interview_app.coaching.analysis import PARTS
 from interview_app.coaching.prompts import tagged
 from interview_app.coaching.request import CoachingRequest
 
@@ -125,7 +125,7 @@ def _verdict_ok(verdict: str, language: str) -> bool:
     return latin >= 6 and hangul == 0 and len(text.split()) >= 3
 
 
-def _contradicts(score: int, star: dict[str, bool], behavioural: bool, rules: Analysis) -> bool:
+def _contradicts(score: int, star: dict[str, bool], behavioural: bool, rules: Counted) -> bool:
     """Whether the score breaks the anchors given the model's own checklist and the
     answer's length as counted (`anchors.cap`, `anchors.floor`): a story with no own
     action over 2, or with every part under 2 (3 unless it is very short)."""
@@ -137,7 +137,20 @@ def _contradicts(score: int, star: dict[str, bool], behavioural: bool, rules: An
     return score < anchors.floor(behavioural, action, result, rules.sentences, rules.short)
 
 
-def from_model(reply: str, request: CoachingRequest, rules: Analysis) -> dict[str, Any] | None:
+class Counted(Protocol):
+    """The counts the model is not asked for: the rules' `Analysis` or `Counts`."""
+
+    @property
+    def filler_words(self) -> int: ...
+    @property
+    def word_count(self) -> int: ...
+    @property
+    def sentences(self) -> int: ...
+    @property
+    def short(self) -> bool: ...
+
+
+def from_model(reply: str, request: CoachingRequest, rules: Counted) -> dict[str, Any] | None:
     """The model's rubric as the `analysis` object, or None if it does not fit: the schema,
     a verdict in the request's language, and a score its own checklist does not contradict.
 

@@ -21,7 +21,7 @@ import openai
 import orjson
 
 from interview_app import problems
-from interview_app.coaching.analysis import analyse
+from interview_app.coaching.analysis import Analysis, analyse, counts
 from interview_app.coaching.delivery import section
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
@@ -354,6 +354,10 @@ class OpenAIBackend:
             timeout=timeout,
             http_client=http_client,
         )
+        # The SDK imports its resource modules on first use: done here, at start, so the
+        # first request of a burst that used up the worker's descriptors does not fail
+        # on an import (seen as a 500 with EMFILE on `openai/resources/__init__.py`).
+        self.client.chat.completions.with_streaming_response  # noqa: B018
 
     def _rubric(self, request: CoachingRequest) -> Deferred | None:
         """The rubric of a feedback stream: started at its first text, given at its end."""
@@ -364,9 +368,15 @@ class OpenAIBackend:
         if self.rubric == "model":
             job = RubricJob(self.structured, request, self.rubric_max_tokens)
 
+        def rules() -> Analysis:
+            return analyse(request.question, answer, request.language, request.delivery)
+
         def judged() -> dict[str, Any]:
-            rules = analyse(request.question, answer, request.language, request.delivery)
-            found = job.analysis(self.rubric_timeout, rules) if job else rules.as_dict()
+            if job is None:
+                found = rules().as_dict()
+            else:
+                counted = counts(answer, request.language, request.delivery)
+                found = job.analysis(self.rubric_timeout, counted, rules)
             if request.delivery:
                 found["delivery"] = request.delivery
             return found

@@ -69,8 +69,11 @@ class RubricJob:
         finally:
             self._done.set()
 
-    def analysis(self, wait: float, rules: Analysis) -> dict[str, Any]:
-        """The model's rubric if it is ready within `wait` seconds and valid; else the rules'."""
+    def analysis(
+        self, wait: float, counted: rubric.Counted, rules: Callable[[], Analysis]
+    ) -> dict[str, Any]:
+        """The model's rubric if it is ready within `wait` seconds and valid; else the rules'
+        (read only then: a fifth of a feedback's CPU with the model's rubric)."""
         if not self._started:
             reason = "not started"
         elif not self._done.wait(wait):
@@ -79,9 +82,9 @@ class RubricJob:
         elif self._reply is None:
             reason = self.failure
         else:
-            judged = rubric.from_model(self._reply, self._request, rules)
+            judged = rubric.from_model(self._reply, self._request, counted)
             if judged is not None:
                 return judged
             reason = "invalid"
         log.warning("model rubric not used: %s", reason, extra={"rubric_fallback": reason})
-        return rules.as_dict()
+        return rules().as_dict()
