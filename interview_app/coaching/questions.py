@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 # (English, Korean) pairs; each category's name is given the same way.
@@ -163,11 +164,11 @@ def question_key(question: str) -> str:
     A bank question and its translation share a key, so a retry in the other
     language still finds the previous attempt.
     """
-    import hashlib
-
     normal = _key(question)
-    for _, _, pairs in BANK:
-        for en, ko in pairs:
-            if normal in (_key(en), _key(ko)):
-                normal = _key(en)
+    normal = _ENGLISH.get(normal, normal)
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+# A bank question (in either language) -> its English wording, built once: the key was
+# found by normalising the whole bank on every save (0.1 ms a feedback).
+_ENGLISH = {_key(q): _key(en) for _, _, pairs in BANK for en, ko in pairs for q in (ko, en)}
