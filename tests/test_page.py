@@ -271,13 +271,22 @@ def test_the_rubric_shows_for_the_model_with_its_evidence(
         srv.stop()
 
 
-def test_a_question_outside_star_says_so_instead_of_four_crosses(
-    browser: Browser, offline_server: Server
-) -> None:
+@contextlib.contextmanager
+def korean_page(browser: Browser, server: Server) -> Iterator[Page]:
+    """The page as a Korean browser opens it."""
     context = browser.new_context(locale="ko-KR", bypass_csp=True)
     try:
         page = context.new_page()
-        page.goto(f"http://127.0.0.1:{offline_server.port}/")
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        yield page
+    finally:
+        context.close()
+
+
+def test_a_question_outside_star_says_so_instead_of_four_crosses(
+    browser: Browser, offline_server: Server
+) -> None:
+    with korean_page(browser, offline_server) as page:
         page.get_by_test_id("question").fill("우리 회사에 지원한 이유는 무엇인가요?")
         page.get_by_test_id("answer").fill("저는 귀사의 서비스를 매일 쓰기 때문에 지원했습니다.")
         page.get_by_test_id("ask-feedback").click()
@@ -290,8 +299,6 @@ def test_a_question_outside_star_says_so_instead_of_four_crosses(
         assert "행동 (A)" not in checklist and "결과 (R)" not in checklist
         assert page.get_by_test_id("rubric-source").inner_text() == "규칙으로 채점"
         assert page.get_by_test_id("verdict").inner_text()
-    finally:
-        context.close()
 
 
 def test_how_it_is_scored_shows_both_anchored_scales_in_the_pages_language(
@@ -299,10 +306,7 @@ def test_how_it_is_scored_shows_both_anchored_scales_in_the_pages_language(
 ) -> None:
     from interview_app.coaching.anchors import ANCHORS, DIRECT
 
-    context = browser.new_context(locale="ko-KR", bypass_csp=True)
-    try:
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{offline_server.port}/")
+    with korean_page(browser, offline_server) as page:
         page.wait_for_function("document.querySelectorAll('#anchors-direct li').length === 5")
         for testid, scale in (("anchors", ANCHORS), ("anchors-direct", DIRECT)):
             items = page.get_by_test_id(testid).locator("li")
@@ -311,8 +315,6 @@ def test_how_it_is_scored_shows_both_anchored_scales_in_the_pages_language(
         page.get_by_test_id("language").select_option("en")
         items = page.get_by_test_id("anchors-direct").locator("li")
         assert items.all_inner_texts() == [DIRECT[s]["en"] for s in (5, 4, 3, 2, 1)]
-    finally:
-        context.close()
 
 
 # --- Practice history -----------------------------------------------------------------
