@@ -36,6 +36,7 @@ from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
 from interview_app.llm.port import LLM
 from interview_app.settings import Settings
+from interview_app.speech import offload
 from interview_app.speech.recognizers import ModelRecognizer, OfflineRecognizer, Recognizer
 from interview_app.speech.voice import ModelVoice
 from interview_app.streaming.hub import Hub
@@ -65,8 +66,7 @@ def _hub(settings: Settings) -> Hub:
         settings.hub_gate_max_wait_seconds,
         settings.hub_openings_per_tick,
     )
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("threading"):
+    if offload.under_gevent():
         hub.start()
     return hub
 

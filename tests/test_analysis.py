@@ -360,3 +360,16 @@ def test_a_korean_clause_without_a_subject_keeps_the_last_one_named() -> None:
 def test_a_self_correction_counts_as_its_corrected_form(said: str, lang: str) -> None:
     reading = _read("Tell me about a time you fixed a bug.", said, lang)  # type: ignore[arg-type]
     assert reading.we == 0 and reading.first >= 1
+
+
+def test_the_counts_alone_are_the_counts_of_the_whole_reading() -> None:
+    # With the model's rubric only `counts` runs; its figures must be the rules' own.
+    from interview_app.coaching.analysis import counts
+    from tests.helpers import agreement
+
+    for item in agreement.answers():
+        a = analyse(item["question"], item["answer"], item["language"])
+        c = counts(item["answer"], item["language"])
+        assert (c.filler_words, c.word_count, c.sentences, c.short) == (
+            a.filler_words, a.word_count, a.sentences, a.short
+        ), item["id"]  # fmt: skip

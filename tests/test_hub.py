@@ -14,7 +14,7 @@ from tests.helpers.server import ROOT, Server
 _UNDER_GEVENT = r"""
 from gevent import monkey; monkey.patch_all()
 import json, time, gevent
-from interview_app.streaming.hub import Hub, HUB_LAG
+from interview_app.streaming.hub import Hub
 
 hub = Hub(bound=0.02, max_wait=1.0, per_tick=2)
 hub.start()
@@ -34,15 +34,13 @@ while hub.ticks == ticks:  # the monitor's first wake-up after the hold
 late = hub.lag
 
 # While the hub is late, an opening waits; once it runs on time again, it goes.
-began = time.monotonic()
-with hub.opening() as waited:
-    pass
+waited = hub.wait_turn()
 
 # At most `per_tick` openings pass in one tick: 8 openings take at least 3 more ticks.
 passed = []
 def open_one():
-    with hub.opening():
-        passed.append(hub.ticks)
+    hub.wait_turn()
+    passed.append(hub.ticks)
 gevent.joinall([gevent.spawn(open_one) for _ in range(8)])
 per_tick = max(passed.count(t) for t in set(passed))
 print(json.dumps({"calm": calm, "late": late, "waited": waited,
@@ -65,8 +63,7 @@ def test_without_a_bound_the_gate_never_waits() -> None:
 
     hub = Hub(bound=0, max_wait=5)
     hub.lag = 10.0  # however late
-    with hub.opening() as waited:
-        assert waited < 0.01
+    assert hub.wait_turn() < 0.01
 
 
 def test_a_worker_reports_its_hub_lag_to_prometheus(upstream_server: FakeUpstream) -> None:

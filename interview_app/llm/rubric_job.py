@@ -73,7 +73,8 @@ class RubricJob:
         self, wait: float, counted: rubric.Counted, rules: Callable[[], Analysis]
     ) -> dict[str, Any]:
         """The model's rubric if it is ready within `wait` seconds and valid; else the rules'
-        (read only then: a fifth of a feedback's CPU with the model's rubric)."""
+        (`rules` reads the whole answer only then: about 250 us, against 20 us for the
+        counts the model's rubric takes)."""
         if not self._started:
             reason = "not started"
         elif not self._done.wait(wait):

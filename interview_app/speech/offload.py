@@ -16,7 +16,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def _patched() -> bool:
+def under_gevent() -> bool:
+    """Whether this process runs under gevent's monkey-patching (a gunicorn gevent worker)."""
     try:
         from gevent import monkey
     except ImportError:  # pragma: no cover - gevent is a dependency
@@ -26,7 +27,7 @@ def _patched() -> bool:
 
 def call(work: Callable[[], T]) -> T:
     """`work()` in a real thread when under gevent (the caller's greenlet waits), else here."""
-    if not _patched():
+    if not under_gevent():
         return work()
     import gevent
 

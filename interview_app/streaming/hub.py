@@ -19,15 +19,10 @@ histogram is prometheus-client's.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from prometheus_client import Histogram
-
-log = logging.getLogger(__name__)
 
 INTERVAL = 0.01  # how long the monitor asks to sleep
 DECAY = 0.7  # per tick: a late wake-up is remembered for a few ticks (0.7**6 ~ 0.1)
@@ -40,7 +35,7 @@ HUB_LAG = Histogram(
 
 
 class Hub:
-    """The monitor (`start`) and the opening gate (`opening`)."""
+    """The monitor (`start`) and the opening gate (`wait_turn`)."""
 
     def __init__(self, bound: float, max_wait: float, per_tick: int = 4) -> None:
         self.bound = bound  # the lag above which new openings wait; 0 turns the gate off
@@ -75,10 +70,9 @@ class Hub:
             self._tick, self._passed = self.ticks, 0
         return self._passed >= self.per_tick
 
-    @contextmanager
-    def opening(self) -> Iterator[float]:
+    def wait_turn(self) -> float:
         """Wait, at most `max_wait`, until the hub runs on time and this tick has room
-        for another opening; yields the seconds waited."""
+        for another opening; returns the seconds waited."""
         began = time.monotonic()
         if self.bound > 0 and self._started:
             deadline = began + self.max_wait
@@ -86,4 +80,4 @@ class Hub:
                 time.sleep(INTERVAL / 2)
             self._full()
             self._passed += 1
-        yield time.monotonic() - began
+        return time.monotonic() - began

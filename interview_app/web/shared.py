@@ -153,9 +153,11 @@ def open_generation(
         # The stream first: if the store is down, no upstream request is spent.
         if make_stream is not None:
             stream = make_stream()
-        # At most a few upstream requests being opened at once: a burst of new streams
-        # must not starve the tokens of running ones (issue 14: fairness).
-        with found.hub.opening(), found.opening:
+        # A burst of new streams must not starve the tokens of running ones: each waits
+        # while the worker's loop runs late (streaming/hub.py), and at most
+        # MAX_OPENING_STREAMS upstream requests are being opened at once.
+        found.hub.wait_turn()
+        with found.opening:
             completion = llm.open(req)
     except UpstreamError as exc:
         ticket.release()
