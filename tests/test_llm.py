@@ -117,7 +117,7 @@ def test_close_mid_stream_closes_the_upstream_connection(
     assert upstream.client_disconnects == 1
 
 
-def test_the_sdk_is_imported_whole_when_the_backend_starts() -> None:
+def test_a_bursts_first_request_failed_on_the_sdks_lazy_import_out_of_descriptors() -> None:
     """Regression: the SDK imported its resource modules at the first request, and when a
     burst had used up the worker's descriptors that import failed (a 500, EMFILE)."""
     import subprocess
