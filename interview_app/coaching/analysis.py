@@ -118,7 +118,7 @@ _KO_ADVERBS = {
     "있는",
     "되는",
 }
-_KO_WE_SUBJECT = re.compile(r"(저희|우리 ?팀|팀원들|팀이|팀은|회사가)")
+_KO_WE_SUBJECT = re.compile(r"(저희|우리 ?팀|팀원들|(?<![가-힣])팀[이은]|회사가)")
 # Being, having and describing, not doing (past perfect 했었 is the background).
 _KO_COPULA = re.compile(
     r"이었|였고|였습니다|중이|있었|없었|었었|았었|했었|잦았|많았|적었|컸|높았|낮았|느렸|빨랐|길었|"
@@ -139,10 +139,12 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
         ),
         "task": re.compile(
             r"\b(my (task|job|goal|role|responsibility|mandate)|I was (responsible|asked|"
-            r"tasked|assigned|in charge|expected)|I (needed|had) (\w+ )?to|(the|our|my) goal "
-            r"was|we (needed|had) to|objective|(?<!missed a )(?<!missed the )deadline|"
+            r"tasked|assigned|in charge|expected|running|leading|managing|coordinating)|"
+            r"I (needed|had) (\w+ )?to|(the|our|my) goal (was|of)|we (needed|had) to|objective|"
+            r"(?<!missed a )(?<!missed the )deadline|"
             r"target was|I was the (?:only |\w+ ){0,2}"
-            r"(engineer|lead|owner|manager|developer|designer|analyst|on-call)\w*|(was|fell) on me|"
+            r"(engineer|lead|owner|manager|developer|designer|analyst|on-call|supervisor|"
+            r"coordinator|organi[sz]er|one|person|captain|officer|head|chair)\w*|(was|fell) on me|"
             r"up to me|volunteered to|took (on|ownership)|was given|as (the )?\w+ lead|I owned|"
             r"(asked|told) me to)\b",
             _I,
@@ -158,13 +160,14 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     },
     "ko": {
         "result": re.compile(
-            r"결과|성과|감소|증가|개선되|향상|단축(?!키)|달성|절감|늘었|줄었|늘렸|줄였|높였|낮췄|"
+            r"결과(?!를 (?:보고|공유|정리|발표))|성과|감소|증가|개선되|향상|단축(?!키)|달성|절감|"
+            r"늘었|줄었|늘렸|줄였|높였|낮췄|"
             r"올렸|인정받|해결되|줄어|늘어(?!섰)|성공|출시(?:했|되|하게)|재계약|채택|회복|무사히|"
             r"끝났|마쳤|합의했|승인(?:받|되|했)|수 있었|줄인|늘린|높인|낮춘|올린"
         ),
         "task": re.compile(
-            r"목표|과제|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|책임|해야 했|해야 하는|요구|"
-            r"마감(?!을 놓)|"
+            r"목표|과제|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|책임|해야 했|해야 하는|"
+            r"요구(?!사항)|마감(?!일|을 놓|을 한 번도| 때)|"
             r"미션|임무|팀장(?:을|으로|이었|이던)"
         ),
         "situation": re.compile(
@@ -213,8 +216,9 @@ _QUANT = {
         rf"\b(?:dropped|fell|rose|grew|shrank|climbed|went (?:down|up)|came down) to\s+"
         rf"(?:about |under |below |over )?(?:{_NUM_EN}|zero)\b|"
         r"\b(?:down )?to zero\b|\bzero\s+(?:[\w-]+\s+){0,2}(?:outages|incidents|errors|bugs|"
-        r"defects|complaints|failures|escalations|tickets)\b|"
+        r"defects|complaints|failures|escalations|tickets|findings|issues|mistakes)\b|"
         r"\b(doubled|tripled|quadrupled|halved|twice as|ten ?fold|\d+x)\b|"
+        rf"\b{_NUM_EN} times (?:as|more|less|faster|slower|cheaper|fewer)\b|"
         rf"\b{_NUM_EN}\s*(?:days?|weeks?|hours?|months?)\s+(?:early|earlier|sooner|ahead of|"
         r"before (?:the|our|its) (?:deadline|launch|campaign|date))",
         _I,
@@ -224,14 +228,14 @@ _QUANT = {
         r"개)?\s*(?:이상\s*|가량\s*|정도\s*|넘게\s*)?(?:이|가|을|를|로|으로|만큼|까지)?\s*"
         r"(?:감소|증가|개선|단축|향상|절감|늘|줄|높|낮|올|성장|상승|하락|빨라|느려|절약|확대|"
         r"축소|달성|앞당)|"
-        rf"{_KO_NUM}\S*(?:에서|[을를])\s*{_KO_NUM}\S*\s*(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|"
+        rf"{_KO_NUM}\s?\S*(?:에서|[을를])\s*{_KO_NUM}\s?\S*?(?:으로|로)|(?:두|세|네|다섯|열|\d+)\s*배|"
         r"절반"
     ),
 }
 # Not a result, however it is worded: a judgement of how it went.
 _VAGUE_RESULT = {
     "en": re.compile(r"\b(went (quite |really |very )?well|worked out|good experience)\b", _I),
-    "ko": re.compile(r"좋은 경험|잘 마무리|잘 끝났|반응이 좋았"),
+    "ko": re.compile(r"좋은 경험|잘 마무리|잘 끝났|반응이 좋았|좋은 평가"),
 }
 # After the candidate acted, a count in what came of it ("sold 3,000 tickets", "26건의 계약을
 # 맺었고") measures the outcome; a duration or a year does not.
@@ -246,24 +250,29 @@ _COUNTED = {
 _PAST = {
     "en": re.compile(
         r"\b(was|were|had|did|went|got|came|took|made|left|lost|began|ran|grew|fell|broke|"
-        r"knew|kept|felt|found|told|said|saw|sent|spent|became|[a-z]+ed)\b",
+        r"knew|kept|felt|found|told|said|saw|sent|spent|became|hit|met|beat|sold|won|built|"
+        r"brought|caught|paid|led|held|wrote|chose|gave|stood|quit|lost|[a-z]+ed)\b",
         _I,
     ),
-    "ko": re.compile(f"[{_SSANG_SIOS}]|였|했|됐|었"),
+    # 있 and 겠 end in ㅆ too, but say "there is" and "will".
+    "ko": re.compile(f"(?![있겠])[{_SSANG_SIOS}]|있었"),
 }
 # What would, could or should happen: a plan or a guess, not a result.
 _PLAN = {
     "en": re.compile(r"\b(would|will|could|should|might|plan to|going to)\b", _I),
-    "ko": re.compile(r"것 ?같|겠|려고|예정|계획|[을를] 수 있을|싶"),
+    "ko": re.compile(r"것 ?같|겠|려고|예정(?!대로)|계획|[을를] 수 있을|싶"),
 }
 # Not a scene: how it felt, or a general truth ("It was hard.", "It is important to ...").
 _NOT_SCENE = {
     "en": re.compile(
         r"^(it|that|this) (was|is) \w+\.?$|^it is (important|key|good)\b|"
+        r"\blearning experience\b|\blearn(ed|t)\b|\blesson\b|"
         r"\bI (will|'ll|plan|would|'d)\b",
         _I,
     ),
-    "ko": re.compile(r"^(힘들었|어려웠|아쉬웠|좋았)|경험이었|겠|계획|려고|배웠습니다$|느꼈습니다$"),
+    "ko": re.compile(
+        r"^(힘들었|어려웠|아쉬웠|좋았)|경험이었|겠(?!다고)|계획|려고|배웠습니다\.?$|느꼈습니다\.?$"
+    ),
 }
 # Only text with a number in it can hold a measured result: checked first, because the
 # full pattern costs about 30 us on an English clause and most clauses have no number.
@@ -446,7 +455,7 @@ def _parts_of(
         parts.add("task")
         # "저는 서버 설계를 맡아 ... 제안했습니다": a deed besides taking the task on.
         rest = patterns["task"].sub(" ", clause)
-        if lang == "ko" and rest != clause and _is_action(rest, lang, subject):
+        if rest != clause and _is_action(rest, lang, subject):
             parts.add("action")
     elif _is_action(clause, lang, subject):
         parts.add("action")
@@ -505,6 +514,25 @@ class _Reading:
     checks: list[tuple[float, bool, str]] = field(default_factory=list)
 
 
+# What the candidate took from it, not what came of it.
+_LESSON = {
+    "en": re.compile(r"\b(learn\w*|taught|realized|realised|lesson|felt|feel)\b", _I),
+    "ko": re.compile(r"배웠|배운|깨달|느꼈|알게 되"),
+}
+
+
+def _closing(clause: str, lang: Language, parts: set[str]) -> set[str]:
+    """A story's last sentence, told in the past after the candidate acted, says what came
+    of it ("Every order made the truck.", "I still hit 105% of my target.")."""
+    if "result" in parts or _LESSON[lang].search(clause) or _PLAN[lang].search(clause):
+        return set()
+    if _VAGUE_RESULT[lang].search(clause) or not _PAST[lang].search(clause):
+        return set()
+    if "action" in parts and not _COUNTED[lang].search(clause):
+        return set()  # one more deed, unless it counts what it came to
+    return {"result"}
+
+
 def _star(
     sentences: list[str], lang: Language, words: int
 ) -> tuple[dict[str, bool], dict[str, str | None], float, float, bool]:
@@ -528,14 +556,22 @@ def _star(
                 f"{clause} 했습니다" if past and verb and _KO_CONNECTIVE.search(clause) else clause
             )
             parts = _parts_of(said, lang, acted, subject, team_acted)
+            if index == len(sentences) - 1 and index > 1 and (acted or team_acted):
+                parts |= _closing(clause, lang, parts)
             # What followed the team's deeds is a result too ("we shipped ... we finished on time").
             team_acted = team_acted or bool(
                 _EN_WE_ACTION.search(clause) if lang == "en" else
                 (_KO_WE_SUBJECT.search(clause) or subject == "we") and _KO_PAST.search(clause)
             )  # fmt: skip
-            if "result" in parts and not acted and index > 0 and "action" not in parts:
+            before = not (acted or team_acted) and index > 0
+            if "result" in parts and before and "action" not in parts:
                 if not _PART_PATTERNS[lang]["result"].search(clause):
                     parts = (parts - {"result"}) | {"situation"}  # a number in the scene
+            # "our service went down twice a month and I was the engineer who owned it":
+            # the scene and the task in one clause.
+            if parts == {"task"} and not acted and not _NOT_SCENE[lang].search(clause):
+                if _PAST[lang].search(_PART_PATTERNS[lang]["task"].sub(" ", clause)):
+                    parts = {"task", "situation"}
             # The scene: before anything was done, or just after a headline that came first.
             if (
                 not parts
