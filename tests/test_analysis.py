@@ -373,3 +373,37 @@ def test_the_counts_alone_are_the_counts_of_the_whole_reading() -> None:
         assert (c.filler_words, c.word_count, c.sentences, c.short) == (
             a.filler_words, a.word_count, a.sentences, a.short
         ), item["id"]  # fmt: skip
+
+
+def test_a_result_told_in_plain_words_as_the_last_sentence_was_missed() -> None:
+    """Stories often end with what came of it in plain words, no result verb."""
+    said = ("One night the warehouse's label printers all stopped, with 500 orders due on "
+            "the 6 am truck. I was the only IT person on site. I found that a driver update "
+            "had been pushed that evening and rolled it back on each printer. Every order "
+            "made the truck.")  # fmt: skip
+    assert analyse(BEHAVIOURAL_EN, said, "en").star["result"] is True
+    # How it felt is not what came of it.
+    felt = said.replace("Every order made the truck.", "It was a stressful night.")
+    assert analyse(BEHAVIOURAL_EN, felt, "en").star["result"] is False
+
+
+def test_korean_as_scheduled_was_read_as_a_plan() -> None:
+    said = ("출시 사흘 전에 결제 오류가 발견됐어요. 저는 결제 모듈 담당이었어요. 제가 오류 조건을 "
+            "찾아 재현했고 환율 반올림 코드를 고쳤어요. 테스트를 다시 돌려서 예정대로 출시했어요.")  # fmt: skip
+    assert analyse(BEHAVIOURAL_KO, said, "ko").star["result"] is True
+
+
+def test_korean_there_is_and_will_were_read_as_the_past_tense() -> None:
+    """있 and 겠 end in ㅆ like the past tense; an opinion in the present is not a scene."""
+    said = "실패는 누구에게나 있다고 생각합니다. 실패를 통해 성장할 수 있습니다. 저도 실패에서 많이 배웠습니다."
+    a = analyse(BEHAVIOURAL_KO, said, "ko")
+    assert a.star["situation"] is False and a.score == 1
+
+
+def test_a_scene_told_in_the_same_clause_as_the_task_was_missed() -> None:
+    said = ("so our checkout service went down about twice a month and I was the engineer "
+            "who owned it so I added retries with backoff on the payment calls and I moved "
+            "the session store off the single database as a result outages went from two "
+            "a month to zero in the next six months")  # fmt: skip
+    star = analyse(BEHAVIOURAL_EN, said, "en").star
+    assert star["situation"] is True and star["task"] is True

@@ -150,16 +150,18 @@ def test_the_readme_shows_what_scripts_evaluate_prints_for_the_offline_coach() -
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_", "RUBRIC"))}
     out = subprocess.run(["scripts/evaluate"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120, check=True).stdout  # fmt: skip
-    assert out.startswith("152 labelled answers (held-out), backend offline, rubric rules")
+    assert out.startswith("154 labelled answers (held-out), backend offline, rubric rules")
     table = out.split("\n\n", 1)[1].strip()
     assert table in (ROOT / "README.md").read_text()
 
 
 def test_the_labelled_set_is_two_disjoint_halves_of_150_or_more() -> None:
+    """Two halves of at least 150 each (the tuning half has grown: every held-out half,
+    once measured, joins it; docs/labelling.md)."""
     from interview_app.evaluate import HELD_OUT, LABELLED
 
     tuning, held = (json.loads(p.read_text())["answers"] for p in (LABELLED, HELD_OUT))
-    assert len(tuning) >= 150 and len(tuning) == len(held)
+    assert len(tuning) >= 150 and len(held) >= 150
     ids = [a["id"] for a in tuning + held]
     assert len(ids) == len(set(ids))  # no answer in both halves, none twice
     assert not {a["answer"] for a in tuning} & {a["answer"] for a in held}
@@ -183,8 +185,8 @@ def test_scripts_evaluate_with_a_model_says_how_often_its_rubric_was_used(
     out = run({"OPENAI_BASE_URL": upstream.url, "OPENAI_API_KEY": "k", "RUBRIC": "model",
                "OPENAI_MODEL": "fake-model", "RUBRIC_TIMEOUT_SECONDS": "2"})  # fmt: skip
     assert "backend openai, rubric model" in out
-    assert "The model's rubric was used for 0 of 152." in out
-    assert "- fell back to the rules 152 times: invalid" in out
+    assert "The model's rubric was used for 0 of 154." in out
+    assert "- fell back to the rules 154 times: invalid" in out
 
 
 def test_model_rubric_through_gunicorn(

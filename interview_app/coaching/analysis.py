@@ -234,7 +234,11 @@ _QUANT = {
 }
 # Not a result, however it is worded: a judgement of how it went.
 _VAGUE_RESULT = {
-    "en": re.compile(r"\b(went (quite |really |very )?well|worked out|good experience)\b", _I),
+    "en": re.compile(
+        r"\b(went (quite |really |very )?well|worked out|good experience|"
+        r"(it|things) (was|were) (much |a lot |way )?better)\b",
+        _I,
+    ),
     "ko": re.compile(r"좋은 경험|잘 마무리|잘 끝났|반응이 좋았|좋은 평가"),
 }
 # After the candidate acted, a count in what came of it ("sold 3,000 tickets", "26건의 계약을
@@ -411,14 +415,17 @@ def _clauses(sentence: str, lang: Language) -> list[str]:
     return [c.strip(" ,") for c in _CLAUSE[lang].split(sentence) if c and c.strip(" ,")]
 
 
+def _ko_deed(clause: str) -> bool:
+    """A Korean past-tense word that is itself a deed ("있었는데 ... 연결했어요" has one)."""
+    return any(_KO_PAST.search(w) and not _KO_NOT_DEED.search(w) for w in clause.split())
+
+
 def _is_action(clause: str, lang: Language, subject: str | None = None) -> bool:
     """Whether `clause` is a deed of the candidate's own. `subject` is the Korean subject
     named last ("I" or "we"): a clause without one keeps it."""
     if lang == "en":
         return bool(_EN_ACTION.search(clause)) and not _VAGUE["en"].search(clause)
-    # The past-tense word must itself be a deed ("있었는데 ... 연결했어요" has one).
-    deeds = [w for w in clause.split() if _KO_PAST.search(w) and not _KO_NOT_DEED.search(w)]
-    if not deeds or _KO_NOT_DEED_PHRASE.search(clause):
+    if not _ko_deed(clause) or _KO_NOT_DEED_PHRASE.search(clause):
         return False
     if _KO_OWN.search(clause):
         return True
@@ -521,6 +528,13 @@ _LESSON = {
 }
 
 
+# How it was, not what came of it.
+_STATE = {
+    "en": re.compile(r"^(it|that|this) (was|is)\b", _I),
+    "ko": re.compile(r"(이었|였)(습니다|어요|다)\.?$"),
+}
+
+
 def _closing(clause: str, lang: Language, parts: set[str]) -> set[str]:
     """A story's last sentence, told in the past after the candidate acted, says what came
     of it ("Every order made the truck.", "I still hit 105% of my target.")."""
@@ -528,6 +542,8 @@ def _closing(clause: str, lang: Language, parts: set[str]) -> set[str]:
         return set()
     if _VAGUE_RESULT[lang].search(clause) or not _PAST[lang].search(clause):
         return set()
+    if _STATE[lang].search(clause):
+        return set()  # "It was a stressful couple of days.": how it felt
     if "action" in parts and not _COUNTED[lang].search(clause):
         return set()  # one more deed, unless it counts what it came to
     return {"result"}
@@ -561,7 +577,7 @@ def _star(
             # What followed the team's deeds is a result too ("we shipped ... we finished on time").
             team_acted = team_acted or bool(
                 _EN_WE_ACTION.search(clause) if lang == "en" else
-                (_KO_WE_SUBJECT.search(clause) or subject == "we") and _KO_PAST.search(clause)
+                (_KO_WE_SUBJECT.search(clause) or subject == "we") and _ko_deed(clause)
             )  # fmt: skip
             before = not (acted or team_acted) and index > 0
             if "result" in parts and before and "action" not in parts:
