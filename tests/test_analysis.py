@@ -388,14 +388,16 @@ def test_a_result_told_in_plain_words_as_the_last_sentence_was_missed() -> None:
 
 
 def test_korean_as_scheduled_was_read_as_a_plan() -> None:
-    said = ("출시 사흘 전에 결제 오류가 발견됐어요. 저는 결제 모듈 담당이었어요. 제가 오류 조건을 "
-            "찾아 재현했고 환율 반올림 코드를 고쳤어요. 테스트를 다시 돌려서 예정대로 출시했어요.")  # fmt: skip
+    said = ("출시 사흘 전에 결제 오류가 발견됐어요. 저는 결제 모듈 담당이었어요. "
+            "제가 오류 조건을 찾아 재현했고 환율 반올림 코드를 고쳤어요. "
+            "테스트를 다시 돌려서 예정대로 출시했어요.")  # fmt: skip
     assert analyse(BEHAVIOURAL_KO, said, "ko").star["result"] is True
 
 
 def test_korean_there_is_and_will_were_read_as_the_past_tense() -> None:
     """있 and 겠 end in ㅆ like the past tense; an opinion in the present is not a scene."""
-    said = "실패는 누구에게나 있다고 생각합니다. 실패를 통해 성장할 수 있습니다. 저도 실패에서 많이 배웠습니다."
+    said = ("실패는 누구에게나 있다고 생각합니다. 실패를 통해 성장할 수 있습니다. "
+            "저도 실패에서 많이 배웠습니다.")  # fmt: skip
     a = analyse(BEHAVIOURAL_KO, said, "ko")
     assert a.star["situation"] is False and a.score == 1
 
