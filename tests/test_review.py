@@ -48,6 +48,16 @@ def test_good_answers_move_out_by_days_and_a_weak_one_comes_back_in_minutes() ->
     assert after(Schedule(ease=1.3), 1, NOW).ease == 1.3  # never under the floor
 
 
+def test_a_question_answered_well_many_times_outgrew_the_calendar() -> None:
+    """Each good answer multiplies the interval by the ease: the 14th score of 5 in a row
+    was due past datetime's last year, and its history save failed (OverflowError)."""
+    schedule, now = Schedule(), datetime(2026, 12, 3, tzinfo=UTC)
+    for _ in range(200):
+        schedule = after(schedule, 5, now)
+    assert schedule.interval_days == 36500
+    assert schedule.due_at == now + timedelta(days=36500)
+
+
 def test_reasons_a_person_understands_in_both_languages() -> None:
     no_result = {"behavioural": True, "star": {"result": False, "action": True}, "score": 2}
     has_it = {"behavioural": True, "star": {"result": True, "action": True}, "score": 4}

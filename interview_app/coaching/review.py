@@ -8,7 +8,10 @@ rubric's score, with its constants:
   10 minutes (practise it again today);
 - the ease starts at 2.5, changes by 0.1 - (5 - score) * (0.08 + (5 - score) * 0.02)
   after each answer (+0.1 for a 5, 0 for a 4, -0.14 for a 3, -0.32 for a 2, -0.54 for
-  a 1), and never falls under 1.3.
+  a 1), and never falls under 1.3;
+- an interval never exceeds 36,500 days (Anki's maximum): multiplied by the ease on
+  every good answer, it otherwise outgrew the calendar at the 14th score of 5 in a row
+  (the 17th of 4), and that answer's history save failed.
 A weak part is a rubric part missing in at least 2 of the last 4 scored answers.
 """
 
@@ -25,6 +28,7 @@ GOOD = 4  # a score at or above this is a good answer
 FIRST_DAYS, SECOND_DAYS = 1.0, 6.0
 WEAK_AGAIN = timedelta(minutes=10)
 START_EASE, MIN_EASE = 2.5, 1.3
+MAX_DAYS = 36500.0
 RECENT = 4  # answers the weak parts are counted over
 PARTS = ("situation", "task", "action", "result", "quantified_result", "first_person",
          "conclusion_first")  # fmt: skip
@@ -49,6 +53,7 @@ def after(schedule: Schedule, score: int, at: datetime) -> Schedule:
                        due_at=at + WEAK_AGAIN, last_score=score)  # fmt: skip
     runs = schedule.repetitions + 1
     days = FIRST_DAYS if runs == 1 else SECOND_DAYS if runs == 2 else schedule.interval_days * ease
+    days = min(days, MAX_DAYS)
     return Schedule(runs, days, ease, at + timedelta(days=days), score)
 
 
