@@ -27,6 +27,7 @@ from interview_app.settings import Settings, SettingsError
 from interview_app.web import identity
 from interview_app.web.services import services
 from tests.helpers import sse_client
+from tests.helpers.answers import BEHAVIOURAL_EN, STRONG_EN
 from tests.helpers.server import ROOT
 
 WEAK = "We worked hard on it."
@@ -258,6 +259,19 @@ def test_nul_in_text_is_kept_and_in_ids_is_not_found(offline: Callable[..., Flas
         assert client.get(path).status_code == 404, path
         assert client.delete(path).status_code == 404, path
     assert client.get("/api/attempts?before=x%00y").get_json() == {"attempts": [], "next": None}
+
+
+def test_the_14th_top_score_on_one_question_failed_its_save_and_its_done(
+    offline: Callable[..., FlaskClient],
+) -> None:
+    """The review schedule multiplied its interval past datetime's range; the save raised
+    and the stream ended in an error instead of `done` (coaching/review.py caps it)."""
+    client = offline()
+    body = {"question": BEHAVIOURAL_EN, "answer": STRONG_EN}
+    for _ in range(16):
+        events = sse_client.messages(client.post("/api/feedback", json=body).get_data())
+        assert events[-1].event == "done", events[-1].data
+        assert events[-1].json()["analysis"]["score"] == 5 and events[-1].json()["saved"]
 
 
 # --- 6. Retention bounded at start ----------------------------------------------------
