@@ -16,7 +16,7 @@ import resource
 import time
 from dataclasses import dataclass, field
 
-_STAMP = re.compile(rb"(\d{10}\.\d{6}) ")
+_STAMP = re.compile(rb"(\d{10}\.\d{6})(?!\d)")
 
 
 @dataclass

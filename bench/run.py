@@ -214,16 +214,22 @@ def run_scenario(s: Scenario) -> dict[str, Any]:
 
 def start_scenarios(streams: int, ramp: float) -> list[Scenario]:
     """What a stream costs to start and end: one-token streams, the product as shipped
-    (feedback with history on and the model's rubric, a second upstream request), the
-    same without the rubric, and the seed's Node stack (its one route)."""
+    (feedback with history on and the model's rubric in the same request), the model's
+    rubric as a second upstream request, no rubric, the seed's Node stack (its one
+    route), and Flask with the SDK and nothing else."""
     from tests.helpers.rubrics import ANSWER
 
     return [
+        Scenario("start", "interview_app", streams, 1, 50, ramp, "/api/feedback", ANSWER,
+                 (("RUBRIC", "inline"),), rubric=True, variant="feedback, RUBRIC=inline"),
         Scenario("start", "interview_app", streams, 1, 50, ramp, "/api/feedback", ANSWER,
                  (("RUBRIC", "model"),), rubric=True, variant="feedback, RUBRIC=model"),
         Scenario("start", "interview_app", streams, 1, 50, ramp, "/api/feedback", ANSWER,
                  (("RUBRIC", "off"),), variant="feedback, RUBRIC=off"),
         Scenario("start", "node_express", streams, 1, 50, ramp, variant="answer"),
+        # The design card's shape alone (Flask, gevent, the SDK; no history, no identity):
+        # the floor a stream's start stands on here.
+        Scenario("start", "flask_typed", streams, 1, 50, ramp, variant="answer"),
     ]  # fmt: skip
 
 

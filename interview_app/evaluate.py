@@ -4,8 +4,9 @@ Runs the held-out half of the hand-labelled answers (`tests/data/heldout_answers
 never tuned on; `--tuning` for the other half) through the backend this environment
 configures, exactly as a candidate's feedback runs (the app's own `/api/feedback`,
 nothing saved): the offline rules by default, or the model named by `OPENAI_*` with
-`RUBRIC=model`, so that someone choosing a model can see how well it follows the
-rubric. It prints per-field agreement, exact and within-one score agreement, the mean
+`RUBRIC=inline` (the default with a model) or `RUBRIC=model`, so that someone
+choosing a model can see how well it follows the rubric each way. It prints
+per-field agreement, exact and within-one score agreement, the mean
 signed error (bias: above 0, scores too high) and the confusion matrix; with a model,
 how often its rubric was used and why it fell back to the rules when it did. The
 labels follow the written rules in `docs/labelling.md`.
@@ -120,7 +121,7 @@ def run(environ: dict[str, str] | None = None, *, held_out: bool = True) -> str:
     which = "held-out" if held_out else "tuning"
     lines = [f"{len(items)} labelled answers ({which}), backend {settings.llm_backend}, "
              f"rubric {settings.rubric}", "", table(measure(items, judged))]  # fmt: skip
-    if settings.rubric == "model":
+    if settings.rubric in ("model", "inline"):
         lines += ["", f"The model's rubric was used for {sources['model']} of {len(items)}."]
         for reason, count in fallbacks.reasons.most_common():
             lines.append(f"- fell back to the rules {count} times: {reason}")

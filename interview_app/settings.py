@@ -160,7 +160,7 @@ class Settings:
     max_tokens_answer: int = _env("MAX_TOKENS_ANSWER", 800, minimum=1)
     max_tokens_feedback: int = _env("MAX_TOKENS_FEEDBACK", 1200, minimum=1)
     # Unset: model with a model, else rules (`from_env`).
-    rubric: str = _env("RUBRIC", "rules", choices=("model", "rules", "off"))
+    rubric: str = _env("RUBRIC", "rules", choices=("model", "inline", "rules", "off"))
     rubric_timeout_seconds: float = _env("RUBRIC_TIMEOUT_SECONDS", 5.0)
     rubric_max_tokens: int = _env("RUBRIC_MAX_TOKENS", 600, minimum=1)
     # Unset: WORKER_CONNECTIONS (`from_env`).
@@ -269,9 +269,11 @@ class Settings:
                 "LLM_BACKEND=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
             )
         rubric = _text(env, "RUBRIC") and given["rubric"]
-        rubric = rubric or ("model" if backend == "openai" else "rules")
-        if rubric == "model" and backend != "openai":
-            raise SettingsError("RUBRIC=model needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL")
+        rubric = rubric or ("inline" if backend == "openai" else "rules")
+        if rubric in ("model", "inline") and backend != "openai":
+            raise SettingsError(
+                f"RUBRIC={rubric} needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL"
+            )
         # On Heroku (which sets DYNO) every request comes through its router: trusting
         # no proxy would put every candidate behind one address and one quota.
         if _text(env, "TRUSTED_PROXIES") is not None:

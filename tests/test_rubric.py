@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from interview_app.coaching.analysis import analyse
 from interview_app.coaching.request import CoachingRequest
-from interview_app.coaching.rubric import from_model
+from interview_app.coaching.rubric import MARKER, from_model
 from tests.helpers import agreement, sse_client
 from tests.helpers.env import relay_env
 from tests.helpers.fakes import FakeUpstream, Script
@@ -86,6 +86,44 @@ def test_the_rules_answer_when_the_models_rubric_fails(
         assert len(upstream.completions) == 1
         done_of(client)
         assert upstream.completions[-1]["response_format"] == {"type": "json_object"}
+
+
+def test_rubric_inline_comes_from_the_feedbacks_own_request(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    """RUBRIC=inline: one upstream request; the model's text after the marker is its
+    rubric, never shown; the same validation and schema as RUBRIC=model."""
+    upstream.script = Script(tokens=["Good", " start", "."], completion=model_rubric())
+    client = make_client(rubric="inline")
+    events = sse_client.messages(client.post("/api/feedback", json=BODY).get_data())
+    shown = "".join(e.json()["text"] for e in events if e.event == "message")
+    assert shown == "Good start."  # the upstream sent a blank line, the marker and the JSON
+    analysis = events[-1].json()["analysis"]
+    assert analysis["source"] == "model" and analysis["evidence"]["result"] == "churn fell by 3%"
+    assert analysis["word_count"] == len(ANSWER.split())  # counts come from the rules
+    assert len(upstream.requests) == 1 and upstream.completions == []
+    system = upstream.requests[0]["messages"][0]["content"]
+    assert MARKER in system and '"verdict"' in system and "**What landed**" in system
+    assert upstream.requests[0]["max_tokens"] == 1200 + 600  # the feedback's, the rubric's
+
+
+@pytest.mark.parametrize(
+    ("completion", "reason"),
+    [("not json at all", "invalid"), (model_rubric(score=9), "invalid")],
+    ids=["not-json", "score-out-of-range"],
+)
+def test_rubric_inline_falls_back_to_the_rules(
+    make_client: Callable[..., FlaskClient],
+    upstream: FakeUpstream,
+    completion: str,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    upstream.script = Script(tokens=["ok"], completion=completion)
+    done = done_of(make_client(rubric="inline"))
+    assert done["analysis"] == analyse(QUESTION, ANSWER, "en").as_dict()
+    assert done["finish_reason"] == "stop"
+    assert [r.rubric_fallback for r in caplog.records if hasattr(r, "rubric_fallback")] == [reason]
 
 
 def test_evidence_that_is_not_in_the_answer_is_never_shown() -> None:
@@ -189,11 +227,12 @@ def test_scripts_evaluate_with_a_model_says_how_often_its_rubric_was_used(
     assert "- fell back to the rules 154 times: invalid" in out
 
 
+@pytest.mark.parametrize("mode", ["model", "inline"])
 def test_model_rubric_through_gunicorn(
-    upstream_server: FakeUpstream, upstream: FakeUpstream
+    upstream_server: FakeUpstream, upstream: FakeUpstream, mode: str
 ) -> None:
     upstream.script = Script(tokens=["Good", " start."], completion=model_rubric())
-    server = Server(relay_env(upstream_server, RUBRIC="model"))
+    server = Server(relay_env(upstream_server, RUBRIC=mode))
     try:
         conn = server.connection()
         conn.request(
@@ -205,3 +244,5 @@ def test_model_rubric_through_gunicorn(
         server.stop()
     analysis = events[-1].json()["analysis"]
     assert analysis["source"] == "model" and analysis["evidence"]["result"] == "churn fell by 3%"
+    assert not any(MARKER in e.data for e in events)
+    assert len(upstream.completions) == (1 if mode == "model" else 0)

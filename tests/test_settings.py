@@ -24,6 +24,16 @@ def test_a_key_selects_openai_and_is_not_in_repr() -> None:
     assert "sk-secret" not in repr(s)
 
 
+def test_the_rubric_comes_with_the_feedback_by_default_with_a_model() -> None:
+    """One request per feedback unless asked otherwise (docs/benchmarks-analysis.md)."""
+    assert Settings.from_env({"OPENAI_API_KEY": "k"}).rubric == "inline"
+    assert Settings.from_env({"OPENAI_API_KEY": "k", "RUBRIC": "model"}).rubric == "model"
+    assert Settings.from_env({}).rubric == "rules"
+    for mode in ("model", "inline"):
+        with pytest.raises(SettingsError, match=f"RUBRIC={mode} needs a model"):
+            Settings.from_env({"RUBRIC": mode})
+
+
 @pytest.mark.parametrize(
     ("env", "attr", "value"),
     [

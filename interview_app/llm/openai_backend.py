@@ -21,13 +21,14 @@ import openai
 import orjson
 
 from interview_app import problems
-from interview_app.coaching.analysis import Analysis, analyse, counts
+from interview_app.coaching import rubric
+from interview_app.coaching.analysis import Analysis, Counts, analyse, counts
 from interview_app.coaching.delivery import section
 from interview_app.coaching.prompts import messages
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.completions import Recited, Suffixed
 from interview_app.llm.port import Cancel, Completion, StreamFailure, UpstreamError
-from interview_app.llm.rubric_job import RubricJob
+from interview_app.llm.rubric_job import InlineRubric, RubricJob, judge
 from interview_app.llm.transport import (
     BODY,
     FIRST_BYTE_DEADLINE,
@@ -296,6 +297,12 @@ class RubricFormat:
             self.mode = "none"
 
 
+def _with_delivery(found: dict[str, Any], request: CoachingRequest) -> dict[str, Any]:
+    if request.delivery:
+        found["delivery"] = request.delivery
+    return found
+
+
 @dataclass(frozen=True)
 class Deferred:
     """A feedback's rubric: `start` at the feedback's first text, `result` at its end."""
@@ -377,11 +384,26 @@ class OpenAIBackend:
             else:
                 counted = counts(answer, request.language, request.delivery)
                 found = job.analysis(self.rubric_timeout, counted, rules)
-            if request.delivery:
-                found["delivery"] = request.delivery
-            return found
+            return _with_delivery(found, request)
 
         return Deferred(job.start if job else None, judged)
+
+    def _inline(self, request: CoachingRequest, answer: str) -> Completion:
+        """A feedback and its rubric from one request (RUBRIC=inline, rubric_job.py)."""
+        chat = rubric.with_feedback(messages(request), request.language)
+        max_tokens = self.max_tokens["feedback"] + self.rubric_max_tokens
+        completion = self._stream(chat, max_tokens, None)
+
+        def rules() -> Analysis:
+            return analyse(request.question, answer, request.language, request.delivery)
+
+        def counted() -> Counts:
+            return counts(answer, request.language, request.delivery)
+
+        def judged(reply: str | None, why: str) -> dict[str, Any]:
+            return _with_delivery(judge(reply, why, request, counted, rules), request)
+
+        return InlineRubric(completion, judged)
 
     def converse(
         self, messages: list[dict[str, str]], max_tokens: int, fallback: str
@@ -438,8 +460,11 @@ class OpenAIBackend:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs CPU on every request and does
         # nothing for plain string messages (docs/benchmarks-analysis.md).
-        rubric = self._rubric(request)  # started at the feedback's first text
-        completion = self._stream(messages(request), self.max_tokens[request.kind], rubric)
+        if self.rubric == "inline" and request.kind == "feedback" and request.answer is not None:
+            completion = self._inline(request, request.answer)
+        else:
+            deferred = self._rubric(request)  # started at the feedback's first text
+            completion = self._stream(messages(request), self.max_tokens[request.kind], deferred)
         if request.kind == "feedback" and request.delivery:
             # The measured figures, in our words, after the model's coaching.
             return Suffixed(completion, section(request.delivery, request.language))

@@ -84,6 +84,16 @@ def _multipart(content_type: str, body: bytes) -> dict[str, str]:
     return fields
 
 
+# `coaching.rubric.MARKER`, written out: the fake speaks the wire format, not our code.
+MARKER = "<<<RUBRIC>>>"
+
+
+def _asks_inline_rubric(request: dict[str, Any]) -> bool:
+    """Whether the request asks for its rubric after the text (RUBRIC=inline)."""
+    first = (request.get("messages") or [{}])[0]
+    return isinstance(first, dict) and MARKER in str(first.get("content", ""))
+
+
 def _event(obj: Any) -> bytes:
     return _chunk(b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n")
 
@@ -508,6 +518,13 @@ class FakeUpstream:
                 self.tokens_sent += len(script.tokens[i : i + script.batch])
                 writer.write(out)
                 await writer.drain()
+            if _asks_inline_rubric(request):
+                # As a model told to (RUBRIC=inline): the marker, then the rubric as JSON, in
+                # the structured completion's 40-character pieces, sent together as it does.
+                text = script.completion
+                tail = ["\n\n", MARKER, "\n", *(text[i : i + 40] for i in range(0, len(text), 40))]
+                writer.write(b"".join(_event({**base, "choices": [{"index": 0, "delta": {
+                    "content": piece}, "finish_reason": None}]}) for piece in tail))  # fmt: skip
             writer.write(
                 _event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             )
@@ -537,7 +554,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="tokens per second (0: burst)")
     parser.add_argument("--timestamps", action="store_true", help="tokens carry send times")
     parser.add_argument(
-        "--rubric", action="store_true", help="answer structured requests with a valid rubric"
+        "--rubric",
+        action="store_true",
+        help="answer rubric requests (structured, or after the text) with a valid rubric",
     )
     args = parser.parse_args()
     upstream = FakeUpstream(port=args.port)
