@@ -117,6 +117,24 @@ def test_close_mid_stream_closes_the_upstream_connection(
     assert upstream.client_disconnects == 1
 
 
+def test_a_held_stream_kept_its_upstream_request_and_its_prompt_alive(
+    upstream: FakeUpstream, backend: MakeBackend
+) -> None:
+    """The body reader kept the httpx request (headers, the whole prompt) for the life
+    of the stream: about 5 KB of every held stream (docs/benchmarks-analysis.md)."""
+    import gc
+
+    import httpx2
+
+    upstream.script = Script(tokens=["a"] * 100, interval=0.05)
+    completion = backend(upstream).open(REQ)
+    iterator = completion.texts()
+    assert next(iterator) == "a"
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, httpx2.Request)]
+    completion.close()
+
+
 def test_a_bursts_first_request_failed_on_the_sdks_lazy_import_out_of_descriptors() -> None:
     """Regression: the SDK imported its resource modules at the first request, and when a
     burst had used up the worker's descriptors that import failed (a 500, EMFILE)."""

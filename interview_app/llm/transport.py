@@ -145,7 +145,9 @@ class Body(httpx2.SyncByteStream):
     def __init__(self, pool: H11Transport, conn: _Connection, request: httpx2.Request) -> None:
         self._pool = pool
         self._conn: _Connection | None = conn
-        self._request = request
+        # Not the request itself: a held stream would keep its headers and its whole
+        # body (the prompt) alive for nothing; a read error needs only the URL's name.
+        self._url = str(request.url)
         timeouts = request.extensions.get("timeout") or {}
         self._read_timeout: float | None = timeouts.get("read")
         self._last_data = time.monotonic()
@@ -179,7 +181,7 @@ class Body(httpx2.SyncByteStream):
                 raise h11.RemoteProtocolError(f"unexpected {type(event).__name__}")
         except (OSError, h11.ProtocolError) as exc:
             self.close()
-            raise _map_error(exc, self._request, reading=True) from exc
+            raise _map_error(exc, httpx2.Request("GET", self._url), reading=True) from exc
 
     def _receive(self, conn: _Connection, wait: float | None) -> bool:
         """Feed h11 what the socket has; False if nothing came within `wait`."""
