@@ -186,7 +186,7 @@ class Settings:
     max_opening_streams: int = _env("MAX_OPENING_STREAMS", 1000, minimum=1)
     # Admission by the hub's lag (streaming/hub.py): 0 turns the gate off.
     hub_lag_bound_ms: float = _env("HUB_LAG_BOUND_MS", 10.0)
-    hub_gate_max_wait_seconds: float = _env("HUB_GATE_MAX_WAIT_SECONDS", 2.0)
+    hub_gate_max_wait_seconds: float = _env("HUB_GATE_MAX_WAIT_SECONDS", 6.0)
     hub_openings_per_tick: int = _env("HUB_OPENINGS_PER_TICK", 8, minimum=1)
     # Unset: 1 on Heroku (DYNO is set), else 0 (`from_env`).
     trusted_proxies: int = _env("TRUSTED_PROXIES", 0)
