@@ -140,12 +140,16 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
         "task": re.compile(
             r"\b(my (task|job|goal|role|responsibility|mandate)|I was (responsible|asked|"
             r"tasked|assigned|in charge|expected|running|leading|managing|coordinating)|"
-            r"I (needed|had) (\w+ )?to|(the|our|my) goal (was|of)|we (needed|had) to|objective|"
+            r"I (needed|had) (?:\w+ ){0,3}?to|(the|our|my) goal (was|of)|we (needed|had) to|"
+            r"objective|"
+            r"(?<!n't )(?<!not )(?:was|is) my (?:area|responsibility|job|call)|in charge of|"
             r"(?<!missed a )(?<!missed the )deadline|"
-            r"target was|I was the (?:only |\w+ ){0,2}"
+            r"target was|I was the (?:only |[\w-]+ ){0,2}"
             r"(engineer|lead|owner|manager|developer|designer|analyst|on-call|supervisor|"
             r"coordinator|organi[sz]er|one|person|captain|officer|head|chair)\w*|(was|fell) on me|"
-            r"up to me|volunteered to|took (on|ownership)|was given|as (the )?\w+ lead|I owned|"
+            r"up to me|volunteered to|took (on|over|ownership)|was given|I owned|"
+            r"as (?:the |an? )?(?:only )?(?:[\w-]+ ){0,2}(?:lead|head|manager|owner|captain|chair|"
+            r"coordinator|supervisor|engineer|developer|analyst|designer|officer|marketer|accountant)|"
             r"(asked|told) me to)\b",
             _I,
         ),
@@ -154,7 +158,9 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             r"in my (previous|last|first)|while (working|I was)|last year|in \d{4}|"
             r"our team (was|had)|the (company|project|team|client|product|service|system) "
             r"(was|had)|situation|context|"
-            r"background|we were|there was|there were|during|when (?:our|the|my|a|an) )|"
+            r"background|we were|there was|there were|during|when (?:our|the|my|a|an) |"
+            r"(?:last|that|one) (?:spring|summer|autumn|fall|winter|quarter|month|week|night)|"
+            r"^(?:at|in) (?:a|an|my|our) [\w-]+)|"
             r"at [A-Z]\w+,)",
         ),
     },
@@ -163,15 +169,22 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             r"결과(?!를 (?:보고|공유|정리|발표))|성과|감소|증가|개선되|향상|단축(?!키)|달성|절감|"
             r"늘었|줄었|늘렸|줄였|높였|낮췄|"
             r"올렸|인정받|해결되|줄어|늘어(?!섰)|성공|출시(?:했|되|하게)|재계약|채택|회복|무사히|"
-            r"끝났|마쳤|합의했|승인(?:받|되|했)|수 있었|줄인|늘린|높인|낮춘|올린"
+            r"끝났|마쳤|합의했|승인(?:받|되|했)|수 있었|줄인|늘린|높인|낮춘|올린|완주|합격|통과|"
+            r"수상|우승"
         ),
         "task": re.compile(
-            r"목표|과제|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|책임|해야 했|해야 하는|"
-            r"요구(?!사항)|마감(?!일|을 놓|을 한 번도| 때)|"
+            r"목표|(?<!조별 )과제(?! 발표)|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|책임|"
+            r"[가-힣]야 했|"
+            r"해야 하는|요구(?!사항)|마감(?!일|을 (?:\S+ )?놓|을 한 번도| 때)|당직|당번|"
+            r"제 (?:일|몫|업무)(?:이|은|였)|달라고 (?:하셨|부탁|요청)|(?:보|하)라고 하셨|"
+            r"(?:저는|제가) [가-힣 ]{0,20}?(?:리드|매니저|팀장|파트장|디자이너|분석가|기획자|"
+            r"엔지니어|개발자|관리자|코디네이터|대표|회장|조장)(?:였|이었|라서|이라서|으로서|로서)|"
             r"미션|임무|팀장(?:을|으로|이었|이던)"
         ),
         "situation": re.compile(
-            r"당시|(?<!진행 )상황|(?<!제)때|시절|회사에서|직장에서|근무|재직|팀에서|인턴|학교|"
+            r"당시|(?<!진행 )상황|(?<!제)때|시절|회사에서|직장에서|근무|재직|팀에서|인턴|학교|작년|"
+            r"(?:봄|여름|가을|겨울|시즌|분기|학기)에|(?:단체|법인|은행|학생회|매장|공장|병원|연구실|"
+            r"센터|스타트업|에이전시|식당|창고|헬스장|호텔)에서|"
             r"동아리|배경|"
             r"(?<!수 )있었|프로젝트에서|입사(?!하면)|었었|았었|했었"
         ),
