@@ -188,7 +188,7 @@ def test_the_readme_shows_what_scripts_evaluate_prints_for_the_offline_coach() -
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_", "RUBRIC"))}
     out = subprocess.run(["scripts/evaluate"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120, check=True).stdout  # fmt: skip
-    assert out.startswith("154 labelled answers (held-out), backend offline, rubric rules")
+    assert out.startswith("152 labelled answers (held-out), backend offline, rubric rules")
     table = out.split("\n\n", 1)[1].strip()
     assert table in (ROOT / "README.md").read_text()
 
@@ -223,8 +223,8 @@ def test_scripts_evaluate_with_a_model_says_how_often_its_rubric_was_used(
     out = run({"OPENAI_BASE_URL": upstream.url, "OPENAI_API_KEY": "k", "RUBRIC": "model",
                "OPENAI_MODEL": "fake-model", "RUBRIC_TIMEOUT_SECONDS": "2"})  # fmt: skip
     assert "backend openai, rubric model" in out
-    assert "The model's rubric was used for 0 of 154." in out
-    assert "- fell back to the rules 154 times: invalid" in out
+    assert "The model's rubric was used for 0 of 152." in out
+    assert "- fell back to the rules 152 times: invalid" in out
 
 
 @pytest.mark.parametrize("mode", ["model", "inline"])
