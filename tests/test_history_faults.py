@@ -274,6 +274,25 @@ def test_the_14th_top_score_on_one_question_failed_its_save_and_its_done(
         assert events[-1].json()["analysis"]["score"] == 5 and events[-1].json()["saved"]
 
 
+def test_a_save_that_raised_ended_a_finished_feedback_in_an_error(
+    offline: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any unexpected failure of the save turned a finished feedback, analysis and all,
+    into an error event; the candidate now gets `done`, told it was not saved."""
+    client = offline()
+    history = services(client.application).history
+    assert history is not None
+
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("a bug in the save")
+
+    monkeypatch.setattr(history, "save", broken)
+    body = {"question": BEHAVIOURAL_EN, "answer": STRONG_EN}
+    events = sse_client.messages(client.post("/api/feedback", json=body).get_data())
+    assert events[-1].event == "done", events[-1].data
+    assert events[-1].json()["saved"] is False and events[-1].json()["analysis"]["score"] == 5
+
+
 # --- 6. Retention bounded at start ----------------------------------------------------
 
 

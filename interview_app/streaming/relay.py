@@ -142,9 +142,17 @@ class Generation:
         return recorder(outcome, summary, text, self.ttft, time.monotonic() - self.started)
 
     def done(self) -> dict[str, Any]:
-        """The `done` payload: the completion's summary and where it was recorded."""
+        """The `done` payload: the completion's summary and where it was recorded.
+
+        A recorder that fails unexpectedly costs the record, not the candidate's answer:
+        `done` still comes, saying it was not saved (an overflow in the review queue
+        once turned a finished feedback into an error event)."""
         summary = self.completion.summary()
-        summary.update(self.record("done", summary))
+        try:
+            summary.update(self.record("done", summary))
+        except Exception:
+            log.exception("recording the generation failed")
+            summary["saved"] = False
         return summary
 
     def cancel(self, problem: Problem) -> None:
