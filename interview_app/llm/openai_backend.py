@@ -297,6 +297,21 @@ class RubricFormat:
             self.mode = "none"
 
 
+def _readings(
+    request: CoachingRequest, answer: str
+) -> tuple[Callable[[], Analysis], Callable[[], Counts]]:
+    """The rules' whole reading of the answer (a fallback's rubric) and the counts alone
+    (what a model's rubric takes from the rules), each computed only when asked for."""
+
+    def rules() -> Analysis:
+        return analyse(request.question, answer, request.language, request.delivery)
+
+    def counted() -> Counts:
+        return counts(answer, request.language, request.delivery)
+
+    return rules, counted
+
+
 def _with_delivery(found: dict[str, Any], request: CoachingRequest) -> dict[str, Any]:
     if request.delivery:
         found["delivery"] = request.delivery
@@ -370,19 +385,15 @@ class OpenAIBackend:
         """The rubric of a feedback stream: started at its first text, given at its end."""
         if request.kind != "feedback" or self.rubric == "off" or request.answer is None:
             return None
-        answer = request.answer
         job = None
         if self.rubric == "model":
             job = RubricJob(self.structured, request, self.rubric_max_tokens)
-
-        def rules() -> Analysis:
-            return analyse(request.question, answer, request.language, request.delivery)
+        rules, counted = _readings(request, request.answer)
 
         def judged() -> dict[str, Any]:
             if job is None:
                 found = rules().as_dict()
             else:
-                counted = counts(answer, request.language, request.delivery)
                 found = job.analysis(self.rubric_timeout, counted, rules)
             return _with_delivery(found, request)
 
@@ -393,12 +404,7 @@ class OpenAIBackend:
         chat = rubric.with_feedback(messages(request), request.language)
         max_tokens = self.max_tokens["feedback"] + self.rubric_max_tokens
         completion = self._stream(chat, max_tokens, None)
-
-        def rules() -> Analysis:
-            return analyse(request.question, answer, request.language, request.delivery)
-
-        def counted() -> Counts:
-            return counts(answer, request.language, request.delivery)
+        rules, counted = _readings(request, answer)
 
         def judged(reply: str | None, why: str) -> dict[str, Any]:
             return _with_delivery(judge(reply, why, request, counted, rules), request)

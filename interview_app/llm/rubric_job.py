@@ -79,7 +79,7 @@ class RubricJob:
             self._done.set()
 
     def analysis(
-        self, wait: float, counted: rubric.Counted, rules: Callable[[], Analysis]
+        self, wait: float, counted: Callable[[], rubric.Counted], rules: Callable[[], Analysis]
     ) -> dict[str, Any]:
         """The model's rubric if it is ready within `wait` seconds and valid; else the rules'
         (`rules` reads the whole answer only then: about 250 us, against 20 us for the
@@ -99,16 +99,15 @@ def judge(
     reply: str | None,
     why: str,
     request: CoachingRequest,
-    counted: rubric.Counted | Callable[[], rubric.Counted],
+    counted: Callable[[], rubric.Counted],
     rules: Callable[[], Analysis],
 ) -> dict[str, Any]:
     """The model's rubric from `reply` if it fits (`rubric.from_model`), else the rules'
-    (logged with the reason: `why`, or "invalid"). `counted` may be given lazily."""
+    (logged with the reason: `why`, or "invalid")."""
     if reply is not None:
         start, end = reply.find("{"), reply.rfind("}")
         if 0 <= start < end:  # a model may wrap it in a code fence anyway
-            got = counted() if callable(counted) else counted
-            judged = rubric.from_model(reply[start : end + 1], request, got)
+            judged = rubric.from_model(reply[start : end + 1], request, counted())
             if judged is not None:
                 return judged
         why = why or "invalid"
