@@ -213,7 +213,9 @@ class Coach:
             url = resolve(settings.database_url, Path(app.instance_path))
             engine = make_engine(url)
             prepare(url, engine, auto_migrate=settings.database_auto_migrate)
-            history = History(engine, settings.history_retention_days)
+            history = History(
+                engine, settings.history_retention_days, settings.history_batch_ms / 1000
+            )
             interviews = InterviewService(
                 Interviews(engine),
                 store,

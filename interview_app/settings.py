@@ -202,6 +202,8 @@ class Settings:
     history: bool = _env("HISTORY", True)
     # At most ten years: the purge computes a date this far back.
     history_retention_days: int = _env("HISTORY_RETENTION_DAYS", 90, minimum=1, maximum=3650)
+    # How long the first save waits for others to share its transaction (0: none).
+    history_batch_ms: int = _env("HISTORY_BATCH_MS", 20, minimum=0, maximum=1000)
     # --- Voice ---
     # Unset: model with a model, offline when its packages are installed, else off.
     stt: str = _env("STT", "", choices=("model", "offline", "off"))

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -425,3 +426,125 @@ def test_sqlite_commits_without_an_fsync_each_that_would_hold_the_hub(tmp_path: 
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
     engine.dispose()
+
+
+# --- Group commit: streams that end together share one transaction -------------------
+
+RECORD = {"kind": "answer", "question": Q, "language": "en", "text": "t", "backend": "offline",
+          "model": "m", "duration_ms": 1.0, "outcome": "done"}  # fmt: skip
+
+
+def _metric(text: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+def test_streams_that_end_together_share_one_history_transaction_through_gunicorn(
+    upstream_server: FakeUpstream, upstream: FakeUpstream, database_url: str
+) -> None:
+    """Each stream's save was a transaction of its own: about a fifth of a one-token
+    feedback stream's CPU (issue 23). Twelve streams end together through gunicorn +
+    gevent: each hears its own attempt saved, and fewer transactions wrote all twelve."""
+    from tests.helpers.env import relay_env
+    from tests.helpers.server import Server
+
+    count = 12
+    env = relay_env(
+        upstream_server, HISTORY="on", DATABASE_URL=database_url, SECRET_KEY="k",
+        HISTORY_BATCH_MS="300",
+    )  # fmt: skip
+    upstream.script = Script(tokens=["kept"])
+    server = Server(env)
+    try:
+        start = threading.Barrier(count)
+        dones: list[dict[str, Any]] = []
+
+        def one() -> None:
+            start.wait(30)
+            conn = server.connection()
+            conn.request("POST", "/api/feedback", json.dumps(FEEDBACK),
+                         {"Content-Type": "application/json"})  # fmt: skip
+            dones.append(sse_client.messages(conn.getresponse().read())[-1].json())
+            conn.close()
+
+        threads = [threading.Thread(target=one) for _ in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(dones) == count and all(d["saved"] is True for d in dones), dones
+        assert len({d["attempt_id"] for d in dones}) == count
+        assert rows(database_url) == count
+        conn = server.connection()
+        conn.request("GET", "/metrics")
+        metrics = conn.getresponse().read().decode()
+        conn.close()
+        assert _metric(metrics, "interview_app_history_batch_attempts_sum") == count
+        assert _metric(metrics, "interview_app_history_batch_attempts_count") < count / 2
+    finally:
+        server.stop()
+
+
+def test_one_faulty_attempt_in_a_batch_cost_the_others_their_saves(database_url: str) -> None:
+    """A transaction of many attempts that fails for one of them (here one attempt's
+    analysis cannot be stored) is written again one attempt at a time: the faulty one is
+    not saved (SQLite's driver reports it as refused, psycopg raises it to its caller,
+    which `Generation.done` logs), the others are."""
+    from interview_app.history.db import make_engine
+    from interview_app.history.repository import History
+
+    history = History(make_engine(normalize(database_url)), 90, batch_seconds=0.3)
+    start = threading.Barrier(3)
+    saved: dict[str, object] = {}
+    bad = {**RECORD, "analysis": {"evidence": object()}}
+
+    def one(attempt: str, record: dict[str, Any]) -> None:
+        start.wait(10)
+        try:
+            saved[attempt] = history.save("me", attempt, record)
+        except TypeError:
+            saved[attempt] = "raised"
+
+    threads = [threading.Thread(target=one, args=(f"a{i}", r))
+               for i, r in enumerate([RECORD, bad, RECORD])]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert saved["a0"] is True and saved["a2"] is True and saved["a1"] in (False, "raised")
+    assert rows(database_url) == 2
+    history.engine.dispose()
+
+
+def test_a_leader_killed_while_it_gathered_its_batch_left_the_others_waiting(
+    tmp_path: Any,
+) -> None:
+    """The first save waits for others to join its batch; killed then (under gevent, as a
+    worker may kill a greenlet), the batch is still written and every save returns."""
+    url = f"sqlite:///{tmp_path / 'leader.db'}"
+    migrate(url)
+    script = textwrap.dedent(
+        f"""
+        from gevent import monkey
+        monkey.patch_all()
+        import gevent
+        from sqlalchemy import text
+        from interview_app.history.db import make_engine
+        from interview_app.history.repository import History
+        history = History(make_engine({url!r}), 90, batch_seconds=0.2)
+        record = {RECORD!r}
+        leader = gevent.spawn(history.save, "me", "a1", record)
+        gevent.sleep(0.01)
+        other = gevent.spawn(history.save, "me", "a2", record)
+        gevent.sleep(0.01)
+        leader.kill()
+        other.join(5)
+        with history.engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM attempts")).scalar_one()
+        print(other.ready(), other.value, count)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "2"]

@@ -64,7 +64,12 @@ def resolve(configured: str | None, instance: Path) -> str:
 
 
 class HistoryUnavailable(Exception):
-    """The database cannot be reached or answered too slowly."""
+    """The database cannot be reached or answered too slowly, or refused this write
+    (`refused`: it answered, so the same work in smaller parts may still succeed)."""
+
+    def __init__(self, reason: str, *, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.refused = refused
 
 
 def make_engine(url: str, *, timeout: float = 2.0) -> Engine:
@@ -134,7 +139,7 @@ class Database:
                 if not _locked(exc) or time.monotonic() > deadline:
                     raise HistoryUnavailable(type(exc).__name__) from None
             except SQLAlchemyError as exc:
-                raise HistoryUnavailable(type(exc).__name__) from None
+                raise HistoryUnavailable(type(exc).__name__, refused=True) from None
             time.sleep(pause)  # yields to every other stream while the lock is held
             pause = min(pause * 2, 0.1)
 
