@@ -185,7 +185,7 @@ class Settings:
     max_streams_per_worker: int = _env("MAX_STREAMS_PER_WORKER", 1800, minimum=1)
     max_opening_streams: int = _env("MAX_OPENING_STREAMS", 1000, minimum=1)
     # Admission by the hub's lag (streaming/hub.py): 0 turns the gate off.
-    hub_lag_bound_ms: float = _env("HUB_LAG_BOUND_MS", 10.0)
+    hub_lag_bound_ms: float = _env("HUB_LAG_BOUND_MS", 25.0)
     hub_gate_max_wait_seconds: float = _env("HUB_GATE_MAX_WAIT_SECONDS", 6.0)
     hub_openings_per_tick: int = _env("HUB_OPENINGS_PER_TICK", 8, minimum=1)
     # Unset: 1 on Heroku (DYNO is set), else 0 (`from_env`).

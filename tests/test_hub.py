@@ -26,7 +26,7 @@ def busy(seconds):
     while time.perf_counter() < end:
         pass
 
-# The loop held for 150 ms: the monitor wakes that late and remembers it.
+# The loop held for 150 ms: the monitor wakes that late.
 ticks = hub.ticks
 busy(0.15)
 while hub.ticks == ticks:  # the monitor's first wake-up after the hold
@@ -54,7 +54,7 @@ def test_the_monitor_sees_a_held_loop_and_the_gate_waits_for_it() -> None:
     found = json.loads(out.strip().splitlines()[-1])
     assert found["calm"] < 0.02, found
     assert found["late"] >= 0.1, found  # the 150 ms the loop was held
-    assert found["waited"] > 0.02, found  # the opening waited for the lag to decay
+    assert found["waited"] > 0.005, found  # the opening waited for a tick on time
     assert found["per_tick"] <= 2 and found["spread"] >= 3, found
 
 
@@ -77,7 +77,7 @@ class Clock:  # the module's clock, counting every sleep (the monitor's and any 
         time.sleep(seconds)
 
 module.time = Clock()
-hub.lag = 1.0  # as after a second-long hold: it decays under the bound in about 11 ticks
+hub.lag = 1.0  # as after a second-long hold: none passes before the next tick
 ticks = hub.ticks
 order = []
 def open_one(i):
@@ -96,7 +96,7 @@ def test_waiting_openings_polled_the_clock_instead_of_queueing() -> None:
                          capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
     found = json.loads(out.strip().splitlines()[-1])
     assert found["order"] == list(range(30)), found
-    assert found["ticks"] >= 10, found  # they waited for the lag to decay, 3 per tick
+    assert found["ticks"] >= 10, found  # they waited for ticks on time, 3 per tick
     assert found["sleeps"] <= found["ticks"] + 2, found  # the monitor's sleeps alone
 
 

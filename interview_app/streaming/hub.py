@@ -4,8 +4,14 @@ runs on time.
 Under gevent every stream of a worker shares one hub: CPU-bound work on it (a burst of
 streams being opened, a history write) delays the tokens of every stream already
 running. The monitor is a greenlet that asks to sleep `INTERVAL` and records how late
-it wakes (`interview_app_hub_lag_seconds`, a histogram operators keep); its recent lag
-is a decaying maximum, so one late wake-up is remembered for a few ticks.
+it wakes (`interview_app_hub_lag_seconds`, a histogram operators keep); the gate reads
+the last wake-up's lateness. (It read a decaying maximum, which remembered one late
+wake-up for several ticks: at 100 streams, where the hub is late only now and then, that
+held openings back for nothing; the bound also went from 10 to 25 ms. Over four
+alternating runs of the curve against the seed's Node stack, TTFB p99 at 100 streams went
+from 111-119 ms to 80-91 ms (Node 73-84), at 500 from 343-369 to 272-302 ms (Node
+476-977), and 1,000 streams met Node's latency in two runs of four instead of none:
+docs/benchmarks-analysis.md.)
 
 The gate is admission by lag rather than by count, as CoDel does for queues: a new
 stream's CPU-bound opening (building and sending its upstream request) waits while the
@@ -29,7 +35,6 @@ from collections import deque
 from prometheus_client import Histogram
 
 INTERVAL = 0.01  # how long the monitor asks to sleep
-DECAY = 0.7  # per tick: a late wake-up is remembered for a few ticks (0.7**6 ~ 0.1)
 
 HUB_LAG = Histogram(
     "interview_app_hub_lag_seconds",
@@ -45,7 +50,7 @@ class Hub:
         self.bound = bound  # the lag above which new openings wait; 0 turns the gate off
         self.max_wait = max_wait
         self.per_tick = per_tick
-        self.lag = 0.0  # recent lag, seconds: a decaying maximum
+        self.lag = 0.0  # how late the last tick woke, seconds
         self.ticks = 0
         self._started = False
         self._lock = threading.Lock()
@@ -66,7 +71,7 @@ class Hub:
             began = time.perf_counter()
             time.sleep(INTERVAL)
             late = max(0.0, time.perf_counter() - began - INTERVAL)
-            self.lag = max(late, self.lag * DECAY)
+            self.lag = late
             self.ticks += 1
             HUB_LAG.observe(late)
             self._release()
