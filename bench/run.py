@@ -16,6 +16,7 @@ import os
 import resource
 import shlex
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -212,6 +213,29 @@ def run_scenario(s: Scenario) -> dict[str, Any]:
     }
 
 
+def repeated(s: Scenario, repeat: int) -> bool:
+    """Whether `s` is run `repeat` times: the curve rows the targets compare (ours and
+    Node's). At 1,000 streams this machine is past its capacity and one run's latency
+    p99 spreads 30-170 ms from run to run; a verdict from one run is a coin toss."""
+    return repeat > 1 and s.name == "curve" and s.relay in ("interview_app", "node_express")
+
+
+def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from repeated runs: each figure the median of its runs, `complete` the
+    fewest, every run's errors, and each run's latency p99 kept for the record."""
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        values = [r.get(key) for r in runs]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if all(isinstance(v, int | float) for v in values):
+                out[key] = statistics.median(values)  # type: ignore[type-var]
+    out["complete"] = min(r["complete"] for r in runs)
+    out["errors"] = {k: v for r in runs for k, v in r["errors"].items()}
+    out["runs"] = len(runs)
+    out["latency_p99_runs"] = [r["latency_p99"] for r in runs]
+    return out
+
+
 def start_scenarios(streams: int, ramp: float) -> list[Scenario]:
     """What a stream costs to start and end: one-token streams, the product as shipped
     (feedback with history on and the model's rubric in the same request), the model's
@@ -379,6 +403,15 @@ def report(rows: list[dict[str, Any]], out: Path, smoke: bool) -> None:
         "",
         "## Against concurrent streams: 60 tokens at 20 tokens/s each",
         "",
+        *(
+            [
+                f"Rows of interview_app and node_express: each figure the median of "
+                f"{repeats} runs (the runs' latency p99 in the raw results).",
+                "",
+            ]
+            if (repeats := max((r.get("runs", 1) for r in curve), default=1)) > 1
+            else []
+        ),
         "| relay | streams | complete | CPU per token | latency p50 / p99 | TTFB p50 / p99 |",
         "|---|---|---|---|---|---|",
     ]
@@ -479,6 +512,9 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny loads, for the test suite")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each target curve row (median)"
+    )
     parser.add_argument("--relays", default="", help="comma-separated relays (default: all)")
     parser.add_argument(
         "--replot", action="store_true", help="rewrite the report from its own raw results"
@@ -497,7 +533,8 @@ def main() -> None:
             continue
         if args.relays and s.relay not in args.relays.split(","):
             continue
-        row = run_scenario(s)
+        runs = [run_scenario(s) for _ in range(args.repeat if repeated(s, args.repeat) else 1)]
+        row = median_row(runs) if len(runs) > 1 else runs[0]
         print(
             f"{s.name:6} {s.relay:14} {s.streams:5} streams: "
             f"{row['complete']}/{s.streams} complete, "
