@@ -5,7 +5,8 @@
 process tree, and the load client (`bench.load`) as another process; it reads
 the server tree's CPU time (user + sys) and RSS with psutil, and writes
 `docs/benchmarks.md` and `docs/benchmarks.png`. `--smoke` runs tiny loads into
-another folder (the test suite does that); the full run takes a few minutes.
+another folder (the test suite does that); the full run takes about ten
+minutes (each target curve row three times, `--repeat`).
 """
 
 from __future__ import annotations
