@@ -235,19 +235,16 @@ class History:
         Every waiting save is woken, whatever happens here."""
         try:
             self._db.run(lambda: self._transaction(batch))
-        except HistoryUnavailable as exc:
-            if exc.refused and len(batch) > 1:
+        except Exception as exc:
+            down = isinstance(exc, HistoryUnavailable) and not exc.refused
+            if len(batch) > 1 and not down:
                 for s in batch:
                     self._write([s])
-            else:
+            elif isinstance(exc, HistoryUnavailable):
                 for _ in batch:
                     log.warning("attempt not saved: database failed", extra={"error": str(exc)})
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
             else:
-                for s in batch:
-                    self._write([s])
+                batch[0].error = exc
         else:
             BATCH_ATTEMPTS.observe(len(batch))
             for s in batch:
