@@ -2,11 +2,12 @@
 # (the Procfile's command). Each value can be overridden by the environment
 # variable named beside it.
 #
-# Keep this file free of imports beyond `os`: it is loaded in the master before
+# Keep this file free of imports beyond `os` and `resource`: it is loaded in the master before
 # the gevent worker monkey-patches the standard library, and anything that
 # imports `ssl` here would leave the worker with blocking sockets (and a
 # MonkeyPatchWarning in the log).
 import os
+import resource
 
 # Heroku tells the app which port to listen on.
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -27,6 +28,13 @@ else:
 # Concurrent connections per worker (gunicorn's default is 1000). The upstream
 # connection pool is sized to the same number (UPSTREAM_POOL_SIZE defaults to it).
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "") or 2000)
+# ...but never more than the open-files limit leaves (24 descriptors kept for the
+# listener, logs, database and Redis): a full pool makes the worker wait for a free
+# connection, while running out of descriptors makes gevent back off `accept` for up
+# to a second at a time. The app refuses streams with 503 before either happens.
+_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+if _nofile != resource.RLIM_INFINITY:
+    worker_connections = max(1, min(worker_connections, _nofile - 24))
 
 # For async workers this is a liveness heartbeat, not a request time limit:
 # streams may run for minutes.

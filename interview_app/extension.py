@@ -42,7 +42,7 @@ from interview_app.speech.voice import ModelVoice
 from interview_app.streaming.hub import Hub
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStore
-from interview_app.streaming.quotas import Quotas
+from interview_app.streaming.quotas import Quotas, descriptor_streams
 from interview_app.streaming.redis_store import RedisStore
 from interview_app.streaming.store import Store
 from interview_app.web import identity, logs, mount
@@ -200,10 +200,16 @@ class Coach:
             if redis_client is not None
             else MemoryStore(settings.stream_ttl_seconds, settings.stream_grace_seconds)
         )
+        per_worker = min(settings.max_streams_per_worker, descriptor_streams())
+        if per_worker < settings.max_streams_per_worker:
+            log.warning(
+                "streams per worker lowered by the open-files limit",
+                extra={"max_streams_per_worker": per_worker},
+            )
         quotas = Quotas(
             per_minute=settings.rate_limit_per_minute,
             per_client=settings.max_streams_per_client,
-            per_worker=settings.max_streams_per_worker,
+            per_worker=per_worker,
             redis_client=redis_client,
             redis_url=settings.redis_url,
             lease=settings.stream_lease_seconds,

@@ -147,6 +147,13 @@ STALE_TURN = Problem(
     409,
     False,
 )
+NOTHING_TO_DRILL = Problem(
+    "nothing_to_drill",
+    "A drill on a story's part needs story questions, and the chosen categories have none. "
+    "Choose a category of past experiences (behavioral, leadership, ...) or no category.",
+    400,
+    False,
+)
 SHARE_NOT_FOUND = Problem("share_not_found", "No such shared report.", 404, False)
 SHARE_EXPIRED = Problem("share_expired", "This shared report has expired.", 410, False)
 REPORT_NOT_READY = Problem(
@@ -164,6 +171,15 @@ AUDIO_UNREADABLE = Problem(
     "audio_unreadable", "The recording could not be decoded as audio.", 422, False
 )
 AUDIO_TOO_LONG = Problem("audio_too_long", "The recording is longer than allowed.", 413, False)
+KEPT_AUDIO_FULL = Problem(
+    "kept_audio_full",
+    "You keep as many recordings as allowed. Delete some attempts to keep this one.",
+    413,
+    False,
+)
+SERVER_AUDIO_FULL = Problem(
+    "storage_full", "This server keeps no more recordings for now.", 507, True, 3600
+)
 TRANSCRIPTION_OFF = Problem(
     "transcription_unavailable", "Speech recognition is turned off on this server.", 404, False
 )

@@ -216,6 +216,11 @@ class Settings:
     max_audio_seconds: float = _env("MAX_AUDIO_SECONDS", 600.0, minimum=1)
     audio_body_timeout_seconds: float = _env("AUDIO_BODY_TIMEOUT_SECONDS", 120.0, minimum=1)
     max_transcriptions: int = _env("MAX_TRANSCRIPTIONS", 2, minimum=1)
+    # Kept recordings: at most this much audio per identity, and on the whole server.
+    max_kept_audio_bytes_per_identity: int = _env(
+        "MAX_KEPT_AUDIO_BYTES_PER_IDENTITY", 50 * 1024 * 1024, minimum=1024
+    )
+    max_kept_audio_bytes: int = _env("MAX_KEPT_AUDIO_BYTES", 2 * 1024**3, minimum=1024)
     long_pause_seconds: float = _env("LONG_PAUSE_SECONDS", 1.5, minimum=0.1)
     # How long a shared report link stays valid.
     share_days: int = _env("SHARE_DAYS", 14, minimum=1, maximum=365)

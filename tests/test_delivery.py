@@ -13,7 +13,7 @@ from interview_app import create_app
 from interview_app.coaching.delivery import GOOD_PACE, Word, delivery, parse, units, verdict
 from interview_app.history.db import migrate
 from interview_app.settings import Settings
-from tests.helpers import sse_client
+from tests.helpers import sse_client, voice
 from tests.helpers.fakes import FakeUpstream, Script
 
 SPOKEN = {
@@ -172,7 +172,8 @@ def test_a_recording_is_kept_only_when_asked_and_only_for_its_owner(
     done = sse_client.messages(kept.post("/api/feedback", json=body).get_data())[-1].json()
     url = f"/api/attempts/{done['attempt_id']}"
     assert kept.get(url).get_json()["has_recording"] is False  # nothing kept by default
-    audio = b"\x1aE\xdf\xa3" + b"opus" * 100
+    said = voice.speak("I led the team.", tmp_path / "said.wav")
+    audio = voice.webm(said, tmp_path / "said.webm").read_bytes()
     stranger = kept.application.test_client()
     assert stranger.put(f"{url}/recording", data=audio,
                         headers={"Content-Type": "audio/webm"}).status_code == 404  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, delete, select, update
 
 from interview_app.history.db import Database, HistoryUnavailable, sessions
-from interview_app.history.models import Attempt, Interview, Recording, Share
+from interview_app.history.models import Attempt, Interview, Recording, Review, Share
 from interview_app.history.repository import clean, real_id
 
 
@@ -81,6 +81,22 @@ class Interviews:
                 Attempt.identity == identity, Attempt.interview_id == interview_id
             )
             session.execute(delete(Recording).where(Recording.attempt_id.in_(answered)))
+            # Its questions leave the review queue unless practised outside it too (with a
+            # model they were written from the candidate's résumé and posting).
+            asked = select(Attempt.question_key).where(
+                Attempt.identity == identity, Attempt.interview_id == interview_id
+            )
+            elsewhere = select(Attempt.question_key).where(
+                Attempt.identity == identity,
+                (Attempt.interview_id != interview_id) | Attempt.interview_id.is_(None),
+            )
+            session.execute(
+                delete(Review).where(
+                    Review.identity == identity,
+                    Review.question_key.in_(asked),
+                    Review.question_key.not_in(elsewhere),
+                )
+            )
             session.execute(
                 delete(Attempt).where(
                     Attempt.identity == identity, Attempt.interview_id == interview_id

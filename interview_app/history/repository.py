@@ -18,10 +18,20 @@ import threading
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import Histogram
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from interview_app.coaching import review as spacing
 from interview_app.coaching.analysis import PARTS
@@ -36,6 +46,7 @@ BATCH_ATTEMPTS = Histogram(
     "Attempts written per history transaction (group commit, HISTORY_BATCH_MS).",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
+Keep = Literal["kept", "no_attempt", "identity_full", "server_full"]
 _SUMMARY = ("id", "created_at", "kind", "question", "language", "score", "outcome")
 
 
@@ -150,12 +161,32 @@ class _Save:
         self.error: BaseException | None = None
 
 
-def _insert_all(conn: Any, batch: list[_Save]) -> None:
+def _insert_all(conn: Any, batch: list[_Save]) -> list[_Save]:
+    """Insert `batch`; the attempts not kept because their interview was deleted meanwhile.
+
+    An interview's feedback may end after its candidate deleted the interview (or
+    everything): its attempt must not outlive the deletion. The rows go in first, then
+    the interviews they name are read under a row lock; a deletion that came first is
+    seen, and one that comes after waits for this commit and then deletes these rows
+    too (PostgreSQL). SQLite's write lock, held from the insert on, orders the two.
+    """
     # A Core insert of many rows: one statement, none of the ORM's unit-of-work bookkeeping.
     conn.execute(insert(Attempt), [s.values for s in batch])
+    named = {s.values["interview_id"] for s in batch if s.values.get("interview_id")}
+    gone: list[_Save] = []
+    if named:
+        live = set(
+            conn.execute(
+                select(Interview.id).where(Interview.id.in_(named)).with_for_update()
+            ).scalars()
+        )
+        gone = [s for s in batch if s.values.get("interview_id") not in (None, *live)]
+        if gone:
+            conn.execute(delete(Attempt).where(Attempt.id.in_([s.values["id"] for s in gone])))
     for s in batch:
-        if s.values["kind"] == "feedback" and s.values["score"] is not None:
+        if s.values["kind"] == "feedback" and s.values["score"] is not None and s not in gone:
             _schedule(conn, s.values)  # in order: one question twice in a batch moves twice
+    return gone
 
 
 class History:
@@ -234,7 +265,7 @@ class History:
         not asked again per attempt: the whole batch is unsaved, each with its warning.
         Every waiting save is woken, whatever happens here."""
         try:
-            self._db.run(lambda: self._transaction(batch))
+            gone = self._db.run(lambda: self._transaction(batch))
         except Exception as exc:
             down = isinstance(exc, HistoryUnavailable) and not exc.refused
             if len(batch) > 1 and not down:
@@ -248,16 +279,16 @@ class History:
         else:
             BATCH_ATTEMPTS.observe(len(batch))
             for s in batch:
-                s.saved = True
+                s.saved = s not in gone
         finally:
             for s in batch:
                 s.written.set()
-        if batch[0].saved:
+        if any(s.saved for s in batch):
             self._purge_hourly()  # after the others were woken: only the leader waits for it
 
-    def _transaction(self, batch: list[_Save]) -> None:
+    def _transaction(self, batch: list[_Save]) -> list[_Save]:
         with self.engine.begin() as conn:
-            _insert_all(conn, batch)
+            return _insert_all(conn, batch)
 
     def _purge_hourly(self) -> None:
         if time.monotonic() - self._purged > 3600:
@@ -341,18 +372,35 @@ class History:
         return found
 
     def keep_recording(
-        self, identity: str, attempt_id: str, content_type: str, data: bytes
-    ) -> bool:
-        """Keep the audio of this identity's attempt (replacing any); False if none such."""
+        self,
+        identity: str,
+        attempt_id: str,
+        content_type: str,
+        data: bytes,
+        *,
+        per_identity: int | None = None,
+        in_all: int | None = None,
+    ) -> Keep:
+        """Keep the audio of this identity's attempt (replacing any), unless it would take
+        this identity past `per_identity` bytes of kept audio or the server past `in_all`."""
         if not real_id(attempt_id):
-            return False
+            return "no_attempt"
 
-        def work(session: Any) -> bool:
+        def work(session: Any) -> Keep:
             owned = session.scalar(
                 select(Attempt.id).where(Attempt.identity == identity, Attempt.id == attempt_id)
             )
             if owned is None:
-                return False
+                return "no_attempt"
+            others = Recording.attempt_id != attempt_id
+            size = func.coalesce(func.sum(func.length(Recording.data)), 0)
+            if per_identity is not None:
+                mine = session.scalar(select(size).where(Recording.identity == identity, others))
+                if mine + len(data) > per_identity:
+                    return "identity_full"
+            if in_all is not None:
+                if session.scalar(select(size).where(others)) + len(data) > in_all:
+                    return "server_full"
             session.execute(delete(Recording).where(Recording.attempt_id == attempt_id))
             session.add(
                 Recording(
@@ -363,26 +411,60 @@ class History:
                     data=data,
                 )
             )
-            return True
+            return "kept"
 
-        kept: bool = self._run(work)
+        kept: Keep = self._run(work)
         return kept
 
-    def recording(self, identity: str, attempt_id: str) -> tuple[str, bytes] | None:
-        """The kept audio of this identity's attempt: (content type, bytes), or None."""
+    def recording(self, identity: str, attempt_id: str) -> tuple[str, int] | None:
+        """The kept audio of this identity's attempt: (content type, size in bytes), or None.
+        Its bytes are read a piece at a time (`recording_piece`), never whole."""
         if not real_id(attempt_id):
             return None
 
-        def work(session: Any) -> tuple[str, bytes] | None:
-            row = session.scalar(
-                select(Recording).where(
+        def work(session: Any) -> tuple[str, int] | None:
+            row = session.execute(
+                select(Recording.content_type, func.length(Recording.data)).where(
                     Recording.identity == identity, Recording.attempt_id == attempt_id
                 )
-            )
-            return None if row is None else (row.content_type, bytes(row.data))
+            ).first()
+            return None if row is None else (row[0], int(row[1]))
 
-        found: tuple[str, bytes] | None = self._run(work)
+        found: tuple[str, int] | None = self._run(work)
         return found
+
+    def recording_piece(self, identity: str, attempt_id: str, offset: int, size: int) -> bytes:
+        """`size` bytes of the kept audio from `offset` (b"" past its end or once deleted)."""
+
+        mine = (Recording.identity == identity, Recording.attempt_id == attempt_id)
+        if self.engine.dialect.name == "sqlite":
+            # SQLite's substr() loads the whole blob for every piece; its incremental blob
+            # reader reads only the piece's pages.
+            def blob() -> bytes:
+                with self.engine.connect() as conn:
+                    rowid = conn.scalar(select(literal_column("rowid")).where(*mine))
+                    if rowid is None:
+                        return b""
+                    raw: Any = conn.connection.driver_connection
+                    with raw.blobopen("recordings", "data", rowid, readonly=True) as found:
+                        if offset >= len(found):
+                            return b""
+                        found.seek(offset)
+                        return bytes(found.read(size))
+
+            piece: bytes = self._db.run(blob)
+            return piece
+
+        def work(session: Any) -> bytes:
+            # substring of an uncompressed TOASTed bytea reads only the chunks it needs
+            # (audio does not compress, so PostgreSQL keeps it uncompressed).
+            found = session.scalar(
+                select(func.substr(Recording.data, offset + 1, size)).where(*mine)
+            )
+            return bytes(found or b"")
+
+        sliced: bytes = self._run(work)
+        return sliced
 
     def delete(self, identity: str, attempt_id: str) -> bool:
         """Delete one attempt of this identity; False if it has none with that id."""
@@ -530,7 +612,12 @@ class History:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
 
         def work(session: Any) -> int:
-            session.execute(delete(Recording).where(Recording.created_at < cutoff))
+            # A recording goes with its attempt, whenever it was kept.
+            old = select(Attempt.id).where(Attempt.created_at < cutoff)
+            session.execute(delete(Recording).where(Recording.attempt_id.in_(old)))
+            session.execute(
+                delete(Recording).where(~exists().where(Attempt.id == Recording.attempt_id))
+            )
             session.execute(delete(Review).where(Review.updated_at < cutoff))
             session.execute(delete(Share).where(Share.created_at < cutoff))
             session.execute(delete(Interview).where(Interview.created_at < cutoff))

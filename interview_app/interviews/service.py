@@ -174,18 +174,27 @@ class InterviewService:
             setup.language, setup.role, setup.job_posting, setup.categories, setup.questions,
             setup.focus,
         )  # fmt: skip
+        if not questions:
+            raise Refused(problems.NOTHING_TO_DRILL)  # before anything is taken
         ticket = self._quotas.admit(caller.client)
         stream: Stream | None = None
+        interview_id: str | None = None
         try:
             stream = self._store.create()
             status, state = flow.begin(setup, questions, path(stream), scripted=self._llm.scripted)
             interview_id = self.repo.create(caller.identity, status, state.to_json())
+            self._speak(caller, interview_id, state, 0, questions[0], stream, ticket)
         except BaseException:
+            # Whatever step failed, what it took is given back (releasing twice is a no-op).
             ticket.release()
             if stream is not None:
                 _drop(stream)
+            if interview_id is not None:
+                try:
+                    self.repo.delete(caller.identity, interview_id)
+                except HistoryUnavailable:
+                    log.warning("interview not removed after it failed to start")
             raise
-        self._speak(caller, interview_id, state, 0, questions[0], stream, ticket)
         return interview_id, state
 
     def answer(

@@ -11,6 +11,7 @@ threshold over 30 ms frames.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 
 import av
@@ -21,6 +22,15 @@ TYPES = ("audio/webm", "audio/ogg", "audio/wav", "audio/x-wav", "audio/wave", "a
          "audio/mpeg")  # fmt: skip
 EXTENSIONS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/wav": "wav", "audio/x-wav": "wav",
               "audio/wave": "wav", "audio/mp4": "mp4", "audio/mpeg": "mp3"}  # fmt: skip
+# The demuxers of those types, and only those. FFmpeg picks a demuxer from the bytes, and
+# some (concat, hls, sdp, rtp, image2...) open other files or sockets that the bytes name:
+# an ffconcat playlist uploaded as audio/ogg made the server transcribe its own files, an
+# SDP description bound UDP ports. Probing is limited to these, and nothing the demuxer
+# may ask for is opened (`protocol_whitelist` empty: the upload's bytes come through
+# PyAV's own reader, which is not a protocol).
+DEMUXERS = frozenset({"matroska", "webm", "ogg", "wav", "mov", "mp4", "m4a", "3gp", "3g2",
+                      "mj2", "mp3"})  # fmt: skip
+_OPEN_OPTIONS = {"format_whitelist": ",".join(sorted(DEMUXERS)), "protocol_whitelist": ""}
 # What Whisper-family models write over silence or noise; dropped when no speech was found.
 HALLUCINATIONS = {
     "thank you", "thanks for watching", "thank you for watching", "you", "bye",
@@ -54,7 +64,9 @@ def decode(data: bytes, max_seconds: float) -> Audio:
     parts: list[np.ndarray] = []
     total = 0
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(io.BytesIO(data), mode="r", options=_OPEN_OPTIONS) as container:
+            if not set(container.format.name.split(",")) <= DEMUXERS:
+                raise Unreadable("not an accepted container")
             streams = container.streams.audio
             if not streams:
                 raise Unreadable("no audio stream")
@@ -80,10 +92,18 @@ def decode(data: bytes, max_seconds: float) -> Audio:
     return Audio(pcm, seconds, find_speech(pcm))
 
 
+def no_telemetry() -> None:
+    """Keep onnxruntime (Silero VAD's runtime, imported with faster-whisper) from keeping a
+    device id and a telemetry queue under `~/.cache/Microsoft/DeveloperTools/` on every
+    import: its documented opt-out, read once when it loads (an operator's own value wins)."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
 def find_speech(pcm: np.ndarray) -> list[tuple[float, float]]:
     """Spans of speech in 16 kHz int16 `pcm`, in seconds."""
     if not len(pcm):
         return []
+    no_telemetry()
     try:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
     except ImportError:

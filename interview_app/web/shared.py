@@ -22,6 +22,8 @@ from interview_app.history.repository import new_attempt_id
 from interview_app.interviews.service import Caller, Opener
 from interview_app.llm.port import UpstreamError
 from interview_app.problems import Refused, invalid
+from interview_app.speech import offload
+from interview_app.speech.audio import Audio, TooLong, Unreadable, decode
 from interview_app.streaming import metrics, relay
 from interview_app.streaming.quotas import Ticket
 from interview_app.streaming.store import StoreUnavailable, Stream
@@ -56,6 +58,31 @@ def client() -> str:
 def caller() -> Caller:
     """This request's identity, client and mount, for work that outlives it."""
     return Caller(identity.current(), client(), urls.base(), g.get("ia_request_id"))
+
+
+def decoded(data: bytes) -> Audio:
+    """`data` decoded off the hub as a recording, or refused: 422 (not audio of an accepted
+    container) or 413 (longer than `MAX_AUDIO_SECONDS`)."""
+    max_seconds = services().settings.max_audio_seconds
+    try:
+        return offload.call(lambda: decode(data, max_seconds))
+    except Unreadable:
+        raise Refused(problems.AUDIO_UNREADABLE) from None
+    except TooLong:
+        message = f"The recording is longer than {max_seconds:g} seconds."
+        raise Refused(problems.AUDIO_TOO_LONG.saying(message)) from None
+
+
+def checked_audio(data: bytes) -> Audio:
+    """`decoded(data)` in one of the worker's `MAX_TRANSCRIPTIONS` slots (503 if none is
+    free): decoding is the costly part of any upload, and is bounded like recognition."""
+    slots = services().transcriptions
+    if not slots.acquire(blocking=False):
+        raise Refused(problems.SERVER_BUSY)
+    try:
+        return decoded(data)
+    finally:
+        slots.release()
 
 
 def call(work: Callable[[], T]) -> T:

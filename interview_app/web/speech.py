@@ -13,10 +13,12 @@ server's refusal). Audio is never stored: it lives in this request only.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import openai
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -25,16 +27,16 @@ from interview_app.coaching.delivery import delivery
 from interview_app.coaching.request import Language
 from interview_app.llm.openai_backend import upstream_error
 from interview_app.problems import Problem, Refused, invalid
-from interview_app.speech import offload
-from interview_app.speech.audio import TYPES, Audio, TooLong, Unreadable, decode, is_hallucination
+from interview_app.speech.audio import TYPES, Audio, is_hallucination
 from interview_app.speech.recognizers import Heard, Pieces, Recognizer
 from interview_app.streaming import relay
 from interview_app.streaming.sse import json_event, retry, text_event
 from interview_app.web.services import services
-from interview_app.web.shared import client, json_body
+from interview_app.web.shared import client, decoded, json_body
 from interview_app.web.sse_response import sse_response
 
 speech_bp = Blueprint("speech", __name__)
+log = logging.getLogger(__name__)
 MAX_SPEECH_CHARS = 4096  # the speech endpoint's own input limit
 
 
@@ -55,16 +57,6 @@ def _language() -> Language:
     return language  # type: ignore[return-value]
 
 
-def _audio(data: bytes, max_seconds: float) -> Audio:
-    try:
-        return offload.call(lambda: decode(data, max_seconds))
-    except Unreadable:
-        raise Refused(problems.AUDIO_UNREADABLE) from None
-    except TooLong:
-        message = f"The recording is longer than {max_seconds:g} seconds."
-        raise Refused(problems.AUDIO_TOO_LONG.saying(message)) from None
-
-
 def _nothing() -> Pieces:
     yield from ()
 
@@ -82,6 +74,9 @@ def _start(
         pieces.close()
         failed = upstream_error(exc)
         raise Refused(failed.problem, retry_after=failed.retry_after) from None
+    except httpx2.TransportError:
+        pieces.close()
+        raise Refused(problems.UPSTREAM_DISCONNECTED) from None
 
 
 @speech_bp.post("/api/transcriptions")
@@ -97,23 +92,26 @@ def transcribe() -> Response:
         raise Refused(problems.AUDIO_TYPE)
     if found.lifecycle.stopping.is_set():
         raise Refused(problems.RESTARTING)
-    if not found.transcriptions.acquire(blocking=False):
-        raise Refused(problems.SERVER_BUSY)
     started = time.monotonic()
-    ticket = None
+    # The quotas before the body: a refused client costs no upload and no decoding.
+    ticket = found.quotas.admit(client())
+    slot = False
     try:
         data = found.body.read(
             request, client(), settings.max_audio_bytes, settings.audio_body_timeout_seconds
         )
-        audio = _audio(data, settings.max_audio_seconds)
-        ticket = found.quotas.admit(client())
+        # A slot for the work only, once the body is in: slow uploads hold none.
+        if not found.transcriptions.acquire(blocking=False):
+            raise Refused(problems.SERVER_BUSY)
+        slot = True
+        audio = decoded(data)
         job = _Job()
         ticket.stream = job
         pieces, first = _start(recognizer, audio, data, kind, language)
     except BaseException:
-        found.transcriptions.release()
-        if ticket is not None:
-            ticket.release()
+        if slot:
+            found.transcriptions.release()
+        ticket.release()
         raise
     tally = relay.Tally(started)
     ended = False
@@ -172,8 +170,15 @@ def transcribe() -> Response:
             }
             tally.outcome, tally.events = "done", n
             yield json_event(done, event="done", id=n + 1)
-        except openai.APIError as exc:
-            problem = upstream_error(exc).problem
+        except (openai.APIError, httpx2.TransportError) as exc:
+            # The model server failed or dropped the connection mid-audio: one line, and a
+            # clean end for the reader.
+            dropped = isinstance(exc, httpx2.TransportError) or (
+                isinstance(exc, openai.APIConnectionError)
+                and not isinstance(exc, openai.APITimeoutError)
+            )
+            problem = problems.UPSTREAM_DISCONNECTED if dropped else upstream_error(exc).problem
+            log.warning("transcription failed upstream", extra={"code": problem.code})
             tally.outcome = problem.code
             yield json_event(problem.event(), event="error", id=n + 1)
         finally:
@@ -197,9 +202,21 @@ def speak() -> Response:
         raise invalid("too_long", f"'text' is longer than {MAX_SPEECH_CHARS} characters.")
     if data.get("language", "en") not in ("ko", "en"):
         raise invalid("invalid_field", "'language' must be 'ko' or 'en'.")
+    # Each reading is paid at the model server: it counts as a stream of its client
+    # (`RATE_LIMIT_PER_MINUTE`, `MAX_STREAMS_PER_CLIENT`, the worker's capacity).
+    ticket = services().quotas.admit(client())
     try:
         response = voice.open(text)
     except openai.APIError as exc:
+        ticket.release()
         failed = upstream_error(exc)
         raise Refused(failed.problem, retry_after=failed.retry_after) from None
-    return Response(stream_with_context(voice.chunks(response)), mimetype="audio/mpeg")
+    except BaseException:
+        ticket.release()
+        raise
+
+    spoken = Response(stream_with_context(voice.chunks(response)), mimetype="audio/mpeg")
+    # Run by the server when the response ends, even one never read (the reader left).
+    spoken.call_on_close(response.close)
+    spoken.call_on_close(ticket.release)
+    return spoken

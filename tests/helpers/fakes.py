@@ -319,6 +319,9 @@ class FakeUpstream:
         gone = asyncio.ensure_future(reader.read(1))
         try:
             for i, word in enumerate(words):
+                if script.drop_after is not None and i == script.drop_after:
+                    writer.transport.abort()  # the server dies mid-audio: no chunk terminator
+                    return False
                 delta = ("" if i == 0 else " ") + word
                 writer.write(_event({"type": "transcript.text.delta", "delta": delta}))
                 await writer.drain()

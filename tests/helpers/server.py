@@ -69,9 +69,16 @@ class Server:
             start_new_session=True,
             preexec_fn=None if nofile is None else (lambda: _limit_files(nofile)),
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            # A server that never became ready is stopped and its log closed here: left
+            # open, the log file was an unraisable ResourceWarning in a later test's setup
+            # ("multiple unraisable exception warnings" on a busy machine).
+            self.stop(signal.SIGKILL)
+            raise
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def _wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
