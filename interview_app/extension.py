@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -34,11 +35,12 @@ from interview_app.history.repository import History
 from interview_app.interviews.service import InterviewService
 from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
-from interview_app.llm.port import LLM
-from interview_app.settings import Settings
+from interview_app.llm.port import LLM, Completion
+from interview_app.settings import Settings, offline_speech_installed
 from interview_app.speech import offload
 from interview_app.speech.recognizers import ModelRecognizer, OfflineRecognizer, Recognizer
 from interview_app.speech.voice import ModelVoice
+from interview_app.streaming import metrics
 from interview_app.streaming.hub import Hub
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStore
@@ -72,24 +74,26 @@ def _hub(settings: Settings) -> Hub:
 
 
 def _recognizer(settings: Settings) -> Recognizer | None:
+    offline = OfflineRecognizer() if offline_speech_installed() else None
     if settings.stt == "model":
         return ModelRecognizer(
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
+            api_key=settings.stt_api_key,
+            base_url=settings.stt_base_url,
             model=settings.stt_model,
-            timeout=settings.upstream_read_timeout_seconds,
+            timeout=settings.transcription_timeout_seconds,
+            fallback=offline,  # when the server turns out to have no transcription endpoint
         )
-    return OfflineRecognizer() if settings.stt == "offline" else None
+    return offline if settings.stt == "offline" else None
 
 
 def _voice(settings: Settings) -> ModelVoice | None:
     if settings.tts != "model":
         return None
     return ModelVoice(
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
+        api_key=settings.tts_api_key,
+        base_url=settings.tts_base_url,
         model=settings.tts_model,
-        voice=settings.tts_voice,
+        voices={"en": settings.tts_voice_en, "ko": settings.tts_voice_ko},
         timeout=settings.upstream_read_timeout_seconds,
     )
 
@@ -214,6 +218,19 @@ class Coach:
             redis_url=settings.redis_url,
             lease=settings.stream_lease_seconds,
         )
+        opening = threading.BoundedSemaphore(settings.max_opening_streams)
+        hub = _hub(settings)
+
+        def gate(open_: Callable[[], Completion], kind: str) -> Completion:
+            # The interviewer's utterances and reports are admitted like every stream
+            # (the loop-lag gate, MAX_OPENING_STREAMS) and counted as started: a probe saw
+            # started 1, finished 3 after one interview.
+            hub.wait_turn()
+            with opening:
+                completion = open_()
+            metrics.STREAMS_STARTED.labels(kind, llm.name).inc()
+            return completion
+
         history = interviews = None
         if settings.history:
             url = resolve(settings.database_url, Path(app.instance_path))
@@ -228,6 +245,7 @@ class Coach:
                 llm,
                 quotas,
                 context_tokens=settings.interview_context_tokens,
+                gate=gate,
             )
         app.extensions[KEY] = Services(
             url_prefix=prefix,
@@ -238,8 +256,8 @@ class Coach:
             store=store,
             quotas=quotas,
             lifecycle=Lifecycle(quotas, settings.shutdown_drain_seconds),
-            opening=threading.BoundedSemaphore(settings.max_opening_streams),
-            hub=_hub(settings),
+            opening=opening,
+            hub=hub,
             body=BodyReader(
                 settings.max_body_bytes,
                 settings.body_timeout_seconds,

@@ -95,12 +95,15 @@ def body_limit(*char_limits: int) -> int:
     return 12 * sum(char_limits) + 2048
 
 
-def _offline_speech() -> str:
-    """`offline` when the offline recognisers are installed (requirements-speech.txt)."""
+def offline_speech_installed() -> bool:
+    """Whether the offline recognisers are installed (requirements-speech.txt)."""
     import importlib.util
 
-    found = all(importlib.util.find_spec(m) for m in ("vosk", "faster_whisper"))
-    return "offline" if found else "off"
+    return all(importlib.util.find_spec(m) for m in ("vosk", "faster_whisper"))
+
+
+def _offline_speech() -> str:
+    return "offline" if offline_speech_installed() else "off"
 
 
 def _env(
@@ -212,6 +215,18 @@ class Settings:
     tts: str = _env("TTS", "", choices=("model", "browser", "off"))
     tts_model: str = _env("TTS_MODEL", "gpt-4o-mini-tts")
     tts_voice: str = _env("TTS_VOICE", "alloy")
+    # A voice per language ("none": no model speech in it; the page's speechSynthesis
+    # reads it). Unset: TTS_VOICE in English; in Korean too on OpenAI itself (its voices
+    # speak both), none on another server (a local voice speaks one language).
+    tts_voice_en: str = _env("TTS_VOICE_EN", "")
+    tts_voice_ko: str = _env("TTS_VOICE_KO", "")
+    # Speech servers of their own (unset: the chat server's, OPENAI_BASE_URL/API_KEY).
+    stt_base_url: str | None = _env("STT_BASE_URL", None)
+    stt_api_key: str | None = _env("STT_API_KEY", None, secret=True)
+    tts_base_url: str | None = _env("TTS_BASE_URL", None)
+    tts_api_key: str | None = _env("TTS_API_KEY", None, secret=True)
+    # The whole wait for a model server's transcription (pings go out meanwhile).
+    transcription_timeout_seconds: float = _env("TRANSCRIPTION_TIMEOUT_SECONDS", 120.0, minimum=1)
     max_audio_bytes: int = _env("MAX_AUDIO_BYTES", 25 * 1024 * 1024, minimum=1024)
     max_audio_seconds: float = _env("MAX_AUDIO_SECONDS", 600.0, minimum=1)
     audio_body_timeout_seconds: float = _env("AUDIO_BODY_TIMEOUT_SECONDS", 120.0, minimum=1)
@@ -228,6 +243,16 @@ class Settings:
     metrics_token: str | None = _env("METRICS_TOKEN", None, secret=True)
 
     def __post_init__(self) -> None:
+        for kind in ("stt", "tts"):  # speech servers default to the chat server
+            if getattr(self, f"{kind}_base_url") is None:
+                object.__setattr__(self, f"{kind}_base_url", self.openai_base_url)
+            if getattr(self, f"{kind}_api_key") is None:
+                object.__setattr__(self, f"{kind}_api_key", self.openai_api_key)
+        if not self.tts_voice_en:
+            object.__setattr__(self, "tts_voice_en", self.tts_voice)
+        if not self.tts_voice_ko:
+            multilingual = self.tts_base_url is None  # OpenAI's own voices speak both
+            object.__setattr__(self, "tts_voice_ko", self.tts_voice if multilingual else "none")
         if not self.stt:
             stt = "model" if self.llm_backend == "openai" else _offline_speech()
             object.__setattr__(self, "stt", stt)
@@ -276,7 +301,9 @@ class Settings:
                 "LLM_BACKEND=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
             )
         rubric = _text(env, "RUBRIC") and given["rubric"]
-        rubric = rubric or ("inline" if backend == "openai" else "rules")
+        # With a model, its own structured request: the inline mode's longer prompt held
+        # the first token of a CPU model for 13-19 s instead of 2-6 s (issue 31).
+        rubric = rubric or ("model" if backend == "openai" else "rules")
         if rubric in ("model", "inline") and backend != "openai":
             raise SettingsError(
                 f"RUBRIC={rubric} needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL"
@@ -301,8 +328,13 @@ class Settings:
             given["upstream_pool_size"] = connections
         if given["max_body_bytes"]:
             given["max_body_bytes"] = _integer(env, "MAX_BODY_BYTES", 0, minimum=1024)
-        if "model" in (given["stt"], given["tts"]) and backend != "openai":
-            raise SettingsError("STT=model or TTS=model needs a model server (OPENAI_*)")
+        for kind in ("stt", "tts"):
+            own = given[f"{kind}_base_url"] or given[f"{kind}_api_key"]
+            if given[kind] == "model" and backend != "openai" and not own:
+                raise SettingsError(
+                    f"{kind.upper()}=model needs a model server: OPENAI_* or "
+                    f"{kind.upper()}_BASE_URL / {kind.upper()}_API_KEY"
+                )
         given.update(
             llm_backend=backend,
             rubric=rubric,

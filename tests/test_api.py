@@ -185,7 +185,6 @@ def test_limits_are_configurable(make_client: Callable[..., FlaskClient]) -> Non
         (Script(status=503), 503, "upstream_busy", "5"),
         (Script(status=401), 502, "upstream_misconfigured", None),
         (Script(status=500), 502, "upstream_error", None),
-        (Script(header_delay=1.5), 504, "upstream_timeout", None),
     ],
 )
 def test_upstream_failures_before_the_stream_are_real_statuses(
@@ -203,6 +202,19 @@ def test_upstream_failures_before_the_stream_are_real_statuses(
     assert response.get_json()["error"]["code"] == code
     assert response.headers.get("Retry-After") == retry_after
     assert response.mimetype == "application/json"
+
+
+def test_an_upstream_timing_out_after_the_first_second_ends_the_begun_stream(
+    make_client: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    # Past the first second the stream has begun (headers, pings): a model server that
+    # sends its headers only with its first token must not leave the reader with nothing.
+    upstream.script = Script(header_delay=3)
+    client = make_client(upstream_read_timeout_seconds=1.5, openai_max_retries=0)
+    response = client.post("/api/answer", json=Q)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    events = sse_client.messages(response.get_data())
+    assert events[-1].event == "error" and events[-1].json()["code"] == "upstream_timeout"
 
 
 def test_dropped_mid_stream_ends_with_one_error_event(

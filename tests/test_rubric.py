@@ -109,7 +109,7 @@ def test_rubric_inline_comes_from_the_feedbacks_own_request(
 
 @pytest.mark.parametrize(
     ("completion", "reason"),
-    [("not json at all", "invalid"), (model_rubric(score=9), "invalid")],
+    [("not json at all", "no JSON after the marker"), (model_rubric(score=9), "invalid")],
     ids=["not-json", "score-out-of-range"],
 )
 def test_rubric_inline_falls_back_to_the_rules(

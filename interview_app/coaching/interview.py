@@ -328,6 +328,14 @@ _PACE_WORDS = {
 }
 
 
+_ONE = re.compile(r"(?<!of )\b1 ((?:spoken )?(?:answer|filler word|long pause))s\b")
+
+
+def _singular(text: str) -> str:
+    """English counts of one in the singular ("1 answers" read as a bug)."""
+    return _ONE.sub(r"1 \1", text)
+
+
 def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, Any], str]:
     """The session report from its answered turns: the `report` object and its Markdown."""
     text = _REPORT_TEXT[language]
@@ -377,7 +385,8 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
         }
         for t in answered
     ]
-    best = [s for _, s in sorted(strengths, key=lambda s: -s[0])][:3]
+    best = [_singular(s) for _, s in sorted(strengths, key=lambda s: -s[0])][:3]
+    priorities = [_singular(p) for p in priorities]
     data: dict[str, Any] = {
         "score": overall,
         "questions": questions,
@@ -580,7 +589,7 @@ def render_report(data: dict[str, Any], language: Language) -> str:
     if spoken:
         rate = spoken["rate"]
         lines += ["", f"## {text['speaking']}", ""]
-        lines += [text["speaking_line"].format(n=spoken["answers"], rate=rate["value"],
+        lines += [_singular(text["speaking_line"].format(n=spoken["answers"], rate=rate["value"],
                   verdict=_PACE_WORDS[language][rate["verdict"]], pauses=spoken["long_pauses"],
-                  fillers=spoken["filler_words"])]  # fmt: skip
+                  fillers=spoken["filler_words"]))]  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -130,12 +130,16 @@ def messages(request: CoachingRequest) -> list[dict[str, str]]:
     ]
 
 
+def inline_instructions(language: Language) -> str:
+    """What `RUBRIC=inline` adds to the feedback's system prompt (its marker, schema, rules)."""
+    return _INLINE[language].format(marker=MARKER, schema=_SCHEMA_TEXT) + _rules(language)
+
+
 def with_feedback(feedback: list[dict[str, str]], language: Language) -> list[dict[str, str]]:
     """The feedback's chat messages, asking also for the rubric after the feedback,
-    after `MARKER` (one request instead of two; `llm/rubric_job.InlineRubric`)."""
+    after `MARKER` (one request instead of two; `llm/inline_rubric.InlineRubric`)."""
     system, *rest = feedback
-    ask = _INLINE[language].format(marker=MARKER, schema=_SCHEMA_TEXT) + _rules(language)
-    return [{"role": "system", "content": system["content"] + ask}, *rest]
+    return [{"role": "system", "content": system["content"] + inline_instructions(language)}, *rest]
 
 
 def _bool(value: Any) -> bool:

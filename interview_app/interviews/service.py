@@ -79,6 +79,11 @@ def public_next(current: flow.Current, root: str) -> dict[str, Any]:
     return out
 
 
+# How the interviewer's generations are admitted and counted like every other stream:
+# `gate(open, kind)` opens one (the web layer's opening gate and started counter).
+Gate = Callable[[Callable[[], Any], str], Any]
+
+
 class InterviewService:
     """Mock interviews of every identity, each read and changed only by its own."""
 
@@ -90,12 +95,14 @@ class InterviewService:
         quotas: Quotas,
         *,
         context_tokens: int,
+        gate: Gate = lambda open_, kind: open_(),
     ) -> None:
         self.repo = repo
         self._store = store
         self._llm = llm
         self._quotas = quotas
         self._context_tokens = context_tokens
+        self._gate = gate
 
     # --- reading -------------------------------------------------------------------
     def get(self, identity: str, interview_id: str) -> tuple[Status, State]:
@@ -328,7 +335,10 @@ class InterviewService:
             budget=self._context_tokens,
         )
         try:
-            completion = self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint)
+            completion = self._gate(
+                lambda: self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint),
+                "follow_up" if turn.kind == "follow_up" else "question",
+            )
         except UpstreamError as exc:
             ticket.release()
             stream.finish("error", exc.problem.event())  # the page shows it and may retry
@@ -362,7 +372,7 @@ class InterviewService:
         setup = state.setup
 
         def tell(report: dict[str, Any], markdown: str) -> None:
-            completion = self._llm.say(markdown, {"report": report})
+            completion = self._gate(lambda: self._llm.say(markdown, {"report": report}), "report")
             self._run(completion_stream(completion, ticket, None), stream, ticket, caller)
 
         def write() -> None:

@@ -1,4 +1,5 @@
-"""Completions that are not a model's stream: a prepared text, and a text with a note of ours.
+"""Completions that are not a model's stream: a prepared text, a text with a note of ours,
+and a model's stream still being opened.
 
 Both satisfy the `Completion` port, so the relay streams them like any other: the
 offline coach's feedback, the rules' interview report, an interviewer question a
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from interview_app.llm.port import Completion
+from interview_app.llm.port import Completion, StreamFailure
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 
@@ -104,3 +105,95 @@ class Suffixed:
 
     def summary(self) -> dict[str, Any]:
         return self._inner.summary()
+
+
+class Opening:
+    """A completion being opened in the background (`open_generation`), waited on briefly.
+
+    A model server may send its response headers only with its first token
+    (llama-cpp-python's server reads the first chunk before it answers): 13-35 s on a CPU
+    model given the inline rubric's prompt, during which the candidate's browser got no
+    byte at all (Heroku's router gives up at 30 s). The open runs in its own thread; the
+    view waits `result(grace)` for it, so that a prompt refusal is still a real HTTP
+    status, and past that streams a `Pending` completion that pings meanwhile.
+    """
+
+    def __init__(self, open_: Callable[[], Completion], failed: Callable[[Exception], None]):
+        self._open = open_
+        self._failed = failed
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self.completion: Completion | None = None
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            completion = self._open()
+        except BaseException as exc:  # handed to whoever waits, raised there
+            self.error = exc
+        else:
+            with self._lock:
+                abandoned = self._abandoned
+                self.completion = completion
+            if abandoned:
+                completion.close()  # the reader left while it opened
+        finally:
+            self._ready.set()
+
+    def wait(self, seconds: float | None) -> bool:
+        """Whether the open has ended (with a completion or an error) within `seconds`."""
+        return self._ready.wait(seconds)
+
+    def result(self, grace: float) -> Completion | None:
+        """The completion if opened within `grace` seconds (its error raised), else None."""
+        if not self._ready.wait(grace):
+            return None
+        if self.error is not None:
+            raise self.error
+        assert self.completion is not None
+        return self.completion
+
+    def abandon(self) -> None:
+        """Nobody will read it: close the completion now or once it is open."""
+        with self._lock:
+            self._abandoned = True
+            completion = self.completion
+        if completion is not None:
+            completion.close()
+
+    def failed(self, exc: Exception) -> None:
+        """Report a failure that came after the grace (its log line and metric)."""
+        self._failed(exc)
+
+
+class Pending:
+    """A completion whose upstream is still opening: "" every `idle` seconds until it is
+    (the relay pings), then its text; an open that failed ends the stream with its problem."""
+
+    idle_ticks = True
+
+    def __init__(self, opening: Opening, problem_of: Callable[[BaseException], Any]) -> None:
+        self._opening = opening
+        self._problem_of = problem_of
+        self._inner: Completion | None = None
+
+    def texts(self, idle: float | None = None) -> Iterator[str]:
+        while not self._opening.wait(idle):
+            yield ""
+        error = self._opening.error
+        if error is not None:
+            if not isinstance(error, Exception):
+                raise error
+            self._opening.failed(error)
+            raise StreamFailure(self._problem_of(error))
+        self._inner = self._opening.completion
+        assert self._inner is not None
+        yield from self._inner.texts(idle)
+
+    def close(self) -> None:
+        self._opening.abandon()
+
+    def summary(self) -> dict[str, Any]:
+        return self._inner.summary() if self._inner is not None else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 
 import av
@@ -142,6 +143,32 @@ def wav_bytes(audio: Audio) -> bytes:
         w.setframerate(RATE)
         w.writeframes(audio.pcm.tobytes())
     return out.getvalue()
+
+
+_SENTENCE = re.compile(r"[^.!?。？！]+[.!?。？！]*\s*")
+
+
+def without_repeats(text: str) -> str:
+    """`text` with a sentence said three or more times in a row kept once: what a model
+    writes when it invents over audio it cannot read (an English-only model asked for
+    Korean wrote one sentence three times), however long the speech."""
+    sentences = _SENTENCE.findall(text)
+    if "".join(sentences) != text:
+        return text
+    out: list[str] = []
+    run = 1
+    for i, sentence in enumerate(sentences):
+        key = sentence.strip().lower()
+        same = i > 0 and key == sentences[i - 1].strip().lower()
+        run = run + 1 if same else 1
+        if not same:
+            out.append(sentence)
+        elif run == 2:
+            out.append(sentence)  # said twice may be the candidate's emphasis
+        elif run == 3:
+            out.pop()  # three times or more: once
+    kept = "".join(out)
+    return kept if text[-1:].isspace() else kept.rstrip()
 
 
 def is_hallucination(text: str) -> bool:

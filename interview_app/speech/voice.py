@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import openai
+
+log = logging.getLogger(__name__)
 
 
 def model_client(api_key: str | None, base_url: str | None, timeout: float) -> openai.OpenAI:
@@ -21,21 +24,41 @@ def model_client(api_key: str | None, base_url: str | None, timeout: float) -> o
 
 
 class ModelVoice:
-    """Questions read aloud by an OpenAI-compatible speech endpoint (MP3)."""
+    """Questions read aloud by an OpenAI-compatible speech endpoint (MP3), a voice per
+    language. A language with no voice ("none") is not spoken by the model: a local
+    server's voice speaks one language, and a Korean question read by an English voice
+    is noise. A server with no speech endpoint (404) is remembered as such."""
 
     def __init__(
-        self, *, api_key: str | None, base_url: str | None, model: str, voice: str, timeout: float
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        model: str,
+        voices: dict[str, str],
+        timeout: float,
     ) -> None:
         self.client = model_client(api_key, base_url, timeout)
         self.model = model
-        self.voice = voice
+        self.voices = {k: v for k, v in voices.items() if v and v.lower() != "none"}
+        self.absent = False  # the server said 404: it has no speech endpoint
 
-    def open(self, text: str) -> Any:
+    def speaks(self, language: str) -> bool:
+        """Whether the model server reads `language` aloud."""
+        return not self.absent and language in self.voices
+
+    def open(self, text: str, language: str) -> Any:
         """The server's streaming response (headers in); raises the SDK's errors."""
         manager = self.client.audio.speech.with_streaming_response.create(
-            model=self.model, voice=self.voice, input=text, response_format="mp3"
+            model=self.model, voice=self.voices[language], input=text, response_format="mp3"
         )
-        return manager.__enter__()
+        try:
+            return manager.__enter__()
+        except openai.NotFoundError:
+            if not self.absent:
+                self.absent = True
+                log.warning("the speech server has no /v1/audio/speech (404): the browser reads")
+            raise
 
     @staticmethod
     def chunks(response: Any) -> Iterator[bytes]:

@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from interview_app.ids import REQUEST_ID
 from interview_app.llm.port import Completion, StreamFailure
 from interview_app.problems import CANCELLED, INTERNAL, STORE_DOWN, Problem
 from interview_app.streaming import metrics
@@ -188,6 +189,7 @@ def _failed(exc: StreamFailure, request_id: str | None) -> None:
 
 def pump(generation: Generation, stream: Stream, request_id: str | None) -> None:
     """Copy the generation into `stream` until it ends, fails or the stream is cancelled."""
+    REQUEST_ID.set(request_id)  # every log line of this greenlet names its request
     completion = generation.completion
     outcome = "done"
     tokens = 0

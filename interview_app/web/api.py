@@ -226,5 +226,11 @@ def healthz() -> Response:
     found = services()
     database = "off" if found.history is None else found.history.health()
     body = {"status": "ok", "backend": found.llm.name, "model": found.llm.model}
-    speech = {"stt": found.settings.stt, "tts": found.settings.tts}
+    # What the page really gets: a speech server found to lack its endpoint has been
+    # replaced (offline recognition; the browser's voice).
+    stt = found.recognizer.name if found.recognizer is not None else "off"
+    tts = found.settings.tts
+    if tts == "model" and found.voice is not None and found.voice.absent:
+        tts = "browser"
+    speech = {"stt": stt, "tts": tts}
     return jsonify({**body, "database": database, **speech})

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-from interview_app.ids import new_id
+from interview_app.ids import REQUEST_ID, new_id
 from interview_app.web import urls
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -49,7 +49,9 @@ class OncePer:
 class _RequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("ia_request_id") if has_request_context() else None
+            record.request_id = (
+                g.get("ia_request_id") if has_request_context() else REQUEST_ID.get()
+            )
         return True
 
 

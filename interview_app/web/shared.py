@@ -19,8 +19,10 @@ from interview_app import problems
 from interview_app.coaching.request import CoachingRequest
 from interview_app.history.db import HistoryUnavailable
 from interview_app.history.repository import new_attempt_id
+from interview_app.ids import REQUEST_ID
 from interview_app.interviews.service import Caller, Opener
-from interview_app.llm.port import UpstreamError
+from interview_app.llm.completions import Opening, Pending
+from interview_app.llm.port import Completion, UpstreamError
 from interview_app.problems import Refused, invalid
 from interview_app.speech import offload
 from interview_app.speech.audio import Audio, TooLong, Unreadable, decode
@@ -160,6 +162,27 @@ def _recorder(
     return record
 
 
+# How long a view waits for the upstream's answer before its stream begins without it.
+OPEN_GRACE_SECONDS = 1.0
+
+
+def _failed_late(exc: Exception) -> None:
+    """The log line and metric of an upstream that failed to open."""
+    if not isinstance(exc, UpstreamError):
+        log.exception("opening the upstream failed", exc_info=exc)
+    elif exc.problem is problems.SERVER_BUSY:
+        # Out of descriptors: a burst of these is one event, logged once.
+        if _busy_log.ready():
+            log.warning("at capacity: no file descriptor for the upstream")
+    else:
+        metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
+        log.warning("upstream failed to open", extra={"code": exc.code})
+
+
+def _problem_of(exc: BaseException) -> problems.Problem:
+    return exc.problem if isinstance(exc, UpstreamError | Refused) else problems.INTERNAL
+
+
 def open_generation(
     req: CoachingRequest,
     make_stream: Callable[[], Stream] | None = None,
@@ -176,31 +199,38 @@ def open_generation(
     ticket = found.quotas.admit(client())
     llm = found.llm
     stream = None
-    try:
-        # The stream first: if the store is down, no upstream request is spent.
-        if make_stream is not None:
-            stream = make_stream()
+    opening: Opening | None = None
+
+    request_id = g.get("ia_request_id")
+
+    def open_upstream() -> Completion:
+        REQUEST_ID.set(request_id)  # its log lines name the request, in its own greenlet
         # A burst of new streams must not starve the tokens of running ones: each waits
         # while the worker's loop runs late (streaming/hub.py), and at most
         # MAX_OPENING_STREAMS upstream requests are being opened at once.
         found.hub.wait_turn()
         with found.opening:
-            completion = llm.open(req)
+            return llm.open(req)
+
+    try:
+        # The stream first: if the store is down, no upstream request is spent.
+        if make_stream is not None:
+            stream = make_stream()
+        # The open runs in a thread of its own: a refusal within the grace is still an
+        # HTTP status; past it the stream begins (headers, `retry:`, pings) and waits.
+        opening = Opening(open_upstream, _failed_late)
+        completion = opening.result(min(OPEN_GRACE_SECONDS, found.settings.sse_heartbeat_seconds))
     except UpstreamError as exc:
         ticket.release()
-        if exc.problem is problems.SERVER_BUSY:
-            # Out of descriptors: a burst of these is one event, logged once.
-            if _busy_log.ready():
-                log.warning("at capacity: no file descriptor for the upstream")
-        else:
-            metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
-            log.warning("upstream failed before the stream", extra={"code": exc.code})
+        _failed_late(exc)
         if stream is not None:
             # Nobody will read it (its id is never given out); ended, it expires.
             stream.finish("error", exc.problem.event())
         raise Refused(exc.problem, retry_after=exc.retry_after) from None
     except BaseException:
         ticket.release()
+        if opening is not None:
+            opening.abandon()
         if stream is not None:
             # Ended, it expires; unended, it would wait for a producer that never comes.
             try:
@@ -208,6 +238,9 @@ def open_generation(
             except StoreUnavailable:
                 pass  # its keys expire on their own TTL
         raise
+    if completion is None:
+        assert opening is not None
+        completion = Pending(opening, _problem_of)
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
     recorder = _recorder(req, save, interview_id, then)
     generation = relay.Generation(completion, ticket.release, started, recorder)

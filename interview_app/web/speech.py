@@ -12,10 +12,11 @@ server's refusal). Audio is never stored: it lives in this request only.
 
 from __future__ import annotations
 
-import itertools
 import logging
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -27,10 +28,10 @@ from interview_app.coaching.delivery import delivery
 from interview_app.coaching.request import Language
 from interview_app.llm.openai_backend import upstream_error
 from interview_app.problems import Problem, Refused, invalid
-from interview_app.speech.audio import TYPES, Audio, is_hallucination
-from interview_app.speech.recognizers import Heard, Pieces, Recognizer
+from interview_app.speech.audio import TYPES, Audio, is_hallucination, without_repeats
+from interview_app.speech.recognizers import Pieces, Recognizer, language_code
 from interview_app.streaming import relay
-from interview_app.streaming.sse import json_event, retry, text_event
+from interview_app.streaming.sse import PING, json_event, retry, text_event
 from interview_app.web.services import services
 from interview_app.web.shared import client, decoded, json_body
 from interview_app.web.sse_response import sse_response
@@ -61,22 +62,79 @@ def _nothing() -> Pieces:
     yield from ()
 
 
+_END = object()  # the recognition ended
+_TICK = object()  # nothing new within the wait
+GRACE_SECONDS = 1.0  # a refusal within this is still a real HTTP status
+
+
+class _Pump:
+    """The recognition in a thread of its own (a greenlet under gevent), its pieces handed
+    over a queue: the reader gets headers and pings while a model server works, which
+    sent nothing for 13-27 s on 14-16 s clips and then everything at once. It stops
+    after the piece at hand once told to (`stop`), and frees its slot when it ends."""
+
+    def __init__(self, pieces: Pieces, ended: Callable[[], None]) -> None:
+        self._pieces = pieces
+        self._ended = ended
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._stopped = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            for heard in self._pieces:
+                if self._stopped.is_set():
+                    break
+                self._queue.put(heard)
+            self._queue.put(_END)
+        except Exception as exc:  # handed to the reader, raised there
+            self._queue.put(exc)
+        finally:
+            self._pieces.close()  # no more audio fed; a model server's stream closed
+            self._ended()
+
+    def next(self, wait: float) -> Any:
+        """The next piece, `_END`, `_TICK` after `wait` seconds, or the recognition's error."""
+        try:
+            got = self._queue.get(timeout=wait)
+        except queue.Empty:
+            return _TICK
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
 def _start(
-    recognizer: Recognizer, audio: Audio, data: bytes, kind: str, language: Language
-) -> tuple[Pieces, Heard | None]:
-    """The recognition, and its first piece (so a model server's refusal is a real status)."""
-    if not audio.speech:
-        return _nothing(), None  # silence or noise: nothing recognised, nothing invented
-    pieces = recognizer.recognise(audio, data, kind, language)
+    recognizer: Recognizer,
+    audio: Audio,
+    data: bytes,
+    kind: str,
+    language: Language,
+    ended: Callable[[], None],
+) -> tuple[_Pump, Any]:
+    """The recognition started, and what it gave within `GRACE_SECONDS` (a refusal by then
+    is a real status)."""
+    pieces = recognizer.recognise(audio, data, kind, language) if audio.speech else _nothing()
+    pump = _Pump(pieces, ended)  # silence or noise: nothing recognised, nothing invented
     try:
-        return pieces, next(pieces, None)
+        return pump, pump.next(GRACE_SECONDS)
     except openai.APIError as exc:
-        pieces.close()
         failed = upstream_error(exc)
         raise Refused(failed.problem, retry_after=failed.retry_after) from None
     except httpx2.TransportError:
-        pieces.close()
         raise Refused(problems.UPSTREAM_DISCONNECTED) from None
+
+
+def _mismatch(heard: list[str | None], language: Language) -> str | None:
+    """The language a server said it heard, when it is not the one asked for."""
+    for said in heard:
+        code = language_code(said)
+        if code and code != language:
+            return code
+    return None
 
 
 @speech_bp.post("/api/transcriptions")
@@ -107,7 +165,8 @@ def transcribe() -> Response:
         audio = decoded(data)
         job = _Job()
         ticket.stream = job
-        pieces, first = _start(recognizer, audio, data, kind, language)
+        slot = False  # from here the recognition frees it when it ends
+        pump, first = _start(recognizer, audio, data, kind, language, found.transcriptions.release)
     except BaseException:
         if slot:
             found.transcriptions.release()
@@ -120,23 +179,35 @@ def transcribe() -> Response:
         nonlocal ended
         if not ended:
             ended = True
-            pieces.close()  # a reader who left: no more audio fed, the server's stream closed
+            pump.stop()  # a reader who left: the recognition stops after its piece at hand
             ticket.release()
-            found.transcriptions.release()
+
+    def pieces() -> Iterator[Any]:
+        got = first
+        while True:
+            if got is _END:
+                return
+            yield got  # a piece, or a tick
+            got = pump.next(settings.sse_heartbeat_seconds)
 
     def body() -> Iterator[bytes]:
         said: list[str] = []
         words: list[Any] = []
+        languages: list[str | None] = []
         n = 0
         timed = True
         try:
             yield retry(settings.sse_retry_ms)
-            for heard in itertools.chain((first,) if first else (), pieces):
+            for heard in pieces():
                 if job.stopped is not None:
                     tally.outcome = job.stopped.code
                     yield json_event(job.stopped.event(), event="error", id=n + 1)
                     return
+                if heard is _TICK:
+                    yield PING
+                    continue
                 said.append(heard.text)
+                languages.append(heard.language)
                 if heard.words is None:
                     timed = False
                 else:
@@ -149,6 +220,10 @@ def transcribe() -> Response:
             speaking = sum(b - a for a, b in audio.speech)
             if text and speaking < 1.0 and is_hallucination(text):
                 text, words = "", []  # what models write over near-silence, not the candidate
+            kept = without_repeats(text)
+            if kept != text:
+                text, timed = kept, False  # the word times were of the repeated text too
+            heard_language = _mismatch(languages, language)
             figures = delivery(
                 text,
                 language,
@@ -167,6 +242,10 @@ def transcribe() -> Response:
                 if timed and words
                 else None,
                 "delivery": figures,
+                # The server said it heard another language than the one asked for: the
+                # text is likely invented (an English-only model asked for Korean).
+                "language_mismatch": heard_language is not None,
+                "language_heard": heard_language,
             }
             tally.outcome, tally.events = "done", n
             yield json_event(done, event="done", id=n + 1)
@@ -192,7 +271,7 @@ def transcribe() -> Response:
 def speak() -> Response:
     """An interviewer's words as MP3, streamed as the model server makes them."""
     voice = services().voice
-    if voice is None:
+    if voice is None or voice.absent:
         raise Refused(problems.SPEECH_UNAVAILABLE)
     data = json_body()
     text = data.get("text")
@@ -200,13 +279,20 @@ def speak() -> Response:
         raise invalid("missing_field", "'text' is required.")
     if len(text) > MAX_SPEECH_CHARS:
         raise invalid("too_long", f"'text' is longer than {MAX_SPEECH_CHARS} characters.")
-    if data.get("language", "en") not in ("ko", "en"):
+    language = data.get("language", "en")
+    if language not in ("ko", "en"):
         raise invalid("invalid_field", "'language' must be 'ko' or 'en'.")
+    if not voice.speaks(language):
+        # No voice of the model server speaks it: the page reads it with the browser's.
+        raise Refused(problems.SPEECH_UNAVAILABLE.saying(f"No server voice speaks '{language}'."))
     # Each reading is paid at the model server: it counts as a stream of its client
     # (`RATE_LIMIT_PER_MINUTE`, `MAX_STREAMS_PER_CLIENT`, the worker's capacity).
     ticket = services().quotas.admit(client())
     try:
-        response = voice.open(text)
+        response = voice.open(text, language)
+    except openai.NotFoundError:
+        ticket.release()  # no speech endpoint there: the page reads with the browser's voice
+        raise Refused(problems.SPEECH_UNAVAILABLE) from None
     except openai.APIError as exc:
         ticket.release()
         failed = upstream_error(exc)

@@ -31,6 +31,10 @@ class Script:
 
     tokens: list[str] = field(default_factory=lambda: ["Hello", ",", " world", "!"])
     interval: float = 0.0
+    # Silence after the headers and before the first token (a model reading its prompt).
+    first_delay: float = 0.0
+    # RUBRIC=inline: the pause between the rubric's pieces after the marker (0: all at once).
+    tail_interval: float = 0.0
     status: int = 200
     retry_after: str | None = None
     drop_after: int | None = None
@@ -58,6 +62,13 @@ class Script:
     serial: bool = False
     # `/v1/audio/transcriptions`: the transcript to give; `/v1/audio/speech`: the bytes.
     transcript: str = "I led the migration and cut costs by 30%."
+    # Transcriptions: answer one JSON object even when asked to stream (as
+    # faster-whisper-server does), after this long, saying it heard this language.
+    transcript_json: bool = False
+    transcript_delay: float = 0.0
+    transcript_language: str | None = None
+    # No /v1/audio/* at all (llama.cpp, Ollama, a chat-only vLLM): 404.
+    audio: bool = True
     speech: bytes = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
 
 
@@ -236,6 +247,11 @@ class FakeUpstream:
         writer: asyncio.StreamWriter,
     ) -> bool:
         script = self.script
+        if "/audio/" in path and not script.audio:
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 22\r\n\r\n{\"detail\":\"Not Found\"}")  # fmt: skip
+            await writer.drain()
+            return True
         if method == "POST" and path.endswith("/audio/transcriptions"):
             return await self._transcribe(headers, body, script, reader, writer)
         if method == "POST" and path.endswith("/audio/speech"):
@@ -302,6 +318,17 @@ class FakeUpstream:
         form = _multipart(headers.get("content-type", ""), body)
         self.transcriptions.append(form)
         words = script.transcript.split()
+        if script.transcript_delay:
+            await asyncio.sleep(script.transcript_delay)
+        if script.transcript_json:
+            payload = json.dumps({"text": script.transcript,
+                                  **({"language": script.transcript_language}
+                                     if script.transcript_language else {})},
+                                 ensure_ascii=False).encode()  # fmt: skip
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%b" % (len(payload), payload))  # fmt: skip
+            await writer.drain()
+            return True
         if form.get("stream") != "true":
             timed = [{"word": w, "start": 0.5 + i * 0.4, "end": 0.8 + i * 0.4}
                      for i, w in enumerate(words)]  # fmt: skip
@@ -498,8 +525,9 @@ class FakeUpstream:
                     await gone
                     self._disconnected(request)
                     return False
-                if script.interval and i:
-                    done, _ = await asyncio.wait({gone}, timeout=script.interval)
+                wait = script.interval if i else script.first_delay
+                if wait:
+                    done, _ = await asyncio.wait({gone}, timeout=wait)
                     if done:
                         self._disconnected(request)
                         return False
@@ -526,8 +554,17 @@ class FakeUpstream:
                 # the structured completion's 40-character pieces, sent together as it does.
                 text = script.completion
                 tail = ["\n\n", MARKER, "\n", *(text[i : i + 40] for i in range(0, len(text), 40))]
-                writer.write(b"".join(_event({**base, "choices": [{"index": 0, "delta": {
-                    "content": piece}, "finish_reason": None}]}) for piece in tail))  # fmt: skip
+                frames = [_event({**base, "choices": [{"index": 0, "delta": {
+                    "content": piece}, "finish_reason": None}]}) for piece in tail]  # fmt: skip
+                if not script.tail_interval:
+                    writer.write(b"".join(frames))
+                for frame in frames if script.tail_interval else []:
+                    writer.write(frame)
+                    await writer.drain()
+                    done, _ = await asyncio.wait({gone}, timeout=script.tail_interval)
+                    if done:
+                        self._disconnected(request)
+                        return False
             writer.write(
                 _event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             )
