@@ -48,7 +48,8 @@ def recording(seconds: float, folder: Path) -> Path:
                                check=True).stdout) + 0.5  # fmt: skip
     parts = [str(said), str(gap)] * max(1, round(seconds / one))
     out = folder / f"answer-{seconds:g}.wav"
-    subprocess.run(["sox", *parts, str(out)], check=True)
+    # Cut to `seconds` when the text alone is longer (a smoke run's short recording).
+    subprocess.run(["sox", *parts, str(out), "trim", "0", f"{seconds:g}"], check=True)
     return out
 
 
