@@ -28,13 +28,14 @@ else:
 # Concurrent connections per worker (gunicorn's default is 1000). The upstream
 # connection pool is sized to the same number (UPSTREAM_POOL_SIZE defaults to it).
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "") or 2000)
-# ...but never more than the open-files limit leaves (24 descriptors kept for the
-# listener, logs, database and Redis): a full pool makes the worker wait for a free
-# connection, while running out of descriptors makes gevent back off `accept` for up
-# to a second at a time. The app refuses streams with 503 before either happens.
+# ...but never more than the open-files limit leaves: 24 descriptors are kept for the
+# listener, logs, database and Redis, a third of the rest for the upstream sockets of
+# streams (the app caps streams at that third, with 503), two thirds for connections.
+# A full pool makes the worker wait for a free connection, while running out of
+# descriptors makes gevent back off `accept` for up to a second at a time.
 _nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 if _nofile != resource.RLIM_INFINITY:
-    worker_connections = max(1, min(worker_connections, _nofile - 24))
+    worker_connections = max(1, min(worker_connections, (_nofile - 24) * 2 // 3))
 
 # For async workers this is a liveness heartbeat, not a request time limit:
 # streams may run for minutes.

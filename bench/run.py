@@ -548,6 +548,8 @@ def main() -> None:
         runs = [run_scenario(s, release=not args.smoke) for _ in range(times)]
         return median_row(runs) if len(runs) > 1 else runs[0]
 
+    if any(s.relay == "node_express" for s in chosen):
+        install_node_baseline()  # once, before scenarios may run side by side
     if args.smoke:
         # Its figures mean nothing, so its scenarios run four at a time: a minute, not
         # five (a busy CI machine took 342 s for them one by one).

@@ -39,23 +39,25 @@ def _get(d: dict[str, Any], name: str) -> Any:
 def measure(items: list[dict[str, Any]], judged: list[dict[str, Any]]) -> dict[str, Any]:
     """Agreement of `judged` analyses with the items' labels."""
     agree = dict.fromkeys(FIELDS, 0)
+    judged_on = dict.fromkeys(FIELDS, 0)
     exact = within = 0
     signed = 0
     confusion: Counter[tuple[int, int]] = Counter()
     for item, got in zip(items, judged, strict=True):
         labels = item["labels"]
         for name in FIELDS:
-            # STAR parts are judged only where STAR applies.
+            # STAR parts are measured over the stories only: counted as agreeing on the
+            # other answers, they read 84/91/89/88% where they are 81/89/87/86%.
             if name.startswith("star.") and not labels["behavioural"]:
-                agree[name] += 1
                 continue
+            judged_on[name] += 1
             agree[name] += _get(got, name) == _get(labels, name)
         exact += got["score"] == labels["score"]
         within += abs(got["score"] - labels["score"]) <= 1
         signed += got["score"] - labels["score"]
         confusion[(labels["score"], got["score"])] += 1
     n = len(items)
-    figures: dict[str, Any] = {name: agree[name] / n for name in FIELDS}
+    figures: dict[str, Any] = {name: agree[name] / max(1, judged_on[name]) for name in FIELDS}
     figures["score (exact)"] = exact / n
     figures["score (within 1)"] = within / n
     figures["bias"] = signed / n

@@ -128,6 +128,10 @@ def test_as_dict_has_the_contract_keys() -> None:
         "conclusion_first",
         "evidence",
         "verdict",
+        # Added (issue 32): what bound the score, "I" not outweighed by "we", the length.
+        "bound_by",
+        "owned",
+        "length_range",
     }
     assert 1 <= d["score"] <= 5
     assert d["version"] == 2 and d["source"] == "rules"
@@ -409,3 +413,65 @@ def test_a_scene_told_in_the_same_clause_as_the_task_was_missed() -> None:
             "a month to zero in the next six months")  # fmt: skip
     star = analyse(BEHAVIOURAL_EN, said, "en").star
     assert star["situation"] is True and star["task"] is True
+
+
+# --- Rule defects (issue 32), each pinned ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clause", "deed"),
+    [("할 수 있는데", False), ("저는 담당자였습니다.", False), ("저는 매니저였어요.", False),
+     ("제가 코드를 고쳤습니다.", True), ("비용을 절반으로 줄였습니다.", True),
+     ("벽에 표를 붙였습니다.", True)],
+)  # fmt: skip
+def test_korean_states_read_as_deeds(clause: str, deed: bool) -> None:
+    from interview_app.coaching.analysis import _ko_deed
+
+    assert _ko_deed(clause) is deed
+
+
+@pytest.mark.parametrize(
+    ("clause", "deed"),
+    [("I just kind of need a change", False), ("I want to lead a team", False),
+     ("I just rewrote the parser", True), ("I fixed the build", True)],
+)  # fmt: skip
+def test_any_word_ending_in_t_after_i_was_a_deed(clause: str, deed: bool) -> None:
+    from interview_app.coaching.analysis import _is_action
+
+    assert _is_action(clause, "en") is deed
+
+
+def test_shirking_responsibility_was_read_as_a_task_and_things_getting_better_was_no_result() -> (
+    None
+):
+    from interview_app.coaching.analysis import _PART_PATTERNS
+
+    assert not _PART_PATTERNS["ko"]["task"].search("책임을 미루는 동료가 있었습니다")
+    assert _PART_PATTERNS["ko"]["task"].search("제 책임은 배포였습니다")
+    assert _PART_PATTERNS["ko"]["result"].search("그 뒤로 훨씬 나아졌습니다")
+    assert _PART_PATTERNS["en"]["result"].search("it worked better after that")
+
+
+def test_praise_of_i_next_to_no_deed_contradicted_itself() -> None:
+    text = analyse(BEHAVIOURAL_EN, "I think about it often. I was there. I was happy. I felt it.",
+                   "en")  # fmt: skip
+    assert not text.star["action"]
+    assert "You own your actions in the first person." not in text.strengths
+
+
+def test_a_verdict_set_by_length_said_length_not_task() -> None:
+    answer = ("I fixed our flaky deploys. They failed weekly. I traced them to a race and I "
+              "added a lock. After that they passed.")  # fmt: skip
+    a = analyse(BEHAVIOURAL_EN, answer, "en")
+    assert a.score == 2 and a.bound_by == "length"
+    assert f"{a.word_count} words" in a.verdict and "responsible" not in a.verdict
+
+
+def test_follow_ups_and_incidents_are_stories() -> None:
+    from interview_app.coaching.request import is_behavioural
+
+    for question in ("Tell me about a production incident you handled.",
+                     "What did you do, step by step?", "Walk me through it.",
+                     "장애를 해결한 적이 있나요?", "그때 어떻게 대응하셨나요?"):  # fmt: skip
+        assert is_behavioural(question), question
+    assert not is_behavioural("Why do you want this job?")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from interview_app import problems
-from interview_app.coaching.rubric import MARKER, inline_instructions
+from interview_app.coaching.rubric import MARKER, inline_ask, inline_instructions
 from interview_app.llm.inline_rubric import ECHO, InlineRubric
 from interview_app.llm.port import StreamFailure
 
@@ -60,7 +60,7 @@ def run(
         return {"source": "model" if reply else "rules"}
 
     tokens = Tokens(texts, fail_after)
-    inline = InlineRubric(tokens, judge, inline_instructions(language))  # type: ignore[arg-type]
+    inline = InlineRubric(tokens, judge, inline_ask(language))  # type: ignore[arg-type]
     shown = "".join(inline.texts(idle))
     return shown, inline.summary(), seen, tokens
 
@@ -125,7 +125,7 @@ def test_text_after_the_marker_that_is_not_json_stops_the_reading() -> None:
 
 def test_hidden_text_still_lets_the_relay_ping() -> None:
     texts = [FEEDBACK, "\n", MARKER, "\n", *pieces(RUBRIC, 1)]
-    inline = InlineRubric(Tokens(texts), lambda r, w: {}, inline_instructions("en"))  # type: ignore[arg-type]
+    inline = InlineRubric(Tokens(texts), lambda r, w: {}, inline_ask("en"))  # type: ignore[arg-type]
     out = list(inline.texts(0.0))  # every hidden piece is past the idle time
     assert out.count("") >= len(RUBRIC) - 1
 
@@ -164,3 +164,39 @@ def test_whitespace_held_back_inside_the_feedback_is_shown_in_its_place(cut: int
 
 def test_the_echo_window_is_long_enough_not_to_cut_ordinary_coaching() -> None:
     assert ECHO >= 32
+
+
+@pytest.mark.parametrize("cut", [1, 3, 40])
+def test_a_rubric_in_a_code_fence_is_read(cut: int) -> None:
+    shown, summary, seen, _ = run(pieces(f"{FEEDBACK}\n{MARKER}\n```json\n{RUBRIC}\n```", cut))
+    assert shown == FEEDBACK
+    assert seen == [("```json\n" + RUBRIC, "")] and summary["analysis"] == {"source": "model"}
+
+
+def test_a_bold_marker_line_is_the_marker() -> None:
+    shown, _, seen, _ = run(pieces(f"{FEEDBACK}\n\n**{MARKER}**\n{RUBRIC}", 4))
+    assert shown == FEEDBACK and seen == [(RUBRIC, "")]
+
+
+@pytest.mark.parametrize("cut", [1, 5, 200])
+def test_a_marker_ending_a_line_never_shows_the_json_after_it(cut: int) -> None:
+    text = f"{FEEDBACK} Now the score {MARKER}\n{RUBRIC}"
+    shown, _, seen, _ = run(pieces(text, cut))
+    assert "{" not in shown and "score" not in shown.split(FEEDBACK)[-1].replace("score", "", 1)
+    assert seen == [(RUBRIC, "")]
+
+
+def test_text_held_at_a_possible_marker_line_still_lets_the_relay_ping() -> None:
+    texts = [FEEDBACK, "\n<<<", *["x"] * 200]
+    inline = InlineRubric(Tokens(texts), lambda r, w: {}, inline_ask("en"))  # type: ignore[arg-type]
+    out = list(inline.texts(0.0))
+    assert out.count("") >= 150
+
+
+def test_coaching_in_the_anchors_words_is_not_a_copy_of_the_prompt() -> None:
+    text = (
+        "**To improve** Add a concrete example of the candidate's own work, with the result "
+        "it had, and say what you did yourself step by step."
+    )
+    shown, _, seen, _ = run(pieces(text, 3))
+    assert shown == text and seen == [(None, "no rubric after the feedback")]

@@ -81,7 +81,10 @@ _NOT_DEEDS = (
 )
 _EN_ACTION = re.compile(
     rf"\b(?:I|my team and I)\s+(?:(?:then|first|also|quickly|personally|immediately|"
-    rf"directly|carefully|finally|eventually)\s+)?(?!(?:{_NOT_DEEDS})\b)"
+    rf"directly|carefully|finally|eventually|just)\s+)?(?!(?:{_NOT_DEEDS})\b)"
+    # Words ending in -t that are not past deeds ("I just kind of need", "I want to").
+    r"(?!(?:just|must|almost|least|most|best|but|not|that|what|want|expect|might|"
+    r"can't|don't|won't|isn't|wasn't|didn't|at|it)\b)"
     r"([a-z]+(?:-[a-z]+)?(?:ed|t)|built|led|wrote|made|took|ran|drove|chose|began|spoke|"
     r"met|brought|sat|went|set|put|cut|paired|gave|sent|found|rewrote|split|shut|kept|"
     r"told|taught|sought|fought|held|won|drew|broke|threw|flew|read|wrote)\b"
@@ -95,9 +98,10 @@ _KO_PAST = re.compile(f"[{_SSANG_SIOS}](습니다|다|어요|고|으며|는데)"
 _KO_NOT_DEED_PHRASE = re.compile(
     r"열심히|노력했|해야 했|많이 배웠|배운 점|최선을|아르바이트를 했|근무했|다녔"
 )
-# One word: the past-tense word of a clause that is a state, not a deed.
+# One word: the past-tense word of a clause that is a state, not a deed. "X였습니다" is
+# "was X" (담당자였습니다.), after any full stop, but 줄였/높였/붙였 are deeds.
 _KO_NOT_DEED = re.compile(
-    r"(있었|없었|이었|였습니다$|되었|됐|되셨|싶었|같았|좋았|어려웠|힘들었|바빴|많았|적었|"
+    r"(있었|없었|이었|(?<![줄높보모끌붙늘였])였(?:습니다|어요)[.!?…]*$|있는|있으|있을|되었|됐|되셨|싶었|같았|좋았|어려웠|힘들었|바빴|많았|적었|"
     r"몰랐|알았|느꼈|생각했|맡았던|였고|이었고|밀려|늦었|열심히|노력했|겠|있습|있어|있다|있고|"
     r"없습|없어|없다|없고)"
 )
@@ -134,7 +138,7 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             r"sav(ed|ing)|cut\b|grew|boost\w*|achiev\w*|led to|dropped|raised|won|shipped|"
             r"delivered|halved|doubled|tripled|launched|renewed|promoted|went live|"
             r"recovered|resolved|fell|rose|convinced|persuaded|approved|went back|"
-            r"came back|back to normal)\b",
+            r"came back|back to normal|worked better|got better|went better)\b",
             _I,
         ),
         "task": re.compile(
@@ -170,10 +174,11 @@ _PART_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
             r"늘었|줄었|늘렸|줄였|높였|낮췄|"
             r"올렸|인정받|해결되|줄어|늘어(?!섰)|성공|출시(?:했|되|하게)|재계약|채택|회복|무사히|"
             r"끝났|마쳤|합의했|승인(?:받|되|했)|수 있었|줄인|늘린|높인|낮춘|올린|완주|합격|통과|"
-            r"수상|우승"
+            r"수상|우승|나아졌|좋아졌|개선됐|안정됐|안정되었"
         ),
         "task": re.compile(
-            r"목표|(?<!조별 )과제(?! 발표)|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|책임|"
+            r"목표|(?<!조별 )과제(?! 발표)|역할|맡은|맡게|맡고|맡아|맡았(?!던)|담당|"
+            r"책임(?!을 (?:미루|회피|떠넘|전가))|"
             r"[가-힣]야 했|"
             r"해야 하는|요구(?!사항)|마감(?!일|을 (?:\S+ )?놓|을 한 번도| 때)|당직|당번|"
             r"제 (?:일|몫|업무)(?:이|은|였)|달라고 (?:하셨|부탁|요청)|(?:보|하)라고 하셨|"
@@ -405,6 +410,10 @@ class Analysis:
     verdict: str = ""
     strengths: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    # What set the score (the first rule of the scale that applied): "length", "action"...
+    bound_by: str | None = None
+    owned: bool = False  # "I" at least once, and "we" not more than twice as often
+    length: tuple[int, int] = (0, 0)  # the good length of this kind of answer, in words
 
     def as_dict(self) -> dict[str, Any]:
         """The `analysis` object of the `done` event (rubric version 2, source `rules`)."""
@@ -421,6 +430,9 @@ class Analysis:
             "conclusion_first": self.conclusion_first,
             "evidence": dict(self.evidence),
             "verdict": self.verdict,
+            "bound_by": self.bound_by,
+            "owned": self.owned,
+            "length_range": list(self.length),
         }
 
 
@@ -675,11 +687,17 @@ def _meant_sentences(said: str, lang: Language, pauses: Sequence[int]) -> list[s
     return [s for s in meant if s]
 
 
-def _read(question: str, said: str, lang: Language, pauses: Sequence[int] = ()) -> _Reading:
+def _read(
+    question: str,
+    said: str,
+    lang: Language,
+    pauses: Sequence[int] = (),
+    story: bool | None = None,
+) -> _Reading:
     sentences = _meant_sentences(said, lang, pauses)
     answer = _CORRECTION[lang].sub("", said)  # what the speaker meant
     words = len(said.split())  # as long as it was said, self-corrections included
-    behavioural = is_behavioural(question)
+    behavioural = is_behavioural(question) if story is None else story
     star, evidence, share, scene_only, measured = _star(sentences, lang, words)
     first, we = len(_FIRST[lang].findall(answer)), len(_WE[lang].findall(answer))
     # A number measures the outcome only in what came of it, never in a plan or the scene.
@@ -742,7 +760,9 @@ def _check_delivery(r: _Reading) -> None:
     text = TEXT[r.lang]
     owned = r.first > 0 and r.first * 2 >= r.we
     r.checks.append((1.0, owned, "first_person"))
-    if owned:
+    if owned and (r.star["action"] or not r.behavioural):
+        # Praise of "I" only where the "I" does something: next to "your answer never
+        # says what you did" it contradicted itself.
         r.good.append(text["first_ok"])
     elif r.we and r.first:
         r.fix.append(text["we_ratio"].format(we=r.we, me=r.first))
@@ -751,7 +771,8 @@ def _check_delivery(r: _Reading) -> None:
     r.checks.append((0.25, r.fillers <= 2, "fillers"))
     if r.fillers > 2:
         r.fix.append(text["filler"].format(n=r.fillers))
-    elif r.words >= 30:
+    elif r.fillers == 0 and r.words >= 30:
+        # "No filler words" only when there are none: the delivery panel counts the same.
         r.good.append(text["filler_ok"])
     r.checks.append((0.5, r.conclusion, "conclusion_first"))
     (r.good if r.conclusion else r.fix).append(
@@ -765,44 +786,87 @@ def _check_delivery(r: _Reading) -> None:
         r.fix.append(text["long"].format(n=r.words, low=low, high=high))
 
 
-def _story_score(r: _Reading) -> int:
+def length_range(lang: Language, behavioural: bool) -> tuple[int, int]:
+    """The good length of an answer, in words (eojeol): a story, or a direct answer."""
+    return LENGTH[lang] if behavioural else SHORT_LENGTH[lang]
+
+
+def bound_of(analysis: dict[str, Any], lang: Language) -> str | None:
+    """What set a score, read from an `analysis` object (a model's, whose reading the rules
+    do not have): the first mark of the scale its checklist misses; None for a 5."""
+    if analysis["score"] >= 5:
+        return None
+    star, words = analysis["star"], analysis["word_count"]
+    low, high = length_range(lang, analysis["behavioural"])
+    if analysis["behavioural"]:
+        marks = [(star["action"], "action"), (words >= VERY_SHORT[lang], "length"),
+                 (star["result"], "result"), (star["situation"], "situation"),
+                 (analysis["quantified_result"], "quantified_result")]  # fmt: skip
+    else:
+        marks = [(words >= low / 3, "length")]
+    marks += [(analysis["conclusion_first"], "conclusion_first"),
+              (analysis["filler_words"] <= 2, "fillers"), (words <= high, "length")]  # fmt: skip
+    return _first_missing(marks)
+
+
+def _first_missing(marks: list[tuple[bool, str]]) -> str | None:
+    return next((name for ok, name in marks if not ok), None)
+
+
+def _story_score(r: _Reading) -> tuple[int, str | None]:
     """The anchored scale for a story, as `docs/labelling.md` writes it: the first rule
-    that applies."""
+    that applies, and what bound the score there (None for a 5)."""
     star = r.star
-    if r.sentences <= 2 or not (star["situation"] or star["action"] or star["result"]):
-        return 1
-    if not star["action"] or r.words < VERY_SHORT[r.lang]:
-        return 2
-    if not star["result"] or r.scene_only > 0.5:
-        return 3
-    five = (star["situation"], r.quantified, r.conclusion, not r.we_heavy, r.fillers <= 2,
-            r.words <= LENGTH[r.lang][1])  # fmt: skip
-    return 5 if all(five) else 4
+    if r.sentences <= 2:
+        return 1, "sentences"
+    if not (star["situation"] or star["action"] or star["result"]):
+        return 1, "action"
+    if not star["action"]:
+        return 2, "action"
+    if r.words < VERY_SHORT[r.lang]:
+        return 2, "length"
+    if not star["result"]:
+        return 3, "result"
+    if r.scene_only > 0.5:
+        return 3, "scene"
+    five = [(star["situation"], "situation"), (r.quantified, "quantified_result"),
+            (r.conclusion, "conclusion_first"), (not r.we_heavy, "first_person"),
+            (r.fillers <= 2, "fillers"), (r.words <= LENGTH[r.lang][1], "length")]  # fmt: skip
+    missing = _first_missing(five)
+    return (4, missing) if missing else (5, None)
 
 
-def _direct_score(r: _Reading) -> int:
+def _direct_score(r: _Reading) -> tuple[int, str | None]:
     """The anchored scale for a question that is not a story (motivation, strengths,
     plans, technical): the answer, why, and something concrete of the candidate's own."""
     low, high = SHORT_LENGTH[r.lang]
     if r.words < low / 3:
-        return 1
+        return 1, "length"
     if not (r.reasons or r.concrete):
-        return 2
-    if not r.concrete or not r.first:
-        return 3
-    five = (r.conclusion, low <= r.words <= high, r.fillers <= 2)
-    return 5 if all(five) else 4
+        return 2, "reasons"
+    if not r.concrete:
+        return 3, "example"
+    if not r.first:
+        return 3, "first_person"
+    five = [(r.conclusion, "conclusion_first"), (low <= r.words <= high, "length"),
+            (r.fillers <= 2, "fillers")]  # fmt: skip
+    missing = _first_missing(five)
+    return (4, missing) if missing else (5, None)
 
 
-def _scored(r: _Reading) -> tuple[int, str]:
-    """The score on the anchored scale, and a verdict naming the weightiest gap."""
+def _scored(r: _Reading) -> tuple[int, str, str | None]:
+    """The score on the anchored scale, its verdict, and what bound it: the verdict names
+    that, not the weightiest gap elsewhere (a 2 set by length was blamed on Task)."""
     text = TEXT[r.lang]
-    score = (_story_score if r.behavioural else _direct_score)(r)
-    gaps = [name for weight, ok, name in sorted(r.checks, key=lambda c: -c[0]) if not ok]
+    score, bound = (_story_score if r.behavioural else _direct_score)(r)
     verdict = text["verdicts"][score]
-    if gaps and gaps[0] in text["gaps"] and score < 5:
-        verdict = f"{verdict} {text['gaps'][gaps[0]]}"
-    return score, verdict
+    if bound == "length":
+        low, high = length_range(r.lang, r.behavioural)
+        key = "bound_short" if r.words < low else "bound_long"
+        verdict = f"{verdict} {text[key].format(n=r.words, low=low, high=high)}"
+    elif bound is not None and bound in text["gaps"]:
+        verdict = f"{verdict} {text['gaps'][bound]}"
+    return score, verdict, bound
 
 
 @dataclass(frozen=True)
@@ -823,14 +887,20 @@ def counts(answer: str, lang: Language, delivery: dict[str, Any] | None = None) 
 
 
 def analyse(
-    question: str, answer: str, lang: Language, delivery: dict[str, Any] | None = None
+    question: str,
+    answer: str,
+    lang: Language,
+    delivery: dict[str, Any] | None = None,
+    story: bool | None = None,
 ) -> Analysis:
     """Read `answer` to `question` in language `lang` by the rules; a spoken answer's
-    `delivery` says where the speaker paused."""
-    r = _read(question, answer, lang, pauses_in(delivery))
+    `delivery` says where the speaker paused; `story`: whether the question asks for one,
+    when that is known (else it is read from the wording)."""
+    r = _read(question, answer, lang, pauses_in(delivery), story)
     (_check_story if r.behavioural else _check_direct)(r)
     _check_delivery(r)
-    score, verdict = _scored(r)
+    score, verdict, bound = _scored(r)
+    low, high = length_range(r.lang, r.behavioural)
     return Analysis(
         star=r.star,
         first_person=r.first > 0,
@@ -847,4 +917,7 @@ def analyse(
         verdict=verdict,
         strengths=r.good,
         suggestions=r.fix,
+        bound_by=bound,
+        owned=r.first > 0 and not r.we_heavy,
+        length=(low, high),
     )

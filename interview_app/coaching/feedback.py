@@ -7,7 +7,7 @@ is a labelled template shaped by the question, with [brackets] to fill.
 from __future__ import annotations
 
 from interview_app.coaching.analysis import Analysis
-from interview_app.coaching.request import CoachingRequest, is_behavioural
+from interview_app.coaching.request import CoachingRequest
 
 
 def feedback_en(a: Analysis) -> str:
@@ -55,7 +55,7 @@ def outline(request: CoachingRequest) -> str:
             f"> 오프라인 모드의 **답변 템플릿**입니다. 대괄호를 본인의 경험과 숫자로 채우세요.\n\n"
             f"**질문**{role}: {q}\n\n"
         )
-        if is_behavioural(request.question):
+        if request.behavioural:
             return head + (
                 '1. **결론 먼저**: "저는 [상황]에서 [행동]으로 [숫자 결과]를 만들었습니다."\n'
                 "2. **상황 (S)**: [언제, 어디서, 어떤 문제였는지 한두 문장]\n"
@@ -77,7 +77,7 @@ def outline(request: CoachingRequest) -> str:
         "facts and numbers.\n\n"
         f"**Question**{role}: {q}\n\n"
     )
-    if is_behavioural(request.question):
+    if request.behavioural:
         return head + (
             '1. **Headline**: "At [company], I [action] and [quantified result]."\n'
             "2. **Situation**: [when, where, what was at stake: one or two sentences]\n"

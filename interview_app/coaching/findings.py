@@ -22,6 +22,8 @@ TEXT: dict[str, dict[str, Any]] = {
         "conclusion": "Open with your conclusion in one sentence, then tell the story.",
         "short": "At {n} words it is short: aim for {low}-{high} (one to two minutes spoken).",
         "long": "At {n} words it runs long: aim for {low}-{high} and cut the background first.",
+        "bound_short": "Short: {n} words, where a full answer takes {low}-{high}.",
+        "bound_long": "Long: {n} words, where a full answer takes {low}-{high}.",
         "hints": {
             "situation": "Where and when was it?",
             "task": "What were you responsible for?",
@@ -52,6 +54,10 @@ TEXT: dict[str, dict[str, Any]] = {
             "situation": "Set the scene in a sentence.",
             "task": "Say what you were responsible for.",
             "reasons": "Back it with a reason and an example.",
+            "example": "Give one concrete example of your own.",
+            "sentences": "Tell it as a story of a few sentences, not one or two.",
+            "scene": "Spend less on the scene, more on what you did and what changed.",
+            "fillers": "Fewer filler words: pause silently instead.",
         },
     },
     "ko": {
@@ -71,6 +77,8 @@ TEXT: dict[str, dict[str, Any]] = {
         "conclusion": "두괄식으로, 결론을 한 문장으로 먼저 말한 뒤 이야기를 풀어 가세요.",
         "short": "{n}어절로 짧습니다. {low}~{high}어절(1~2분 분량)을 목표로 하세요.",
         "long": "{n}어절로 깁니다. {low}~{high}어절로, 배경 설명부터 줄이세요.",
+        "bound_short": "짧습니다: {n}어절이고, 충실한 답변은 {low}~{high}어절입니다.",
+        "bound_long": "깁니다: {n}어절이고, 충실한 답변은 {low}~{high}어절입니다.",
         "hints": {
             "situation": "언제, 어디서 있었던 일인가요?",
             "task": "제가 맡은 책임은 무엇이었나요?",
@@ -101,6 +109,10 @@ TEXT: dict[str, dict[str, Any]] = {
             "situation": "상황을 한 문장으로 밝히세요.",
             "task": "맡은 역할을 말하세요.",
             "reasons": "근거와 사례를 드세요.",
+            "example": "본인의 구체적인 사례를 하나 드세요.",
+            "sentences": "한두 문장이 아니라 몇 문장의 이야기로 말하세요.",
+            "scene": "상황 설명은 줄이고, 한 일과 달라진 점을 말하세요.",
+            "fillers": "군말을 줄이고, 잠깐 멈추세요.",
         },
     },
 }

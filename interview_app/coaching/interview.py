@@ -345,18 +345,27 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
         a = t["analysis"]
         star = a.get("star") or {}
         story = a.get("behavioural", True)
-        count["action"] += bool(not story or star.get("action"))
-        count["number"] += bool(not story or a.get("quantified_result"))
-        count["first"] += bool(a.get("first_person"))
-        count["result"] += bool(not story or star.get("result"))
+        # A story's parts are counted over the stories only: an answer that is not one
+        # has no action or result to praise (four unintelligible answers read as "not a
+        # story" were praised for their deeds and numbers).
+        count["stories"] += bool(story)
+        count["action"] += bool(story and star.get("action"))
+        count["number"] += bool(story and a.get("quantified_result"))
+        count["result"] += bool(story and star.get("result"))
+        # "As I throughout" only if "I" was never outweighed by "we" in any answer.
+        count["first"] += bool(a.get("owned", a.get("first_person")))
         count["conclusion"] += bool(a.get("conclusion_first"))
         count["in_time"] += not t.get("over_time")
-    n = len(answered)
+    n, stories = len(answered), count["stories"]
     strengths = []
-    if count["action"] and count["action"] >= n / 2:
-        strengths.append((count["action"], text["s_action"].format(n=count["action"], total=n)))
-    if count["number"] and count["number"] >= n / 2:
-        strengths.append((count["number"], text["s_number"].format(n=count["number"], total=n)))
+    if count["action"] and count["action"] >= stories / 2:
+        strengths.append(
+            (count["action"], text["s_action"].format(n=count["action"], total=stories))
+        )
+    if count["number"] and count["number"] >= stories / 2:
+        strengths.append(
+            (count["number"], text["s_number"].format(n=count["number"], total=stories))
+        )
     if n and count["first"] == n:
         strengths.append((n, text["s_first"]))
     if count["conclusion"] and count["conclusion"] >= n / 2:
@@ -366,10 +375,10 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
     if n and count["in_time"] == n:
         strengths.append((n, text["s_time"]))
     gaps = [
-        (n - count["action"], "p_action"),
-        (n - count["number"], "p_number"),
+        (stories - count["action"], "p_action"),
+        (stories - count["number"], "p_number"),
         (n - count["first"], "p_first"),
-        (n - count["result"], "p_result"),
+        (stories - count["result"], "p_result"),
         (n - count["conclusion"], "p_conclusion"),
         (n - count["in_time"], "p_time"),
     ]

@@ -17,7 +17,7 @@ import re
 from typing import Any, Protocol
 
 from interview_app.coaching import anchors
-from interview_app.coaching.analysis import PARTS
+from interview_app.coaching.analysis import PARTS, bound_of, length_range
 from interview_app.coaching.prompts import tagged
 from interview_app.coaching.request import CoachingRequest, Language
 
@@ -130,6 +130,12 @@ def messages(request: CoachingRequest) -> list[dict[str, str]]:
     ]
 
 
+def inline_ask(language: Language) -> str:
+    """The inline instructions a model may copy into its feedback (the marker and schema):
+    the anchors are left out, as coaching may say the same things in the same words."""
+    return _INLINE[language].format(marker=MARKER, schema=_SCHEMA_TEXT)
+
+
 def inline_instructions(language: Language) -> str:
     """What `RUBRIC=inline` adds to the feedback's system prompt (its marker, schema, rules)."""
     return _INLINE[language].format(marker=MARKER, schema=_SCHEMA_TEXT) + _rules(language)
@@ -231,6 +237,10 @@ def from_model(reply: str, request: CoachingRequest, rules: Counted) -> dict[str
             "evidence": evidence,
             "verdict": " ".join(verdict.split())[:300],
         }
+        # The fields the rules' rubric has too, so that every view reads one shape.
+        analysis["bound_by"] = bound_of(analysis, request.language)
+        analysis["owned"] = analysis["first_person"]
+        analysis["length_range"] = list(length_range(request.language, behavioural))
     except (ValueError, KeyError, TypeError):
         return None
     return analysis

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import threading
 import time
 from collections import Counter, defaultdict
@@ -441,16 +442,21 @@ class History:
             # SQLite's substr() loads the whole blob for every piece; its incremental blob
             # reader reads only the piece's pages.
             def blob() -> bytes:
-                with self.engine.connect() as conn:
+                # One transaction: the row found by identity is the row read, whatever is
+                # deleted or kept meanwhile.
+                with self.engine.begin() as conn:
                     rowid = conn.scalar(select(literal_column("rowid")).where(*mine))
                     if rowid is None:
                         return b""
                     raw: Any = conn.connection.driver_connection
-                    with raw.blobopen("recordings", "data", rowid, readonly=True) as found:
-                        if offset >= len(found):
-                            return b""
-                        found.seek(offset)
-                        return bytes(found.read(size))
+                    try:
+                        with raw.blobopen("recordings", "data", rowid, readonly=True) as found:
+                            if offset >= len(found):
+                                return b""
+                            found.seek(offset)
+                            return bytes(found.read(size))
+                    except sqlite3.Error as exc:
+                        raise HistoryUnavailable(f"recording not read: {exc}") from None
 
             piece: bytes = self._db.run(blob)
             return piece
@@ -490,10 +496,12 @@ class History:
         flagged); how many attempts went."""
 
         def work(session: Any) -> int:
+            # Interviews first: a save in flight locks its interview's row, then the review
+            # row; taking them in the same order, neither waits on the other (deadlock).
+            session.execute(delete(Interview).where(Interview.identity == identity))
             session.execute(delete(Review).where(Review.identity == identity))
             session.execute(delete(Share).where(Share.identity == identity))
             session.execute(delete(Recording).where(Recording.identity == identity))
-            session.execute(delete(Interview).where(Interview.identity == identity))
             return int(
                 session.execute(delete(Attempt).where(Attempt.identity == identity)).rowcount
             )

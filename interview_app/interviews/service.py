@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from interview_app import problems
 from interview_app.coaching import flow, interview
 from interview_app.coaching.analysis import analyse
 from interview_app.coaching.flow import NotNow, Setup, State, Status
-from interview_app.coaching.request import CoachingRequest
+from interview_app.coaching.request import CoachingRequest, is_behavioural
 from interview_app.history.db import HistoryUnavailable
 from interview_app.history.interviews import Interviews
 from interview_app.llm.completions import Prefixed
@@ -231,8 +231,9 @@ class InterviewService:
         taken = state.turns[-1]
         setup = state.setup
         req = CoachingRequest(
-            "feedback", taken.text or "", text, setup.language, setup.role, delivery
-        )
+            "feedback", taken.text or "", text, setup.language, setup.role, delivery,
+            story=_asks_a_story(state.turns),
+        )  # fmt: skip
 
         def then(outcome: str, summary: Any, _t: str, _f: Any, _d: float) -> dict[str, Any]:
             if outcome != "done":
@@ -254,7 +255,7 @@ class InterviewService:
             raise
         note = _over_time(setup, seconds) if taken.over_time and seconds is not None else ""
         if setup.focus:
-            note += _drill(setup, taken.text or "", text)  # the drill's part, first
+            note += _drill(setup, taken.text or "", text, delivery)  # the drill's part, first
         if note:
             generation.completion = Prefixed(generation.completion, note)
         relay.start(generation, stream, caller.request_id)
@@ -424,14 +425,36 @@ def _drop(stream: Stream, problem: Problem = problems.INTERNAL) -> None:
         pass  # its keys expire on their own TTL
 
 
-def _drill(setup: Setup, question: str, answer: str) -> str:
-    """The drill's part judged first: whether this answer has it."""
+def _asks_a_story(turns: Sequence[Any]) -> bool | None:
+    """Whether the turn being answered asks for a story, where the interview knows: a
+    follow-up to a story is part of that story ("What did you do, step by step?" was read
+    as "not a past experience"). None: read from the wording."""
+    taken = turns[-1]
+    if taken.kind != "follow_up":
+        return None
+    main = next((t for t in reversed(turns[:-1]) if t.kind == "question"), None)
+    if main is not None and main.text and is_behavioural(main.text):
+        return True
+    return None
+
+
+_DRILL = {
+    "en": ("> 🎯 Drill. {goal} ", "✓ Your answer has it.", "✗ It is missing.",
+           "It is there, but the answer is too thin to count yet."),
+    "ko": ("> 🎯 집중 연습. {goal} ", "✓ 답변에 있습니다.", "✗ 빠져 있습니다.",
+           "들어 있지만, 답변이 아직 너무 짧아 인정되지 않습니다."),
+}  # fmt: skip
+
+
+def _drill(setup: Setup, question: str, answer: str, delivery: dict[str, Any] | None = None) -> str:
+    """The drill's part judged first, by the same reading as the coaching's score (the
+    delivery's pauses included): a part found in an answer scored 1 is not "there"."""
     assert setup.focus is not None
-    found = not interview.lacks(analyse(question, answer, setup.language).as_dict(), setup.focus)
-    goal = interview.aim(setup.focus, setup.language) or ""
-    if setup.language == "en":
-        return f"> 🎯 Drill. {goal} {'✓ Your answer has it.' if found else '✗ It is missing.'}\n\n"
-    return f"> 🎯 집중 연습. {goal} {'✓ 답변에 있습니다.' if found else '✗ 빠져 있습니다.'}\n\n"
+    judged = analyse(question, answer, setup.language, delivery)
+    found = not interview.lacks(judged.as_dict(), setup.focus)
+    head, has, lacks, thin = _DRILL[setup.language]
+    said = (thin if judged.score <= 1 else has) if found else lacks
+    return head.format(goal=interview.aim(setup.focus, setup.language) or "") + said + "\n\n"
 
 
 def _over_time(setup: Setup, seconds: float) -> str:

@@ -155,6 +155,11 @@ class Opening:
         assert self.completion is not None
         return self.completion
 
+    @property
+    def abandoned(self) -> bool:
+        """Whether nobody will read it: an open still waiting for its turn is not sent."""
+        return self._abandoned
+
     def abandon(self) -> None:
         """Nobody will read it: close the completion now or once it is open."""
         with self._lock:
@@ -170,14 +175,17 @@ class Opening:
 
 class Pending:
     """A completion whose upstream is still opening: "" every `idle` seconds until it is
-    (the relay pings), then its text; an open that failed ends the stream with its problem."""
+    (the relay pings), then its text; an open that failed ends the stream with its problem.
+    `idle_ticks` is the backend's: behind a proxy its completions cannot tick, so the view
+    relays this one through a buffer that times the pings itself."""
 
-    idle_ticks = True
-
-    def __init__(self, opening: Opening, problem_of: Callable[[BaseException], Any]) -> None:
+    def __init__(
+        self, opening: Opening, problem_of: Callable[[BaseException], Any], idle_ticks: bool
+    ) -> None:
         self._opening = opening
         self._problem_of = problem_of
         self._inner: Completion | None = None
+        self.idle_ticks = idle_ticks
 
     def texts(self, idle: float | None = None) -> Iterator[str]:
         while not self._opening.wait(idle):

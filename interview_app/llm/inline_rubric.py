@@ -39,7 +39,9 @@ from interview_app.coaching import rubric
 from interview_app.llm.port import Completion, StreamFailure
 
 ECHO = 32  # characters held back to recognise a copy of the prompt before it is shown
-_FENCE = re.compile(r"\s*(```[a-zA-Z]*\s*)?")
+_DECOR = " \t*_#>`"  # Markdown around a marker line ("**<<<RUBRIC>>>**")
+_JSON_LINE = re.compile(r'(?:^|\n)[ \t]*\{[ \t]*"')  # a line that opens a JSON object
+_FENCE = re.compile(r"\s*(`{0,3}|```[a-zA-Z]*\s*)")  # a code fence, arriving piece by piece
 
 
 class _Json:
@@ -125,7 +127,8 @@ class InlineRubric:
                             return
                     elif ended:
                         return
-                    continue
+                    if out:
+                        continue
                 if idle is not None and time.monotonic() - last_out >= idle:
                     last_out = time.monotonic()
                     yield ""  # the relay's ping: nothing shown for `idle` seconds
@@ -167,8 +170,9 @@ class InlineRubric:
             at = held.find("<<<")
             if at < 0:
                 break
-            line_start = (held[:at].strip(" \t") == "" and at_line_start) or (
-                "\n" in held[:at] and held[held.rfind("\n", 0, at) + 1 : at].strip(" \t") == ""
+            before = out + held[:at]  # what precedes it on its line, shown or not
+            line_start = (before.strip(_DECOR) == "" and at_line_start) or (
+                "\n" in before and before[before.rfind("\n") + 1 :].strip(_DECOR) == ""
             )
             end = held.find("\n", at)
             if end < 0 and not final:
@@ -178,11 +182,11 @@ class InlineRubric:
                     return visible, held, bool(self._failure)
             line = held[at : end if end >= 0 else len(held)]
             if line_start:
-                before = (out + held[:at]).rstrip()
-                visible, _ = self._checked(before, "", True)
+                head = before[: max(0, before.rfind("\n"))]  # not the marker line's "**"
+                visible, _ = self._checked(head.rstrip(), "", True)
                 if self._failure:
                     pass  # the text before it was already a copy of the prompt
-                elif line.strip() == marker:
+                elif line.rstrip(" \t*_`") == marker:  # **<<<RUBRIC>>>** counts too
                     self._tail = [held[end + 1 :] if end >= 0 else ""]
                 else:
                     self._failure = "a broken marker line"
@@ -197,8 +201,13 @@ class InlineRubric:
         return visible, kept, self._failure == "a copy of the prompt"
 
     def _checked(self, text: str, rest: str, final: bool) -> tuple[str, str]:
-        """`text` cut where it starts copying the prompt; the last `ECHO` characters of it
-        kept back (with `rest`) unless `final`."""
+        """`text` cut where it starts copying the prompt, or where a line opens a JSON
+        object (the rubric without its marker line: it is taken as the rubric); the last
+        `ECHO` characters of it kept back (with `rest`) unless `final`."""
+        found = _JSON_LINE.search(text)
+        if found is not None and self._tail is None:
+            self._tail = [text[found.start() :].lstrip() + rest]
+            text, rest, final = text[: found.start()], "", True
         prompt = self._prompt
         for end in range(ECHO, len(text) + 1):
             if text[end - ECHO : end] in prompt:

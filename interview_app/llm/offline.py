@@ -33,7 +33,9 @@ class OfflineBackend:
 
     def open(self, request: CoachingRequest) -> Recited:
         if request.kind == "feedback" and request.answer is not None:
-            result = analyse(request.question, request.answer, request.language, request.delivery)
+            result = analyse(
+                request.question, request.answer, request.language, request.delivery, request.story
+            )
             text = (feedback_ko if request.language == "ko" else feedback_en)(result)
             extra: dict[str, Any] = {} if self.rubric == "off" else {"analysis": result.as_dict()}
             if request.delivery:

@@ -305,7 +305,7 @@ def _readings(
     (what a model's rubric takes from the rules), each computed only when asked for."""
 
     def rules() -> Analysis:
-        return analyse(request.question, answer, request.language, request.delivery)
+        return analyse(request.question, answer, request.language, request.delivery, request.story)
 
     def counted() -> Counts:
         return counts(answer, request.language, request.delivery)
@@ -369,6 +369,8 @@ class OpenAIBackend:
         else:
             self.transport = H11Transport(tls, settings.upstream_pool_size)
             http_client = openai.DefaultHttpxClient(timeout=timeout, transport=self.transport)
+        # Whether its completions can wait with a deadline (our transport; not a proxy's).
+        self.idle_ticks = self.transport is not None
         self.client = openai.OpenAI(
             # A local server (vLLM, Ollama, llama.cpp) takes any key; the SDK wants one.
             api_key=settings.openai_api_key or "unused",
@@ -410,7 +412,7 @@ class OpenAIBackend:
         def judged(reply: str | None, why: str) -> dict[str, Any]:
             return _with_delivery(judge(reply, why, request, counted, rules), request)
 
-        return InlineRubric(completion, judged, rubric.inline_instructions(request.language))
+        return InlineRubric(completion, judged, rubric.inline_ask(request.language))
 
     def converse(
         self, messages: list[dict[str, str]], max_tokens: int, fallback: str

@@ -34,7 +34,7 @@ from interview_app.coaching.delivery import Word
 from interview_app.coaching.request import Language
 from interview_app.speech import offload
 from interview_app.speech.audio import EXTENSIONS, RATE, Audio, is_hallucination, no_telemetry
-from interview_app.speech.voice import model_client
+from interview_app.speech.voice import endpoint_missing, model_client
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,9 @@ class ModelRecognizer:
             return
         try:
             opened = self._open(data, content_type, language)
-        except openai.NotFoundError:
+        except openai.NotFoundError as exc:
+            if not endpoint_missing(exc):
+                raise  # a model the server does not have: said as the server's error
             if not self.absent:
                 self.absent = True
                 log.warning(

@@ -23,6 +23,13 @@ def model_client(api_key: str | None, base_url: str | None, timeout: float) -> o
     )
 
 
+def endpoint_missing(exc: openai.NotFoundError) -> bool:
+    """Whether a 404 says the route is missing (llama.cpp, Ollama), not that the model or
+    voice asked for is unknown (OpenAI's `model_not_found`): only the first is remembered."""
+    said = f"{getattr(exc, 'code', '') or ''} {exc.message}".lower()
+    return not any(word in said for word in ("model", "voice"))
+
+
 class ModelVoice:
     """Questions read aloud by an OpenAI-compatible speech endpoint (MP3), a voice per
     language. A language with no voice ("none") is not spoken by the model: a local
@@ -54,7 +61,9 @@ class ModelVoice:
         )
         try:
             return manager.__enter__()
-        except openai.NotFoundError:
+        except openai.NotFoundError as exc:
+            if not endpoint_missing(exc):
+                raise
             if not self.absent:
                 self.absent = True
                 log.warning("the speech server has no /v1/audio/speech (404): the browser reads")

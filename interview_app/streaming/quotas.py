@@ -47,15 +47,16 @@ RESERVED_FDS = 24
 
 
 def descriptor_streams() -> int:
-    """How many streams this process's open-files limit carries: two descriptors each, in
-    two fifths of what is not reserved (the rest is for connections being refused and
-    every other request, `/metrics` among them)."""
+    """How many streams this process's open-files limit carries: a third of what is not
+    reserved, each stream's upstream socket beside its reader's connection (gunicorn's
+    `worker_connections` takes the other two thirds: connections being refused and every
+    other request, `/metrics` among them, fit in what streams leave)."""
     import resource
 
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if soft == resource.RLIM_INFINITY:
         return 1 << 30
-    return max(1, (soft - RESERVED_FDS) * 2 // 5)
+    return max(1, (soft - RESERVED_FDS) // 3)
 
 
 # ARGV: now, ticket, limit, lease seconds. Scores are lease expiries.

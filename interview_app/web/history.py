@@ -78,12 +78,17 @@ def keep_recording(attempt_id: str) -> Response:
     kind = (request.mimetype or "").lower()
     if kind not in AUDIO_TYPES:
         raise Refused(AUDIO_TYPE)
-    data = found.body.read(
-        request, client(), settings.max_audio_bytes, settings.audio_body_timeout_seconds
-    )
-    if not data:
-        raise invalid("missing_body", "Send the recording as the body.")
-    checked_audio(data)  # decoded as a transcription's upload: type, length, readable
+    # Counted as a stream of its client (decoding 25 MB is work), before the body is read.
+    ticket = found.quotas.admit(client())
+    try:
+        data = found.body.read(
+            request, client(), settings.max_audio_bytes, settings.audio_body_timeout_seconds
+        )
+        if not data:
+            raise invalid("missing_body", "Send the recording as the body.")
+        checked_audio(data)  # decoded as a transcription's upload: type, length, readable
+    finally:
+        ticket.release()
     history, who = _history(), identity.current()
     kept = call(
         lambda: history.keep_recording(

@@ -170,6 +170,8 @@ def _failed_late(exc: Exception) -> None:
     """The log line and metric of an upstream that failed to open."""
     if not isinstance(exc, UpstreamError):
         log.exception("opening the upstream failed", exc_info=exc)
+    elif exc.problem is problems.CANCELLED:
+        pass  # the reader left before the upstream was asked: nothing failed
     elif exc.problem is problems.SERVER_BUSY:
         # Out of descriptors: a burst of these is one event, logged once.
         if _busy_log.ready():
@@ -210,6 +212,9 @@ def open_generation(
         # MAX_OPENING_STREAMS upstream requests are being opened at once.
         found.hub.wait_turn()
         with found.opening:
+            if opening is not None and opening.abandoned:
+                # The reader left while it waited its turn: the model server is not asked.
+                raise UpstreamError(problems.CANCELLED)
             return llm.open(req)
 
     try:
@@ -240,7 +245,7 @@ def open_generation(
         raise
     if completion is None:
         assert opening is not None
-        completion = Pending(opening, _problem_of)
+        completion = Pending(opening, _problem_of, getattr(llm, "idle_ticks", True))
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
     recorder = _recorder(req, save, interview_id, then)
     generation = relay.Generation(completion, ticket.release, started, recorder)

@@ -62,6 +62,14 @@ def _nothing() -> Pieces:
     yield from ()
 
 
+class _Broken(Exception):
+    """The recognition failed in a way that is not the model server's answer."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+
+
 _END = object()  # the recognition ended
 _TICK = object()  # nothing new within the wait
 GRACE_SECONDS = 1.0  # a refusal within this is still a real HTTP status
@@ -82,16 +90,23 @@ class _Pump:
 
     def _run(self) -> None:
         try:
-            for heard in self._pieces:
-                if self._stopped.is_set():
-                    break
-                self._queue.put(heard)
-            self._queue.put(_END)
-        except Exception as exc:  # handed to the reader, raised there
-            self._queue.put(exc)
+            try:
+                for heard in self._pieces:
+                    if self._stopped.is_set():
+                        break
+                    self._queue.put(heard)
+                self._queue.put(_END)
+            except (openai.APIError, httpx2.TransportError) as exc:
+                self._queue.put(exc)  # the model server's: handed to the reader
+            except Exception as exc:
+                # A reply that is not what it should be, a recogniser that broke: the
+                # reader gets a clean error, the log one line with the exception's type.
+                log.warning("recognition failed", extra={"error": type(exc).__name__})
+                self._queue.put(_Broken(problems.UPSTREAM_ERROR))
+            finally:
+                self._pieces.close()  # no more audio fed; a model server's stream closed
         finally:
-            self._pieces.close()  # no more audio fed; a model server's stream closed
-            self._ended()
+            self._ended()  # the slot comes back whatever happened above
 
     def next(self, wait: float) -> Any:
         """The next piece, `_END`, `_TICK` after `wait` seconds, or the recognition's error."""
@@ -126,6 +141,8 @@ def _start(
         raise Refused(failed.problem, retry_after=failed.retry_after) from None
     except httpx2.TransportError:
         raise Refused(problems.UPSTREAM_DISCONNECTED) from None
+    except _Broken as exc:
+        raise Refused(exc.problem) from None
 
 
 def _mismatch(heard: list[str | None], language: Language) -> str | None:
@@ -249,6 +266,9 @@ def transcribe() -> Response:
             }
             tally.outcome, tally.events = "done", n
             yield json_event(done, event="done", id=n + 1)
+        except _Broken as exc:
+            tally.outcome = exc.problem.code
+            yield json_event(exc.problem.event(), event="error", id=n + 1)
         except (openai.APIError, httpx2.TransportError) as exc:
             # The model server failed or dropped the connection mid-audio: one line, and a
             # clean end for the reader.

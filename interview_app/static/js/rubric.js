@@ -35,8 +35,12 @@ export function checklist(analysis, showEvidence = null) {
     }
     items.push(item(t("quantified"), analysis.quantified_result));
   }
-  items.push(item(t("firstPerson"), analysis.first_person));
+  // As the coaching reads it: "I" at least once and not outweighed by "we".
+  items.push(item(t("firstPerson"), analysis.owned ?? analysis.first_person));
   items.push(item(t("fillers", { n: analysis.filler_words }), analysis.filler_words <= 2));
-  items.push(item(t("words", { n: analysis.word_count }), true));
+  // Ticked only within the good length the score reads (a green "45 words" sat next to
+  // "too short"); older attempts without the range keep a plain count.
+  const [low, high] = analysis.length_range || [0, Infinity];
+  items.push(item(t("words", { n: analysis.word_count }), low <= analysis.word_count && analysis.word_count <= high));
   return items;
 }

@@ -1,0 +1,146 @@
+"""One judgement (issue 32, items 5 and 6): every sentence the offline coach writes agrees
+with the rubric it gives, and the published scale holds, on answers built from parts
+present or absent in both languages (hypothesis), and in the interview report."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interview_app.coaching import interview
+from interview_app.coaching.analysis import analyse
+from interview_app.coaching.findings import TEXT
+
+QUESTION = {"en": "Tell me about a time you fixed a problem at work.",
+            "ko": "업무에서 문제를 해결했던 경험을 말해 주세요."}  # fmt: skip
+PARTS = {
+    "en": {
+        "conclusion": "In short, I cut our checkout errors by sixty percent.",
+        "situation": "Last year at a payments startup our checkout page failed often.",
+        "task": "My job was to find out why and fix it before the holiday sale.",
+        "action": "I traced the failed requests, I rewrote the retry logic and I added alerts.",
+        "we": "We talked about it and we agreed on a plan as a team.",
+        "result": "After that the errors fell and the sale went smoothly.",
+        "number": "Errors fell from 5% to 2% within two weeks.",
+        "filler": "Um, so, like, you know, it was, uh, a lot.",
+        "padding": "The team was small and the product was growing quickly every month.",
+    },
+    "ko": {
+        "conclusion": "결론부터 말씀드리면 제가 결제 오류를 절반으로 줄였습니다.",
+        "situation": "작년에 결제 스타트업에서 결제 페이지 오류가 잦았습니다.",
+        "task": "제 역할은 원인을 찾아 연말 행사 전에 고치는 것이었습니다.",
+        "action": "제가 실패한 요청을 추적하고 재시도 로직을 다시 작성했습니다.",
+        "we": "저희 팀은 함께 회의를 했고 저희가 계획을 정했습니다.",
+        "result": "그 결과 오류가 줄었고 행사가 무사히 끝났습니다.",
+        "number": "오류율이 5%에서 2%로 2주 만에 줄었습니다.",
+        "filler": "음, 어, 그, 뭐 여러 가지가 있었습니다.",
+        "padding": "팀은 작았고 제품은 매달 빠르게 성장하고 있었습니다.",
+    },
+}
+ORDER = ["conclusion", "situation", "task", "action", "we", "result", "number", "filler"]
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> tuple[str, str]:
+    lang = draw(st.sampled_from(["en", "ko"]))
+    chosen = [p for p in ORDER if draw(st.booleans())]
+    padding = draw(st.integers(min_value=0, max_value=12))
+    fillers = draw(st.integers(min_value=0, max_value=3))
+    text = PARTS[lang]
+    sentences = [text[p] for p in chosen]
+    sentences[1:1] = [text["padding"]] * padding
+    sentences += [text["filler"]] * fillers
+    return lang, " ".join(sentences)
+
+
+def _praise(lang: str) -> dict[str, str]:
+    t = TEXT[lang]
+    return {k: t[k] for k in ("star_ok", "first_ok", "number_ok", "filler_ok", "conclusion_ok",
+                              "reasons_ok")}  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(answers())
+def test_no_sentence_of_the_coach_contradicts_its_rubric(case: tuple[str, str]) -> None:
+    lang, answer = case
+    a = analyse(QUESTION[lang], answer, lang)  # type: ignore[arg-type]
+    d = a.as_dict()
+    praise = _praise(lang)
+    said = set(a.strengths)
+    if praise["star_ok"] in said:
+        assert all(d["star"].values())
+    if praise["first_ok"] in said:
+        # "You own your actions" next to "your answer never says what you did" was one.
+        assert d["owned"] and d["star"]["action"]
+    if praise["number_ok"] in said:
+        assert d["quantified_result"]
+    if praise["conclusion_ok"] in said:
+        assert d["conclusion_first"]
+    if praise["filler_ok"] in said:
+        # "No filler words" only with none: the delivery panel counts the same.
+        assert d["filler_words"] == 0
+    for line in a.strengths:
+        assert line not in a.suggestions
+    low, high = d["length_range"]
+    short = TEXT[lang]["short"].format(n=d["word_count"], low=low, high=high)
+    assert (short in a.suggestions) == (d["word_count"] < low)
+    if d["bound_by"] == "length":  # the verdict names what set the score
+        assert str(d["word_count"]) in d["verdict"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(answers())
+def test_the_published_scale_holds_on_every_answer(case: tuple[str, str]) -> None:
+    lang, answer = case
+    d = analyse(QUESTION[lang], answer, lang).as_dict()  # type: ignore[arg-type]
+    star, score = d["star"], d["score"]
+    assert d["behavioural"]
+    if not star["action"]:
+        assert score <= 2
+    if not star["result"]:
+        assert score <= 3
+    if score >= 4:
+        assert star["action"] and star["result"]
+    if score == 5:
+        assert star["situation"] and d["quantified_result"] and d["conclusion_first"]
+        assert d["owned"] and d["filler_words"] <= 2
+        assert d["bound_by"] is None
+    else:
+        assert d["bound_by"] is not None
+    for part, quote in d["evidence"].items():
+        assert (quote is None) or (star[part] and quote in answer)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(answers(), min_size=1, max_size=5))
+def test_every_count_in_the_report_is_the_answers_own(cases: list[tuple[str, str]]) -> None:
+    lang = cases[0][0]
+    turns: list[dict[str, Any]] = []
+    for _, answer in cases:
+        if lang == "ko" and not re.search(r"[가-힣]", answer):
+            continue
+        analysis = analyse(QUESTION[lang], answer, lang).as_dict()  # type: ignore[arg-type]
+        turns.append({"text": QUESTION[lang], "analysis": analysis, "over_time": False})
+    if not turns:
+        return
+    report, _ = interview.report(turns, lang)  # type: ignore[arg-type]
+    stories = [t["analysis"] for t in turns if t["analysis"]["behavioural"]]
+    acted = sum(a["star"]["action"] for a in stories)
+    counted = sum(a["quantified_result"] for a in stories)
+    text = interview._REPORT_TEXT[lang]
+
+    def pattern(key: str) -> re.Pattern[str]:
+        template = re.escape(text[key]).replace(r"\{n\}", r"(?P<n>\d+)")
+        template = template.replace(r"\{total\}", r"(?P<total>\d+)")
+        return re.compile(template.replace("answers", "answers?"))
+
+    for line in report["strengths"]:
+        if found := pattern("s_action").fullmatch(line):
+            assert (int(found["n"]), int(found["total"])) == (acted, len(stories)), line
+        if found := pattern("s_number").fullmatch(line):
+            assert (int(found["n"]), int(found["total"])) == (counted, len(stories)), line
+        if line == text["s_first"]:
+            assert all(t["analysis"]["owned"] for t in turns)
