@@ -144,3 +144,39 @@ def test_every_count_in_the_report_is_the_answers_own(cases: list[tuple[str, str
             assert (int(found["n"]), int(found["total"])) == (counted, len(stories)), line
         if line == text["s_first"]:
             assert all(t["analysis"]["owned"] for t in turns)
+
+
+def test_a_spoken_answer_is_read_as_the_same_answer_typed() -> None:
+    """The metamorphic property on every labelled answer (issue 32, item 7): rewritten as a
+    recogniser writes it (Korean without punctuation, numbers as words), it keeps its parts
+    and score. Before: English 90%, Korean 34%, and 117 answers more than a point apart
+    (a Korean story of 92 eojeol without a full stop was one sentence, scored 1)."""
+    from tests.helpers import agreement
+    from tests.helpers.spoken import spoken
+
+    same = {"en": [0, 0], "ko": [0, 0]}
+    far = []
+    for item in agreement.answers() + agreement.held_out():
+        lang = item["language"]
+        typed = analyse(item["question"], item["answer"], lang).as_dict()
+        said = analyse(item["question"], spoken(item["answer"], lang), lang).as_dict()
+        key = ("score", "quantified_result")
+        same[lang][1] += 1
+        same[lang][0] += typed["star"] == said["star"] and all(typed[k] == said[k] for k in key)
+        if abs(typed["score"] - said["score"]) > 1:
+            far.append(item["id"])
+    assert same["en"][0] / same["en"][1] >= 0.95, same
+    assert same["ko"][0] / same["ko"][1] >= 0.88, same  # the issue's goal is 95%: not yet
+    assert len(far) <= 1, far  # ko-m68 (a direct answer: 5 typed, 2 spoken)
+
+
+def test_numbers_said_as_words_are_numbers() -> None:
+    from interview_app.coaching.analysis import as_digits, sentences_of
+
+    assert as_digits("en", "from nineteen hours to under three") == "from 19 hours to under 3"
+    assert as_digits("ko", "오류가 삼십 퍼센트 줄고 이천오백 명이 왔고 세 배") == (
+        "오류가 30 퍼센트 줄고 2500 명이 왔고 세 배"
+    )
+    assert as_digits("ko", "이 시간에 일이 많았습니다") == "이 시간에 일이 많았습니다"
+    said = "장애가 잦았습니다 제가 원인을 찾았어요 그 뒤로 오류가 절반으로 줄었습니다"
+    assert len(sentences_of(said, "ko")) == 3  # Vosk writes no full stops

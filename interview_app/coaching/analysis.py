@@ -42,6 +42,13 @@ _SPOKEN_BREAK = {
         r"\s+(?=(?:그래서|그리고 나서|그 다음에|그다음에|결과적으로|그 결과)(?:\s|,))"
     ),
 }
+# A Korean transcript (Vosk writes no punctuation) still ends its sentences in speech:
+# a word with a sentence-final ending (합니다체 and 해요체; not the connective 는데요/고요)
+# before the next word is a sentence's end.
+_KO_SENTENCE_END = re.compile(
+    r"(?:(?<=니다)|(?<=[었았였했렸겠]어요)|(?<=[어아여해에예워와봐줘셔세]요)|(?<=거든요)|"
+    r"(?<=네요)|(?<=군요)|(?<=[였었았했]다)|(?<=죠))\s+(?=[가-힣])"
+)
 # Self-corrections in speech ("we, I mean I", "저희가, 아니 제가"): the corrected form counts.
 _CORRECTION = {
     "en": re.compile(
@@ -309,8 +316,56 @@ _ANY_NUMBER = {
 }
 
 
+# Sino-Korean numerals as a recogniser writes them ("삼십 퍼센트", "이천 명"): two or more
+# numeral syllables, or one of 3-9 or the tens-and-up, before a unit (이, 일 alone are
+# "this", "work").
+_KO_SINO = re.compile(
+    r"(?<![가-힣])([일이삼사오육칠팔구십백천만]{2,}|[삼사오육칠팔구십백천만])(?=\s?(?:퍼센트|프로|배|명|건|"
+    r"시간|분|초|일|주|개월|달|년|원|번|개|점|회)(?![가-힣]{2}))"
+)
+_KO_DIGIT = {c: i for i, c in enumerate("영일이삼사오육칠팔구")}
+_KO_POWER = {"십": 10, "백": 100, "천": 1000}
+
+
+def _sino(word: str) -> str:
+    """A Sino-Korean numeral as digits ("삼십" -> "30", "이천오백" -> "2500")."""
+    total, part, digit = 0, 0, 0
+    for c in word:
+        if c == "만":
+            total += (part + digit or 1) * 10_000
+            part = digit = 0
+        elif c in _KO_POWER:
+            part += (digit or 1) * _KO_POWER[c]
+            digit = 0
+        else:
+            digit = _KO_DIGIT[c]
+    return str(total + part + digit)
+
+
+def as_digits(lang: Language, text: str) -> str:
+    """`text` with numbers said as words in digits, for the measures only (evidence stays
+    verbatim): "nineteen hours to under three" (text2num), "삼십 퍼센트" (as above). A
+    spoken answer's numbers are words; its typed form's are digits."""
+    if lang == "en":
+        if not _EN_NUMBER_WORD.search(text):
+            return text
+        from text_to_num import alpha2digit
+
+        return str(alpha2digit(text, "en"))
+    return _KO_SINO.sub(lambda m: _sino(m.group(1)), text)
+
+
+_EN_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million)\b",
+    _I,
+)
+
+
 def _quant(lang: Language, text: str) -> bool:
-    """Whether `text` measures an outcome by a number (`_QUANT`)."""
+    """Whether `text` measures an outcome by a number (`_QUANT`), said in digits or words."""
+    text = as_digits(lang, text)
     return bool(_ANY_NUMBER[lang].search(text)) and bool(_QUANT[lang].search(text))
 
 
@@ -666,11 +721,13 @@ def sentences_of(answer: str, lang: Language, pauses: Sequence[int] = ()) -> lis
     recording's word timings), then at the markers speakers use between sentences ("so",
     "and then", 그래서, 그리고 나서)."""
     found = [s.strip() for s in _SENTENCE.split(answer) if s.strip()]
-    if len(found) > 1 or len(answer.split()) <= 25:
+    if len(found) > 1 or (len(answer.split()) <= 25 and lang == "en"):
         return found
     words = answer.split()
     cuts = sorted({p for p in pauses if 0 < p < len(words)})
     pieces = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
+    if lang == "ko":  # a Korean transcript: sentences end where their endings are said
+        pieces = [p for piece in pieces for p in _KO_SENTENCE_END.split(piece)]
     return [s.strip() for piece in pieces for s in _SPOKEN_BREAK[lang].split(piece) if s.strip()]
 
 

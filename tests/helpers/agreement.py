@@ -11,13 +11,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from interview_app.evaluate import LABELLED, measure
+from interview_app.evaluate import HELD_OUT, LABELLED, measure
 
 Judge = Callable[[str, str, str], dict[str, Any]]
 
 
 def answers() -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = json.loads(LABELLED.read_text())["answers"]
+    return data
+
+
+def held_out() -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(HELD_OUT.read_text())["answers"]
     return data
 
 
