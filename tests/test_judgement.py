@@ -166,7 +166,7 @@ def test_a_spoken_answer_is_read_as_the_same_answer_typed() -> None:
         if abs(typed["score"] - said["score"]) > 1:
             far.append(item["id"])
     assert same["en"][0] / same["en"][1] >= 0.95, same
-    assert same["ko"][0] / same["ko"][1] >= 0.88, same  # the goal is 95%: not yet
+    assert same["ko"][0] / same["ko"][1] >= 0.95, same
     assert len(far) <= 1, far  # ko-m68 (a direct answer: 5 typed, 2 spoken)
 
 

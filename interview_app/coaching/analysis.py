@@ -318,10 +318,10 @@ _ANY_NUMBER = {
 
 # Sino-Korean numerals as a recogniser writes them ("삼십 퍼센트", "이천 명"): two or more
 # numeral syllables, or one of 3-9 or the tens-and-up, before a unit (이, 일 alone are
-# "this", "work").
+# "this", "work", but not before 퍼센트).
 _KO_SINO = re.compile(
-    r"(?<![가-힣])([일이삼사오육칠팔구십백천만]{2,}|[삼사오육칠팔구십백천만])(?=\s?(?:퍼센트|프로|배|명|건|"
-    r"시간|분|초|일|주|개월|달|년|원|번|개|점|회)(?![가-힣]{2}))"
+    r"(?<![가-힣])(?:([일이삼사오육칠팔구십백천만]{2,}|[삼사오육칠팔구십백천만])(?=\s?(?:퍼센트|프로|배|명|건|"
+    r"시간|분|초|일|주|개월|달|년|원|번|개|점|회))|([일이])(?=\s?(?:퍼센트|프로)))"
 )
 _KO_DIGIT = {c: i for i, c in enumerate("영일이삼사오육칠팔구")}
 _KO_POWER = {"십": 10, "백": 100, "천": 1000}
@@ -352,7 +352,7 @@ def as_digits(lang: Language, text: str) -> str:
         from text_to_num import alpha2digit
 
         return str(alpha2digit(text, "en"))
-    return _KO_SINO.sub(lambda m: _sino(m.group(1)), text)
+    return _KO_SINO.sub(lambda m: _sino(m.group(1) or m.group(2)), text)
 
 
 _EN_NUMBER_WORD = re.compile(
