@@ -180,3 +180,56 @@ def test_numbers_said_as_words_are_numbers() -> None:
     assert as_digits("ko", "이 시간에 일이 많았습니다") == "이 시간에 일이 많았습니다"
     said = "장애가 잦았습니다 제가 원인을 찾았어요 그 뒤로 오류가 절반으로 줄었습니다"
     assert len(sentences_of(said, "ko")) == 3  # Vosk writes no full stops
+
+
+def test_a_korean_interview_answered_as_vosk_writes_gets_the_typed_checklists(
+    tmp_path: Any,
+) -> None:
+    """Issue 32's done-when: a whole mock interview in Korean whose answers arrive as Vosk
+    writes them (no punctuation, numbers as words) gets the same checklists and scores as
+    the same answers typed with punctuation."""
+    from interview_app import create_app
+    from interview_app.history.db import migrate
+    from interview_app.settings import Settings
+    from tests.helpers import agreement, sse_client
+    from tests.helpers.spoken import spoken
+
+    answers = [
+        a["answer"]
+        for a in agreement.held_out()
+        if a["language"] == "ko" and a["labels"]["behavioural"] and a["labels"]["score"] >= 3
+    ][:6]
+    url = f"sqlite:///{tmp_path / 'vosk.db'}"
+    migrate(url)
+    app = create_app(Settings(offline_tokens_per_second=0, rate_limit_per_minute=0,
+                              max_streams_per_client=0, log_json=False, database_url=url,
+                              secret_key="vosk"))  # fmt: skip
+    client = app.test_client()
+
+    def run(form: Any) -> list[tuple[int, dict[str, bool], bool]]:
+        setup = {"language": "ko", "questions": 3, "categories": ["behavioural"]}
+        created = client.post("/api/interviews", json=setup)
+        assert created.status_code == 201, created.get_json()
+        interview = created.get_json()
+        sse_client.messages(client.get(interview["next"]["stream"]).get_data())
+        judged = []
+        for answer in answers:
+            state = client.get(interview["url"]).get_json()
+            if state["status"] == "finished":
+                break
+            turn = len(state["turns"]) - 1
+            sent = client.post(f"{interview['url']}/answers",
+                               json={"turn": turn, "answer": form(answer)})  # fmt: skip
+            assert sent.status_code == 201, sent.get_json()
+            done = sse_client.messages(client.get(sent.get_json()["feedback"]).get_data())[-1]
+            a = done.json()["analysis"]
+            judged.append((a["score"], a["star"], a["quantified_result"]))
+            following = done.json().get("next")
+            if following and following["kind"] != "report":
+                sse_client.messages(client.get(following["stream"]).get_data())
+        return judged
+
+    typed = run(lambda a: a)
+    said = run(lambda a: spoken(a, "ko"))
+    assert len(typed) >= 3 and typed == said
+    app.extensions["interview_app"].history.engine.dispose()
