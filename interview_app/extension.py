@@ -225,9 +225,7 @@ class Coach:
             # The interviewer's utterances and reports are admitted like every stream
             # (the loop-lag gate, MAX_OPENING_STREAMS) and counted as started: a probe saw
             # started 1, finished 3 after one interview.
-            hub.wait_turn()
-            with opening:
-                completion = open_()
+            completion = hub.admit(opening, open_)
             metrics.STREAMS_STARTED.labels(kind, llm.name).inc()
             return completion
 

@@ -342,6 +342,14 @@ def _sino(word: str) -> str:
     return str(total + part + digit)
 
 
+_EN_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million)\b",
+    _I,
+)
+
+
 def as_digits(lang: Language, text: str) -> str:
     """`text` with numbers said as words in digits, for the measures only (evidence stays
     verbatim): "nineteen hours to under three" (text2num), "삼십 퍼센트" (as above). A
@@ -353,14 +361,6 @@ def as_digits(lang: Language, text: str) -> str:
 
         return str(alpha2digit(text, "en"))
     return _KO_SINO.sub(lambda m: _sino(m.group(1) or m.group(2)), text)
-
-
-_EN_NUMBER_WORD = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|hundred|thousand|million)\b",
-    _I,
-)
 
 
 def _quant(lang: Language, text: str) -> bool:

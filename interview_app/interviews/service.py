@@ -255,7 +255,7 @@ class InterviewService:
             raise
         note = _over_time(setup, seconds) if taken.over_time and seconds is not None else ""
         if setup.focus:
-            note += _drill(setup, taken.text or "", text, delivery)  # the drill's part, first
+            note += _drill(setup, req)  # the drill's part, first
         if note:
             generation.completion = Prefixed(generation.completion, note)
         relay.start(generation, stream, caller.request_id)
@@ -446,11 +446,12 @@ _DRILL = {
 }  # fmt: skip
 
 
-def _drill(setup: Setup, question: str, answer: str, delivery: dict[str, Any] | None = None) -> str:
+def _drill(setup: Setup, req: CoachingRequest) -> str:
     """The drill's part judged first, by the same reading as the coaching's score (the
-    delivery's pauses included): a part found in an answer scored 1 is not "there"."""
+    delivery's pauses and the question's kind included): a part found in an answer scored
+    1 is not "there"."""
     assert setup.focus is not None
-    judged = analyse(question, answer, setup.language, delivery)
+    judged = analyse(req.question, req.answer or "", req.language, req.delivery, req.story)
     found = not interview.lacks(judged.as_dict(), setup.focus)
     head, has, lacks, thin = _DRILL[setup.language]
     said = (thin if judged.score <= 1 else has) if found else lacks

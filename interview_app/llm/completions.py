@@ -118,9 +118,8 @@ class Opening:
     status, and past that streams a `Pending` completion that pings meanwhile.
     """
 
-    def __init__(self, open_: Callable[[], Completion], failed: Callable[[Exception], None]):
+    def __init__(self, open_: Callable[[], Completion]) -> None:
         self._open = open_
-        self._failed = failed
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self._abandoned = False
@@ -168,10 +167,6 @@ class Opening:
         if completion is not None:
             completion.close()
 
-    def failed(self, exc: Exception) -> None:
-        """Report a failure that came after the grace (its log line and metric)."""
-        self._failed(exc)
-
 
 class Pending:
     """A completion whose upstream is still opening: "" every `idle` seconds until it is
@@ -180,10 +175,15 @@ class Pending:
     relays this one through a buffer that times the pings itself."""
 
     def __init__(
-        self, opening: Opening, problem_of: Callable[[BaseException], Any], idle_ticks: bool
+        self,
+        opening: Opening,
+        problem_of: Callable[[BaseException], Any],
+        failed: Callable[[Exception], None],
+        idle_ticks: bool,
     ) -> None:
         self._opening = opening
         self._problem_of = problem_of
+        self._failed = failed  # its log line and metric, once the stream has begun
         self._inner: Completion | None = None
         self.idle_ticks = idle_ticks
 
@@ -194,7 +194,7 @@ class Pending:
         if error is not None:
             if not isinstance(error, Exception):
                 raise error
-            self._opening.failed(error)
+            self._failed(error)
             raise StreamFailure(self._problem_of(error))
         self._inner = self._opening.completion
         assert self._inner is not None

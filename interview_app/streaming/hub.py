@@ -31,9 +31,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
 
 from prometheus_client import Histogram
 
+T = TypeVar("T")
 INTERVAL = 0.01  # how long the monitor asks to sleep
 
 HUB_LAG = Histogram(
@@ -90,6 +93,14 @@ class Hub:
         with self._lock:
             while self._waiting and self.lag <= self.bound and self._room():
                 self._waiting.popleft().set()
+
+    def admit(self, opening: threading.BoundedSemaphore, open_: Callable[[], T]) -> T:
+        """`open_()` once its turn has come (`wait_turn`) and one of the worker's
+        MAX_OPENING_STREAMS places (`opening`) is free: how every generation is opened,
+        a candidate's and the interviewer's alike."""
+        self.wait_turn()
+        with opening:
+            return open_()
 
     def wait_turn(self) -> float:
         """Wait, at most `max_wait`, until the hub runs on time and a tick has room for

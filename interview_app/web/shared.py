@@ -166,7 +166,7 @@ def _recorder(
 OPEN_GRACE_SECONDS = 1.0
 
 
-def _failed_late(exc: Exception) -> None:
+def _log_failed_open(exc: Exception) -> None:
     """The log line and metric of an upstream that failed to open."""
     if not isinstance(exc, UpstreamError):
         log.exception("opening the upstream failed", exc_info=exc)
@@ -205,17 +205,18 @@ def open_generation(
 
     request_id = g.get("ia_request_id")
 
+    def open_now() -> Completion:
+        if opening is not None and opening.abandoned:
+            # The reader left while it waited its turn: the model server is not asked.
+            raise UpstreamError(problems.CANCELLED)
+        return llm.open(req)
+
     def open_upstream() -> Completion:
         REQUEST_ID.set(request_id)  # its log lines name the request, in its own greenlet
         # A burst of new streams must not starve the tokens of running ones: each waits
         # while the worker's loop runs late (streaming/hub.py), and at most
         # MAX_OPENING_STREAMS upstream requests are being opened at once.
-        found.hub.wait_turn()
-        with found.opening:
-            if opening is not None and opening.abandoned:
-                # The reader left while it waited its turn: the model server is not asked.
-                raise UpstreamError(problems.CANCELLED)
-            return llm.open(req)
+        return found.hub.admit(found.opening, open_now)
 
     try:
         # The stream first: if the store is down, no upstream request is spent.
@@ -223,11 +224,11 @@ def open_generation(
             stream = make_stream()
         # The open runs in a thread of its own: a refusal within the grace is still an
         # HTTP status; past it the stream begins (headers, `retry:`, pings) and waits.
-        opening = Opening(open_upstream, _failed_late)
+        opening = Opening(open_upstream)
         completion = opening.result(min(OPEN_GRACE_SECONDS, found.settings.sse_heartbeat_seconds))
     except UpstreamError as exc:
         ticket.release()
-        _failed_late(exc)
+        _log_failed_open(exc)
         if stream is not None:
             # Nobody will read it (its id is never given out); ended, it expires.
             stream.finish("error", exc.problem.event())
@@ -245,7 +246,9 @@ def open_generation(
         raise
     if completion is None:
         assert opening is not None
-        completion = Pending(opening, _problem_of, getattr(llm, "idle_ticks", True))
+        completion = Pending(
+            opening, _problem_of, _log_failed_open, getattr(llm, "idle_ticks", True)
+        )
     metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
     recorder = _recorder(req, save, interview_id, then)
     generation = relay.Generation(completion, ticket.release, started, recorder)
