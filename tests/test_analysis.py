@@ -475,3 +475,18 @@ def test_follow_ups_and_incidents_are_stories() -> None:
                      "장애를 해결한 적이 있나요?", "그때 어떻게 대응하셨나요?"):  # fmt: skip
         assert is_behavioural(question), question
     assert not is_behavioural("Why do you want this job?")
+
+
+def test_a_one_sentence_story_scored_1_said_why_only_in_its_verdict() -> None:
+    # Seen in Chromium: "1/5" under three items of praise, and nothing to sharpen saying
+    # the answer was one sentence.
+    said = "I traced the failures and I rewrote the retry logic, and the errors fell from 5% to 2%."
+    a = analyse(BEHAVIOURAL_EN, said, "en")
+    assert a.score == 1 and a.bound_by == "sentences"
+    assert a.suggestions[0] == "Tell it as a story of a few sentences, not one or two."
+
+
+def test_we_against_one_i_said_1_times() -> None:
+    answer = "Our deploys kept failing. I was asked to fix them. We looked into it as a team."
+    fixes = " ".join(analyse(BEHAVIOURAL_EN, answer, "en").suggestions)
+    assert '"I" 1 time.' in fixes and "1 times" not in fixes

@@ -812,6 +812,11 @@ def _check_direct(r: _Reading) -> None:
     (r.good if r.reasons else r.fix).append(text["reasons_ok" if r.reasons else "reasons"])
 
 
+def _one_time(text: str) -> str:
+    """English counts of one in the singular ('"I" 1 times' read as a bug)."""
+    return re.sub(r"\b1 times\b", "1 time", text)
+
+
 def _check_delivery(r: _Reading) -> None:
     """Ownership, fillers, conclusion first and length: every answer, story or not."""
     text = TEXT[r.lang]
@@ -822,9 +827,9 @@ def _check_delivery(r: _Reading) -> None:
         # says what you did" it contradicted itself.
         r.good.append(text["first_ok"])
     elif r.we and r.first:
-        r.fix.append(text["we_ratio"].format(we=r.we, me=r.first))
+        r.fix.append(_one_time(text["we_ratio"].format(we=r.we, me=r.first)))
     elif r.we:
-        r.fix.append(text["first_missing"].format(we=r.we))
+        r.fix.append(_one_time(text["first_missing"].format(we=r.we)))
     r.checks.append((0.25, r.fillers <= 2, "fillers"))
     if r.fillers > 2:
         r.fix.append(text["filler"].format(n=r.fillers))
@@ -911,6 +916,10 @@ def _direct_score(r: _Reading) -> tuple[int, str | None]:
     return (4, missing) if missing else (5, None)
 
 
+# Marks of the scale that no finding of the checks words: only the verdict said them.
+_SAID_ONLY_BY_THE_VERDICT = frozenset({"sentences", "scene", "example", "fillers"})
+
+
 def _scored(r: _Reading) -> tuple[int, str, str | None]:
     """The score on the anchored scale, its verdict, and what bound it: the verdict names
     that, not the weightiest gap elsewhere (a 2 set by length was blamed on Task)."""
@@ -958,6 +967,12 @@ def analyse(
     _check_delivery(r)
     score, verdict, bound = _scored(r)
     low, high = length_range(r.lang, r.behavioural)
+    gap = TEXT[r.lang]["gaps"].get(bound or "")
+    if bound in _SAID_ONLY_BY_THE_VERDICT and gap and gap not in r.fix:
+        # What set the score is the first thing to sharpen: a 1/5 under three items of
+        # praise and two small fixes read as a contradiction when the reason (one or two
+        # sentences) was said by the verdict alone.
+        r.fix.insert(0, gap)
     return Analysis(
         star=r.star,
         first_person=r.first > 0,
