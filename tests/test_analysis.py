@@ -490,3 +490,13 @@ def test_we_against_one_i_said_1_times() -> None:
     answer = "Our deploys kept failing. I was asked to fix them. We looked into it as a team."
     fixes = " ".join(analyse(BEHAVIOURAL_EN, answer, "en").suggestions)
     assert '"I" 1 time.' in fixes and "1 times" not in fixes
+
+
+def test_a_2_set_by_length_said_the_core_was_missing_above_a_full_checklist() -> None:
+    # Seen in Chromium (Korean mock interview): every part ticked, "핵심이 빠져 있습니다".
+    said = ("음 작년에 결제 서버 장애가 잦았습니다 저는 온콜 담당이었습니다 제가 알림 기준을 "
+            "다시 정하고 롤백 스크립트를 작성했습니다 그 결과 복구 시간이 사십 분에서 팔 분으로 "
+            "줄었습니다")  # fmt: skip
+    a = analyse("실패했던 경험과 그로부터 배운 점을 말해 주세요.", said, "ko")
+    assert all(a.star.values()) and a.score == 2 and a.bound_by == "length"
+    assert "핵심이 빠져" not in a.verdict and "짧습니다: 26어절" in a.verdict

@@ -926,6 +926,9 @@ def _scored(r: _Reading) -> tuple[int, str, str | None]:
     text = TEXT[r.lang]
     score, bound = (_story_score if r.behavioural else _direct_score)(r)
     verdict = text["verdicts"][score]
+    if bound == "length" and score == 2:
+        # A 2 set by length alone: "the core of it is missing" sat above a full checklist.
+        verdict = text["verdict_short"]
     if bound == "length":
         low, high = length_range(r.lang, r.behavioural)
         key = "bound_short" if r.words < low else "bound_long"

@@ -23,6 +23,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "short": "At {n} words it is short: aim for {low}-{high} (one to two minutes spoken).",
         "long": "At {n} words it runs long: aim for {low}-{high} and cut the background first.",
         "bound_short": "Short: {n} words, where a full answer takes {low}-{high}.",
+        "verdict_short": "A start to build on, too short yet to count as a full answer.",
         "bound_long": "Long: {n} words, where a full answer takes {low}-{high}.",
         "hints": {
             "situation": "Where and when was it?",
@@ -78,6 +79,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "short": "{n}어절로 짧습니다. {low}~{high}어절(1~2분 분량)을 목표로 하세요.",
         "long": "{n}어절로 깁니다. {low}~{high}어절로, 배경 설명부터 줄이세요.",
         "bound_short": "짧습니다: {n}어절이고, 충실한 답변은 {low}~{high}어절입니다.",
+        "verdict_short": "출발은 좋지만, 아직 온전한 답변으로 보기엔 짧습니다.",
         "bound_long": "깁니다: {n}어절이고, 충실한 답변은 {low}~{high}어절입니다.",
         "hints": {
             "situation": "언제, 어디서 있었던 일인가요?",
