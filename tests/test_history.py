@@ -220,6 +220,24 @@ def test_progress_per_week_and_category(
     assert 1 <= row["mean_score"] <= 2
 
 
+def test_the_weakest_part_was_the_first_found_not_the_weightiest(
+    make: Callable[..., FlaskClient], upstream: FakeUpstream
+) -> None:
+    """After four answers with no action of one's own, then four with no result, history and
+    "Practise next" both named Task: missing as often as Result, but found first. They now
+    read one `judgement.weak_parts` (the last four answers, ties by the scale's weight),
+    where history had counted STAR parts over all time and the queue every part."""
+    upstream.script = Script(tokens=["ok"])
+    client = make()
+    we = "At my last job we rewrote the deploy script as a team and deploys got much faster."
+    mine = "At my last job I rewrote the deploy script myself and I set up alerts for it."
+    for answer in [we] * 4 + [mine] * 4:
+        done_of(client, answer=answer)
+    weak = client.get("/api/review").get_json()["weak_parts"]
+    weakest = client.get("/api/progress").get_json()["weakest"]
+    assert (weakest, weak[0]) == ("result", {"part": "result", "missing_in": 4, "of": 4})
+
+
 def test_save_false_and_history_off_record_nothing(
     make: Callable[..., FlaskClient],
     make_client: Callable[..., FlaskClient],

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from interview_app import create_app
 from interview_app.coaching.interview import choose_questions, follow_up
+from interview_app.coaching.judgement import Rubric
 from interview_app.history.db import migrate
 from interview_app.settings import Settings
 from tests.helpers import sse_client
@@ -279,7 +280,7 @@ def test_postings_about_different_work_get_different_questions() -> None:
     ],
 )  # fmt: skip
 def test_a_follow_up_probes_the_weakest_part(analysis: dict[str, Any], reason: str | None) -> None:
-    found = follow_up(analysis, "en")
+    found = follow_up(Rubric.of({"score": 3, **analysis}), "en")
     assert (found.reason if found else None) == reason
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interview_app.coaching import interview
 from interview_app.coaching.analysis import analyse
 from interview_app.coaching.findings import TEXT
+from interview_app.coaching.judgement import Rubric, most_missing, rubrics, weak_parts
 
 QUESTION = {"en": "Tell me about a time you fixed a problem at work.",
             "ko": "업무에서 문제를 해결했던 경험을 말해 주세요."}  # fmt: skip
@@ -233,3 +235,31 @@ def test_a_korean_interview_answered_as_vosk_writes_gets_the_typed_checklists(
     said = run(lambda a: spoken(a, "ko"))
     assert len(typed) >= 3 and typed == said
     app.extensions["interview_app"].history.engine.dispose()
+
+
+def test_a_stored_rubric_read_six_ways() -> None:
+    """Each view re-read the stored dict with its own defaults: a part an older rubric did
+    not mention was missing to the follow-up (`not analysis.get(part)`) and not to the
+    queue (`is False`). One `Rubric.of` reads it: not mentioned is neither."""
+    old = Rubric.of({"score": 3, "star": {"action": True, "result": False}})
+    assert old.missing() == ("result",) and old.has("action")
+    assert not old.lacks("first_person") and not old.has("first_person")
+    told = Rubric.of({"score": 2, "behavioural": False, "star": {"action": False},
+                      "first_person": False, "quantified_result": False})  # fmt: skip
+    assert told.missing() == ("first_person",)  # a direct answer has no story to miss
+    assert Rubric.stored({"star": {}}) is None and Rubric.stored(None) is None
+    with pytest.raises(ValueError):
+        Rubric.of({"score": "5"})
+
+
+def test_one_weakest_part_by_count_then_by_weight() -> None:
+    no_result = {"score": 3, "star": {"action": True, "result": False, "task": False}}
+    no_action = {"score": 2, "star": {"action": False, "result": True}}
+    newest_first = rubrics([no_result, no_result, no_action, no_action, no_action])
+    assert [w.as_dict() for w in weak_parts(newest_first)] == [
+        {"part": "action", "missing_in": 2, "of": 4},
+        {"part": "result", "missing_in": 2, "of": 4},
+        {"part": "task", "missing_in": 2, "of": 4},
+    ]
+    assert most_missing(newest_first) == "action"
+    assert weak_parts(rubrics([no_result])) == []

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from interview_app.coaching.review import Schedule, after, reason, weak_parts
+from interview_app.coaching.judgement import rubrics, weak_parts
+from interview_app.coaching.review import Schedule, after, reason
 from interview_app.history.db import normalize
 from tests.helpers import sse_client
 from tests.helpers.server import Server
@@ -61,11 +62,14 @@ def test_a_question_answered_well_many_times_outgrew_the_calendar() -> None:
 def test_reasons_a_person_understands_in_both_languages() -> None:
     no_result = {"behavioural": True, "star": {"result": False, "action": True}, "score": 2}
     has_it = {"behavioural": True, "star": {"result": True, "action": True}, "score": 4}
-    answers = [no_result, no_result, has_it, no_result]
+    answers = rubrics([no_result, no_result, has_it, no_result])
     assert reason(answers, "en") == "Result missing in 3 of your last 4 answers"
     assert reason(answers, "ko") == "결과가 최근 4번 중 3번 빠졌습니다"
-    assert weak_parts(answers) == [{"part": "result", "missing_in": 3, "of": 4}]
-    assert reason([{"score": 3}], "en") == "Scored 3/5 last time: time to practise it again"
+    assert [w.as_dict() for w in weak_parts(answers)] == [
+        {"part": "result", "missing_in": 3, "of": 4}
+    ]
+    last = rubrics([{"score": 3}])
+    assert reason(last, "en") == "Scored 3/5 last time: time to practise it again"
 
 
 # --- Through gunicorn + gevent, on both databases ---------------------------------------

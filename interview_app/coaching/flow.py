@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from interview_app.coaching.interview import aim, follow_up, report
+from interview_app.coaching.judgement import Part, Rubric
 from interview_app.coaching.request import Language
 
 Status = Literal["asking", "awaiting_answer", "coaching", "finished"]
@@ -48,7 +49,7 @@ class Setup:
     categories: list[str] | None
     follow_ups: bool
     answer_seconds: int
-    focus: str | None = None  # a drill's rubric part
+    focus: Part | None = None  # a drill's rubric part
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def feedback_done(
     turns = (*state.turns[:-1], last)
     language = state.setup.language
     focus = state.setup.focus
-    probe = follow_up(analysis, language, focus) if state.setup.follow_ups else None
+    probe = follow_up(Rubric.stored(analysis), language, focus) if state.setup.follow_ups else None
     if probe is not None and last.kind == "question":
         text = probe.question if scripted else None
         turn = Turn("follow_up", last.index, stream, text, probe.reason, probe.why,

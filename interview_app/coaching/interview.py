@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interview_app.coaching.delivery import verdict as pace_verdict
+from interview_app.coaching.judgement import Part, Rubric
 from interview_app.coaching.prompts import clean
 from interview_app.coaching.questions import BANK
 from interview_app.coaching.request import Language, is_behavioural
@@ -240,35 +241,26 @@ def aim(focus: str | None, language: Language) -> str | None:
     return _AIM[language][focus] if focus else None
 
 
-def lacks(analysis: dict[str, Any], part: str) -> bool:
-    """Whether an answer's rubric says `part` is missing."""
-    if part in ("situation", "task", "action", "result"):
-        return analysis.get("behavioural", True) and not (analysis.get("star") or {}).get(part)
-    return not analysis.get(part)
-
-
 def follow_up(
-    analysis: dict[str, Any] | None, language: Language, focus: str | None = None
+    rubric: Rubric | None, language: Language, focus: Part | None = None
 ) -> FollowUp | None:
     """The follow-up that probes the weakest part of an answer (a drill's part first), or
     None if none is needed."""
-    if not analysis:
+    if rubric is None:
         return None
-    if focus and lacks(analysis, focus):
+    if focus and rubric.lacks(focus):
         en, ko, why_en, why_ko = _FOLLOW[_FOCUS_REASON[focus]]
         reason = _FOCUS_REASON[focus]
         return FollowUp(
             reason, en if language == "en" else ko, why_en if language == "en" else why_ko
         )
-    star = analysis.get("star") or {}
-    behavioural = analysis.get("behavioural", True)
-    if behavioural and not star.get("action"):
+    if rubric.lacks("action"):
         reason = "no_action"
-    elif not analysis.get("first_person"):
+    elif rubric.lacks("first_person"):
         reason = "not_first_person"
-    elif behavioural and not star.get("result"):
+    elif rubric.lacks("result"):
         reason = "no_result"
-    elif behavioural and not analysis.get("quantified_result"):
+    elif rubric.lacks("quantified_result"):
         reason = "no_result_number"
     else:
         return None
@@ -339,23 +331,21 @@ def _singular(text: str) -> str:
 def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, Any], str]:
     """The session report from its answered turns: the `report` object and its Markdown."""
     text = _REPORT_TEXT[language]
-    answered = [t for t in turns if t.get("analysis")]
+    judged = [(t, r) for t in turns if (r := Rubric.stored(t.get("analysis")))]
+    answered = [r for _, r in judged]
     count: Counter[str] = Counter()
-    for t in answered:
-        a = t["analysis"]
-        star = a.get("star") or {}
-        story = a.get("behavioural", True)
+    for r in answered:
         # A story's parts are counted over the stories only: an answer that is not one
         # has no action or result to praise (four unintelligible answers read as "not a
         # story" were praised for their deeds and numbers).
-        count["stories"] += bool(story)
-        count["action"] += bool(story and star.get("action"))
-        count["number"] += bool(story and a.get("quantified_result"))
-        count["result"] += bool(story and star.get("result"))
+        count["stories"] += r.story
+        count["action"] += r.has("action")
+        count["number"] += r.has("quantified_result")
+        count["result"] += r.has("result")
         # "As I throughout" only if "I" was never outweighed by "we" in any answer.
-        count["first"] += bool(a.get("owned", a.get("first_person")))
-        count["conclusion"] += bool(a.get("conclusion_first"))
-        count["in_time"] += not t.get("over_time")
+        count["first"] += r.owned
+        count["conclusion"] += r.has("conclusion_first")
+    count["in_time"] = sum(not t.get("over_time") for t, _ in judged)
     n, stories = len(answered), count["stories"]
     strengths = []
     if count["action"] and count["action"] >= stories / 2:
@@ -384,15 +374,10 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
     ]
     ranked = sorted(gaps, key=lambda g: -g[0])
     priorities = [text[key].format(n=missing) for missing, key in ranked if missing][:3]
-    scores = [t["analysis"]["score"] for t in answered]
+    scores = [r.score for r in answered]
     overall = max(1, min(5, round(sum(scores) / len(scores)))) if scores else 1
     questions = [
-        {
-            "question": t.get("text") or "",
-            "score": t["analysis"]["score"],
-            "verdict": t["analysis"].get("verdict", ""),
-        }
-        for t in answered
+        {"question": t.get("text") or "", "score": r.score, "verdict": r.verdict} for t, r in judged
     ]
     best = [_singular(s) for _, s in sorted(strengths, key=lambda s: -s[0])][:3]
     priorities = [_singular(p) for p in priorities]
@@ -411,19 +396,18 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
 
 def speaking(turns: list[dict[str, Any]]) -> dict[str, Any] | None:
     """How the spoken answers were said, over the interview; None if none was spoken."""
-    said = [(t.get("analysis") or {}).get("delivery") for t in turns]
+    said = [r.delivery for t in turns if (r := Rubric.stored(t.get("analysis")))]
     figures = [d for d in said if d]
     if not figures:
         return None
-    rates = [d["rate"]["value"] for d in figures]
-    mean = round(sum(rates) / len(rates), 1)
-    unit = figures[0]["rate"]["unit"]
+    mean = round(sum(d.rate for d in figures) / len(figures), 1)
+    unit = figures[0].unit
     language: Language = "ko" if unit == "syllables_per_minute" else "en"
     return {
         "answers": len(figures),
         "rate": {"value": mean, "unit": unit, "verdict": pace_verdict(mean, language)},
-        "long_pauses": sum(len(d["long_pauses"]) for d in figures),
-        "filler_words": sum(d["filler_words"] for d in figures),
+        "long_pauses": sum(d.long_pauses for d in figures),
+        "filler_words": sum(d.filler_words for d in figures),
     }
 
 

@@ -12,16 +12,17 @@ rubric's score, with its constants:
 - an interval never exceeds 36,500 days (Anki's maximum): multiplied by the ease on
   every good answer, it otherwise outgrew the calendar at the 14th score of 5 in a row
   (the 17th of 4), and that answer's history save failed.
-A weak part is a rubric part missing in at least 2 of the last 4 scored answers.
+A weak part is a rubric part missing in at least 2 of the last 4 scored answers
+(`judgement.weak_parts`, the one reading of it for history, review and report).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
+from interview_app.coaching.judgement import RECENT, Rubric, most_missing
 from interview_app.coaching.request import Language
 
 GOOD = 4  # a score at or above this is a good answer
@@ -29,9 +30,6 @@ FIRST_DAYS, SECOND_DAYS = 1.0, 6.0
 WEAK_AGAIN = timedelta(minutes=10)
 START_EASE, MIN_EASE = 2.5, 1.3
 MAX_DAYS = 36500.0
-RECENT = 4  # answers the weak parts are counted over
-PARTS = ("situation", "task", "action", "result", "quantified_result", "first_person",
-         "conclusion_first")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,24 +55,6 @@ def after(schedule: Schedule, score: int, at: datetime) -> Schedule:
     return Schedule(runs, days, ease, at + timedelta(days=days), score)
 
 
-def missing(analysis: dict[str, Any]) -> list[str]:
-    """The parts a scored answer lacked (STAR parts only where STAR applies)."""
-    star = analysis.get("star") or {}
-    story = analysis.get("behavioural", True)
-    found = [p for p in ("situation", "task", "action", "result") if story and star.get(p) is False]
-    found += [p for p in ("quantified_result",) if story and analysis.get(p) is False]
-    found += [p for p in ("first_person", "conclusion_first") if analysis.get(p) is False]
-    return found
-
-
-def weak_parts(analyses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Parts missing in at least 2 of the last answers given (newest first), most first."""
-    recent = analyses[:RECENT]
-    counts = Counter(p for a in recent for p in missing(a))
-    return [{"part": p, "missing_in": n, "of": len(recent)}
-            for p, n in counts.most_common() if n >= 2]  # fmt: skip
-
-
 _NAMES = {
     "en": {"situation": "Situation", "task": "Task", "action": "Your own action",
            "result": "Result", "quantified_result": "A number for the result",
@@ -85,17 +65,18 @@ _NAMES = {
 }  # fmt: skip
 
 
-def reason(analyses: list[dict[str, Any]], language: Language) -> str:
-    """Why a question is due, in words: its most missed part, or its last score."""
-    recent = analyses[:RECENT]
-    counts = Counter(p for a in recent for p in missing(a))
-    if counts:
-        part, n = counts.most_common(1)[0]
-        name = _NAMES[language][part]
+def reason(rubrics: Sequence[Rubric | None], language: Language) -> str:
+    """Why a question is due, in words: the part its last answers missed most, or its last
+    score."""
+    recent = rubrics[:RECENT]
+    part = most_missing(recent)
+    if part is not None:
+        name, n = _NAMES[language][part], sum(bool(r and r.lacks(part)) for r in recent)
         if language == "ko":
             return f"{name}{_particle(name)} 최근 {len(recent)}번 중 {n}번 빠졌습니다"
         return f"{name} missing in {n} of your last {len(recent)} answers"
-    score = recent[0].get("score") if recent else None
+    last = rubrics[0] if rubrics else None
+    score = last.score if last else None
     if language == "ko":
         return f"지난번 점수 {score}/5: 다시 연습할 때입니다"
     return f"Scored {score}/5 last time: time to practise it again"

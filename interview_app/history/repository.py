@@ -17,7 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from interview_app.coaching import review as spacing
-from interview_app.coaching.analysis import PARTS
+from interview_app.coaching.judgement import Rubric, most_missing, rubrics, weak_parts, weakest
 from interview_app.coaching.questions import category_of, question_key
 from interview_app.history.db import Database, HistoryUnavailable, Schema, schema, sessions
 from interview_app.history.models import Attempt, Interview, Recording, Review, Share
@@ -546,9 +546,10 @@ class History:
             return reviews, attempts
 
         reviews, attempts = self._run(work)
-        by_question: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for a in attempts:
-            by_question[(a.question_key, a.language)].append(a.analysis or {})
+        by_question: dict[tuple[str, str], list[Rubric | None]] = defaultdict(list)
+        newest_first = rubrics(a.analysis for a in attempts)
+        for a, rubric in zip(attempts, newest_first, strict=True):
+            by_question[(a.question_key, a.language)].append(rubric)
 
         def due_at(r: Review) -> datetime:
             return r.due_at if r.due_at.tzinfo else r.due_at.replace(tzinfo=UTC)
@@ -571,11 +572,12 @@ class History:
                 for r in sorted(due, key=due_at)
             ],
             "next_due_at": min(later).isoformat() if later else None,
-            "weak_parts": spacing.weak_parts([a.analysis or {} for a in attempts]),
+            "weak_parts": [w.as_dict() for w in weak_parts(newest_first)],
         }
 
     def progress(self, identity: str) -> dict[str, Any]:
-        """Per ISO week and category: attempts, mean score, the STAR part most often missing."""
+        """Per ISO week and category: attempts, mean score, the part most often missing; and
+        the weakest part of the last answers."""
 
         def work(session: Any) -> list[Attempt]:
             return list(
@@ -592,27 +594,20 @@ class History:
             year, number, _ = row.created_at.isocalendar()
             groups[(f"{year}-W{number:02d}", row.category)].append(row)
         out = []
-        overall: Counter[str] = Counter()
         for (week, category), group in sorted(groups.items()):
             scores = [r.score for r in group if r.score is not None]
-            missing: Counter[str] = Counter()
-            for r in group:
-                analysis = r.analysis or {}
-                if analysis.get("behavioural", True):
-                    star = analysis.get("star") or {}
-                    missing.update(p for p in PARTS if star.get(p) is False)
-            overall.update(missing)
             out.append(
                 {
                     "week": week,
                     "category": category,
                     "attempts": len(group),
                     "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
-                    "most_missing": missing.most_common(1)[0][0] if missing else None,
+                    "most_missing": most_missing(rubrics(r.analysis for r in group)),
                 }
             )
-        weakest = overall.most_common(1)[0][0] if overall else None
-        return {"progress": out, "weakest": weakest, "pace": _pace(rows)}
+        # The same reading of "what is weak" as the review queue's (`judgement.weak_parts`).
+        weak = weakest(rubrics(r.analysis for r in reversed(rows)))
+        return {"progress": out, "weakest": weak.part if weak else None, "pace": _pace(rows)}
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete every attempt and mock interview older than the retention period; how many

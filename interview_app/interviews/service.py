@@ -27,6 +27,7 @@ from interview_app import problems
 from interview_app.coaching import flow, interview
 from interview_app.coaching.analysis import analyse
 from interview_app.coaching.flow import NotNow, Setup, State, Status
+from interview_app.coaching.judgement import Rubric
 from interview_app.coaching.request import CoachingRequest, is_behavioural
 from interview_app.history.db import HistoryUnavailable
 from interview_app.history.interviews import Interviews
@@ -452,7 +453,7 @@ def _drill(setup: Setup, req: CoachingRequest) -> str:
     1 is not "there"."""
     assert setup.focus is not None
     judged = analyse(req.question, req.answer or "", req.language, req.delivery, req.story)
-    found = not interview.lacks(judged.as_dict(), setup.focus)
+    found = not Rubric.of(judged.as_dict()).lacks(setup.focus)
     head, has, lacks, thin = _DRILL[setup.language]
     said = (thin if judged.score <= 1 else has) if found else lacks
     return head.format(goal=interview.aim(setup.focus, setup.language) or "") + said + "\n\n"

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, jsonify, request
 
+from interview_app.coaching.judgement import Delivery, Rubric
 from interview_app.history.repository import History, HistoryUnavailable
 from interview_app.problems import (
     ATTEMPT_NOT_FOUND,
@@ -155,16 +156,14 @@ def _markdown(attempts: list[dict[str, Any]]) -> str:
         out += [f"**Question · 질문**: {a['question']}", ""]
         if a.get("answer"):
             out += ["**Answer · 답변**:", "", a["answer"], ""]
-        verdict = (a.get("analysis") or {}).get("verdict")
-        if verdict:
-            out += [f"**Verdict · 평가**: {verdict}", ""]
-        spoken = a.get("delivery")
+        rubric = Rubric.stored(a.get("analysis"))
+        if rubric and rubric.verdict:
+            out += [f"**Verdict · 평가**: {rubric.verdict}", ""]
+        spoken = Delivery.of(a.get("delivery"))
         if spoken:
-            rate = spoken["rate"]
-            unit = "syllables/min" if rate["unit"] == "syllables_per_minute" else "words/min"
-            pauses = len(spoken.get("long_pauses") or [])
-            out += [f"**Delivery · 말하기**: {rate['value']} {unit} ({rate['verdict']}), "
-                    f"{spoken['filler_words']} fillers, {pauses} long pauses", ""]  # fmt: skip
+            unit = "syllables/min" if spoken.unit == "syllables_per_minute" else "words/min"
+            said = f"{spoken.rate:g} {unit} ({spoken.pace}), {spoken.filler_words} fillers"
+            out += [f"**Delivery · 말하기**: {said}, {spoken.long_pauses} long pauses", ""]
         out += [a["text"], "", "---", ""]
     return "\n".join(out)
 
