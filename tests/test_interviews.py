@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from interview_app import create_app
+from interview_app.coaching import interview
 from interview_app.coaching.interview import choose_questions, follow_up
 from interview_app.coaching.judgement import Rubric
 from interview_app.history.db import migrate
@@ -386,3 +387,31 @@ def test_the_conversation_is_trimmed_oldest_first_to_the_budget() -> None:
     assert trimmed[2:] == full[-(len(trimmed) - 2) :]  # what is dropped is the oldest
     assert sum(estimate_tokens(m["content"]) for m in trimmed) <= 700
     assert all(m["role"] in ("assistant", "user") for m in trimmed[2:])
+
+
+def test_a_hypothetical_bank_question_was_read_as_a_story() -> None:
+    """The bank's "What would you do if you disagreed with your manager's decision?" asks
+    for a plan, but its wording ("disagree") read as a story: a good plan got "no action,
+    no result". A question the product asks has its kind known; only the candidate's own
+    question is read by its wording."""
+    from tests.test_offline import offline_client
+
+    answer = ("I would ask my manager for ten minutes, say what worries me and why, with the "
+              "numbers I have, and then commit to the decision. Last year I did exactly that "
+              "about a release date and we agreed on a smaller first release.")  # fmt: skip
+    client = offline_client()
+
+    def judged(question: str) -> dict[str, Any]:
+        body = {"question": question, "answer": answer}
+        done = sse_client.messages(client.post("/api/feedback", json=body).get_data())[-1]
+        analysis: dict[str, Any] = done.json()["analysis"]
+        return analysis
+
+    assert not judged("What would you do if you disagreed with your manager's decision?")[
+        "behavioural"
+    ]
+    assert not judged("상사의 결정에 동의하지 않는다면 어떻게 하겠습니까?")["behavioural"]
+    assert judged("Tell me about a time you disagreed with your manager.")["behavioural"]
+    assert interview.asked_story("Tell me about a production incident you handled. "
+                                 "What did you do first, and why?")  # fmt: skip
+    assert interview.asked_story("My own question?") is None

@@ -22,7 +22,7 @@ from typing import Any
 from interview_app.coaching.delivery import verdict as pace_verdict
 from interview_app.coaching.judgement import Part, Rubric
 from interview_app.coaching.prompts import clean
-from interview_app.coaching.questions import BANK
+from interview_app.coaching.questions import BANK, plain
 from interview_app.coaching.request import Language, is_behavioural
 
 # Topic questions: (keywords, English, Korean). Keywords in both languages.
@@ -103,6 +103,21 @@ TOPICS: list[tuple[tuple[str, ...], str, str]] = [
         "불만이 있던 고객의 마음을 돌린 경험을 말해 주세요.",
     ),
 ]
+
+_NOT_STORIES = ("How do you check that a page works with a screen reader and a keyboard alone?",)
+# The kind of every question the product asks, known rather than read from its wording
+# ("What would you do if you disagreed with your manager's decision?" read as a story).
+_ASKED = {
+    **{plain(q): cid == "behavioural" for cid, _, pairs in BANK for pair in pairs for q in pair},
+    **{plain(q): en not in _NOT_STORIES for _, en, ko in TOPICS for q in (en, ko)},
+}
+
+
+def asked_story(question: str | None) -> bool | None:
+    """Whether a question the product asks (the bank's, a posting's topic) asks for a story;
+    None for a question the product does not know (the candidate's own: read its wording)."""
+    return _ASKED.get(plain(question or ""))
+
 
 _WORD = re.compile(r"[a-z][a-z0-9+-]{1,}|[가-힣]{2,}")
 _PARTICLE = re.compile(r"(은|는|이|가|을|를|에|의|와|과|로|으로|에서|께서|도|만)$")

@@ -146,16 +146,17 @@ def as_json() -> dict[str, Any]:
     }
 
 
-def _key(question: str) -> str:
+def plain(question: str) -> str:
+    """A question as compared: lower case, spaces as one."""
     return " ".join(question.lower().split())
 
 
-_CATEGORY = {_key(q): cid for cid, _, pairs in BANK for pair in pairs for q in pair}
+_CATEGORY = {plain(q): cid for cid, _, pairs in BANK for pair in pairs for q in pair}
 
 
 def category_of(question: str) -> str:
     """The bank category of `question` (in either language), or "custom"."""
-    return _CATEGORY.get(_key(question), "custom")
+    return _CATEGORY.get(plain(question), "custom")
 
 
 def question_key(question: str) -> str:
@@ -164,11 +165,11 @@ def question_key(question: str) -> str:
     A bank question and its translation share a key, so a retry in the other
     language still finds the previous attempt.
     """
-    normal = _key(question)
+    normal = plain(question)
     normal = _ENGLISH.get(normal, normal)
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 
 # A bank question (in either language) -> its English wording, built once: the key was
 # found by normalising the whole bank on every save (0.1 ms a feedback).
-_ENGLISH = {_key(q): _key(en) for _, _, pairs in BANK for en, ko in pairs for q in (ko, en)}
+_ENGLISH = {plain(q): plain(en) for _, _, pairs in BANK for en, ko in pairs for q in (ko, en)}

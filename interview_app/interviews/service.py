@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -233,7 +233,7 @@ class InterviewService:
         setup = state.setup
         req = CoachingRequest(
             "feedback", taken.text or "", text, setup.language, setup.role, delivery,
-            story=_asks_a_story(state.turns),
+            story=_asks_a_story(state),
         )  # fmt: skip
 
         def then(outcome: str, summary: Any, _t: str, _f: Any, _d: float) -> dict[str, Any]:
@@ -426,17 +426,18 @@ def _drop(stream: Stream, problem: Problem = problems.INTERNAL) -> None:
         pass  # its keys expire on their own TTL
 
 
-def _asks_a_story(turns: Sequence[Any]) -> bool | None:
-    """Whether the turn being answered asks for a story, where the interview knows: a
-    follow-up to a story is part of that story ("What did you do, step by step?" was read
-    as "not a past experience"). None: read from the wording."""
-    taken = turns[-1]
-    if taken.kind != "follow_up":
-        return None
-    main = next((t for t in reversed(turns[:-1]) if t.kind == "question"), None)
-    if main is not None and main.text and is_behavioural(main.text):
-        return True
-    return None
+def _asks_a_story(state: State) -> bool | None:
+    """Whether the turn being answered asks for a story, where the interview knows: the
+    kind of the question it was asked from (the bank's or a posting's topic, however the
+    model worded it), and a follow-up is part of its question's story ("What did you do,
+    step by step?" was read as "not a past experience"). None: read from the wording."""
+    taken = state.turns[-1]
+    asked = state.questions[taken.index] if taken.index < len(state.questions) else None
+    known = interview.asked_story(asked)
+    if known is not None or taken.kind != "follow_up":
+        return known
+    main = next((t for t in reversed(state.turns[:-1]) if t.kind == "question"), None)
+    return True if main is not None and main.text and is_behavioural(main.text) else None
 
 
 _DRILL = {

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from interview_app import problems
 from interview_app.coaching import anchors, questions
 from interview_app.coaching.delivery import parse as parse_delivery
+from interview_app.coaching.interview import asked_story
 from interview_app.coaching.request import CoachingRequest, Kind, detect_language
 from interview_app.problems import Refused, invalid
 from interview_app.settings import Settings
@@ -66,7 +67,9 @@ def parse_request(data: dict[str, Any], kind: Kind, settings: Settings) -> Coach
         except ValueError as exc:
             raise invalid("invalid_field", str(exc)) from None
     answered = answer if kind == "feedback" else None
-    return CoachingRequest(kind, question, answered, language, role, delivery)
+    # A bank question's kind is known: only the candidate's own question is read by its wording.
+    story = asked_story(question)
+    return CoachingRequest(kind, question, answered, language, role, delivery, story)
 
 
 def _save(data: dict[str, Any]) -> bool:
