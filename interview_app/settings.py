@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
+
+RubricMode = Literal["model", "inline", "rules", "off"]  # where a feedback's rubric comes from
 
 
 class SettingsError(ValueError):
@@ -163,7 +165,7 @@ class Settings:
     max_tokens_answer: int = _env("MAX_TOKENS_ANSWER", 800, minimum=1)
     max_tokens_feedback: int = _env("MAX_TOKENS_FEEDBACK", 1200, minimum=1)
     # Unset: model with a model, else rules (`from_env`).
-    rubric: str = _env("RUBRIC", "rules", choices=("model", "inline", "rules", "off"))
+    rubric: RubricMode = _env("RUBRIC", "rules", choices=("model", "inline", "rules", "off"))
     rubric_timeout_seconds: float = _env("RUBRIC_TIMEOUT_SECONDS", 5.0)
     rubric_max_tokens: int = _env("RUBRIC_MAX_TOKENS", 600, minimum=1)
     # Unset: WORKER_CONNECTIONS (`from_env`).

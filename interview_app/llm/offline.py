@@ -1,23 +1,23 @@
 """The offline backend: deterministic coaching with no key and no network.
 
-Feedback is a rule-based analysis of the candidate's own answer (STAR coverage and
-balance, ownership, a quantified result, filler words, conclusion first, length),
-each finding with a concrete suggestion. A model answer is a labelled template
-shaped by the question. The text streams word by word through the same pipeline
-as the real model, paced at `OFFLINE_TOKENS_PER_SECOND` so the page shows what
-streaming looks like (0 sends it all at once).
+It says what `coaching/compose.offline` composes: a feedback is a rule-based analysis
+of the candidate's own answer (STAR coverage and balance, ownership, a quantified
+result, filler words, conclusion first, length), each finding with a concrete
+suggestion; a model answer is a labelled template shaped by the question. The text
+streams word by word through the same pipeline as the real model, paced at
+`OFFLINE_TOKENS_PER_SECOND` so the page shows what streaming looks like (0 sends it
+all at once).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from interview_app.coaching.analysis import analyse
-from interview_app.coaching.delivery import section
-from interview_app.coaching.feedback import feedback_en, feedback_ko, outline
+from interview_app.coaching import compose
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.completions import Recited
 from interview_app.llm.port import Cancel
+from interview_app.settings import RubricMode
 
 
 class OfflineBackend:
@@ -27,23 +27,12 @@ class OfflineBackend:
     model = "offline-coach"
     scripted = True  # `converse` says its fallback as it is
 
-    def __init__(self, tokens_per_second: float = 40.0, rubric: str = "rules") -> None:
+    def __init__(self, tokens_per_second: float = 40.0, rubric: RubricMode = "rules") -> None:
         self.tokens_per_second = tokens_per_second
         self.rubric = rubric
 
     def open(self, request: CoachingRequest) -> Recited:
-        if request.kind == "feedback" and request.answer is not None:
-            result = analyse(
-                request.question, request.answer, request.language, request.delivery, request.story
-            )
-            text = (feedback_ko if request.language == "ko" else feedback_en)(result)
-            extra: dict[str, Any] = {} if self.rubric == "off" else {"analysis": result.as_dict()}
-            if request.delivery:
-                text += section(request.delivery, request.language)
-                if "analysis" in extra:
-                    extra["analysis"]["delivery"] = request.delivery
-        else:
-            text, extra = outline(request), {}
+        text, extra = compose.offline(request, self.rubric)
         return Recited(text, extra, self.tokens_per_second)
 
     def converse(self, messages: list[dict[str, str]], max_tokens: int, fallback: str) -> Recited:

@@ -21,10 +21,7 @@ import openai
 import orjson
 
 from interview_app import problems
-from interview_app.coaching import rubric
-from interview_app.coaching.analysis import Analysis, Counts, analyse, counts
-from interview_app.coaching.delivery import section
-from interview_app.coaching.prompts import messages
+from interview_app.coaching import compose
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.completions import Recited, Suffixed
 from interview_app.llm.inline_rubric import InlineRubric
@@ -298,27 +295,6 @@ class RubricFormat:
             self.mode = "none"
 
 
-def _readings(
-    request: CoachingRequest, answer: str
-) -> tuple[Callable[[], Analysis], Callable[[], Counts]]:
-    """The rules' whole reading of the answer (a fallback's rubric) and the counts alone
-    (what a model's rubric takes from the rules), each computed only when asked for."""
-
-    def rules() -> Analysis:
-        return analyse(request.question, answer, request.language, request.delivery, request.story)
-
-    def counted() -> Counts:
-        return counts(answer, request.language, request.delivery)
-
-    return rules, counted
-
-
-def _with_delivery(found: dict[str, Any], request: CoachingRequest) -> dict[str, Any]:
-    if request.delivery:
-        found["delivery"] = request.delivery
-    return found
-
-
 @dataclass(frozen=True)
 class Deferred:
     """A feedback's rubric: `start` at the feedback's first text, `result` at its end."""
@@ -386,33 +362,22 @@ class OpenAIBackend:
 
     def _rubric(self, request: CoachingRequest) -> Deferred | None:
         """The rubric of a feedback stream: started at its first text, given at its end."""
-        if request.kind != "feedback" or self.rubric == "off" or request.answer is None:
+        if not compose.judged(request, self.rubric) or self.rubric == "inline":
             return None
-        job = None
-        if self.rubric == "model":
-            job = RubricJob(self.structured, request, self.rubric_max_tokens)
-        rules, counted = _readings(request, request.answer)
+        if self.rubric != "model":
+            return Deferred(None, lambda: compose.rules_rubric(request))
+        job = RubricJob(self.structured, request, self.rubric_max_tokens)
+        return Deferred(job.start, lambda: job.analysis(self.rubric_timeout))
 
-        def judged() -> dict[str, Any]:
-            if job is None:
-                found = rules().as_dict()
-            else:
-                found = job.analysis(self.rubric_timeout, counted, rules)
-            return _with_delivery(found, request)
-
-        return Deferred(job.start if job else None, judged)
-
-    def _inline(self, request: CoachingRequest, answer: str) -> Completion:
+    def _inline(self, request: CoachingRequest) -> Completion:
         """A feedback and its rubric from one request (RUBRIC=inline, rubric_job.py)."""
-        chat = rubric.with_feedback(messages(request), request.language)
         max_tokens = self.max_tokens["feedback"] + self.rubric_max_tokens
-        completion = self._stream(chat, max_tokens, None)
-        rules, counted = _readings(request, answer)
+        completion = self._stream(compose.chat(request, "inline"), max_tokens, None)
 
         def judged(reply: str | None, why: str) -> dict[str, Any]:
-            return _with_delivery(judge(reply, why, request, counted, rules), request)
+            return judge(reply, why, request)
 
-        return InlineRubric(completion, judged, rubric.inline_ask(request.language))
+        return InlineRubric(completion, judged, compose.inline_ask(request))
 
     def converse(
         self, messages: list[dict[str, str]], max_tokens: int, fallback: str
@@ -470,15 +435,15 @@ class OpenAIBackend:
         # The body goes in `extra_body`, which the SDK sends as it is: its own
         # TypedDict transform of `messages` costs CPU on every request and does
         # nothing for plain string messages (docs/benchmarks-analysis.md).
-        if self.rubric == "inline" and request.kind == "feedback" and request.answer is not None:
-            completion = self._inline(request, request.answer)
+        if self.rubric == "inline" and compose.judged(request, self.rubric):
+            completion = self._inline(request)
         else:
             deferred = self._rubric(request)  # started at the feedback's first text
-            completion = self._stream(messages(request), self.max_tokens[request.kind], deferred)
-        if request.kind == "feedback" and request.delivery:
-            # The measured figures, in our words, after the model's coaching.
-            return Suffixed(completion, section(request.delivery, request.language))
-        return completion
+            chat = compose.chat(request, self.rubric)
+            completion = self._stream(chat, self.max_tokens[request.kind], deferred)
+        closing = compose.closing(request)
+        # The measured figures, in our words, after the model's coaching.
+        return Suffixed(completion, closing) if closing else completion
 
     def _open(
         self,

@@ -27,8 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from interview_app.coaching import rubric
-from interview_app.coaching.analysis import Analysis
+from interview_app.coaching import compose, rubric
 from interview_app.coaching.request import CoachingRequest
 from interview_app.llm.port import Cancel
 
@@ -70,12 +69,10 @@ class RubricJob:
         finally:
             self._done.set()
 
-    def analysis(
-        self, wait: float, counted: Callable[[], rubric.Counted], rules: Callable[[], Analysis]
-    ) -> dict[str, Any]:
+    def analysis(self, wait: float) -> dict[str, Any]:
         """The model's rubric if it is ready within `wait` seconds and valid; else the rules'
-        (`rules` reads the whole answer only then: about 250 us, against 20 us for the
-        counts the model's rubric takes)."""
+        (which read the whole answer only then: about 250 us, against 20 us for the counts
+        the model's rubric takes)."""
         reply = None
         if not self._started:
             reason = "not started"
@@ -84,24 +81,15 @@ class RubricJob:
             self._cancel.cancel()  # closed at the server: it stops generating for nobody
         else:
             reply, reason = self._reply, self.failure
-        return judge(reply, reason, self._request, counted, rules)
+        return judge(reply, reason, self._request)
 
 
-def judge(
-    reply: str | None,
-    why: str,
-    request: CoachingRequest,
-    counted: Callable[[], rubric.Counted],
-    rules: Callable[[], Analysis],
-) -> dict[str, Any]:
-    """The model's rubric from `reply` if it fits (`rubric.from_model`), else the rules'
+def judge(reply: str | None, why: str, request: CoachingRequest) -> dict[str, Any]:
+    """The model's rubric from `reply` if it fits (`compose.model_rubric`), else the rules'
     (logged with the reason: `why`, or "invalid")."""
-    if reply is not None:
-        start, end = reply.find("{"), reply.rfind("}")
-        if 0 <= start < end:  # a model may wrap it in a code fence anyway
-            judged = rubric.from_model(reply[start : end + 1], request, counted())
-            if judged is not None:
-                return judged
-        why = why or "invalid"
+    judged = compose.model_rubric(reply, request)
+    if judged is not None:
+        return judged
+    why = why or "invalid" if reply is not None else why
     log.warning("model rubric not used: %s", why, extra={"rubric_fallback": why})
-    return rules().as_dict()
+    return compose.rules_rubric(request)
