@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from interview_app.coaching.analysis import _check_delivery, _check_direct, _read, analyse
+from interview_app.coaching.analysis import (
+    _check_delivery,
+    _check_direct,
+    _read,
+    analyse,
+    sentences_of,
+)
 from tests.helpers.answers import (
     BEHAVIOURAL_EN,
     BEHAVIOURAL_KO,
@@ -500,3 +506,16 @@ def test_a_2_set_by_length_said_the_core_was_missing_above_a_full_checklist() ->
     a = analyse("실패했던 경험과 그로부터 배운 점을 말해 주세요.", said, "ko")
     assert all(a.star.values()) and a.score == 2 and a.bound_by == "length"
     assert "핵심이 빠져" not in a.verdict and "짧습니다: 26어절" in a.verdict
+
+
+def test_a_filler_before_the_first_marker_made_a_sentence() -> None:
+    """ "um so we were launching ..." read as three sentences ("um" the first), so a story
+    of two spoken sentences was lifted off the scale's 1 and a model's 1 refused as
+    contradicting the anchors (en-q13)."""
+    said = ("um so we were launching a new checkout and our tester got sick so I offered "
+            "to write the test cases and we launched on time")  # fmt: skip
+    assert sentences_of(said, "en")[0].startswith("so we were launching")
+    assert len(sentences_of(said, "en")) == 2
+    assert (
+        len(sentences_of("음 그래서 제가 테스트를 맡았습니다 그 결과 제때 출시했습니다", "ko")) == 2
+    )

@@ -728,7 +728,10 @@ def sentences_of(answer: str, lang: Language, pauses: Sequence[int] = ()) -> lis
     pieces = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
     if lang == "ko":  # a Korean transcript: sentences end where their endings are said
         pieces = [p for piece in pieces for p in _KO_SENTENCE_END.split(piece)]
-    return [s.strip() for piece in pieces for s in _SPOKEN_BREAK[lang].split(piece) if s.strip()]
+    said = [s.strip() for piece in pieces for s in _SPOKEN_BREAK[lang].split(piece) if s.strip()]
+    # A filler alone before a marker ("um so we were launching...") is not a sentence: it
+    # made a two-sentence story three, and lifted it off the scale's 1 (docs/labelling.md).
+    return [s for s in said if _FILLER[lang].sub("", s).strip(" ,.")]
 
 
 def pauses_in(delivery: dict[str, Any] | None) -> list[int]:
