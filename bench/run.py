@@ -180,7 +180,7 @@ def run_scenario(s: Scenario, *, release: bool = True) -> dict[str, Any]:
         relay_env["SECRET_KEY"] = "bench"
     if s.relay == "interview_app" and release:
         subprocess.run(
-            [PY, "-m", "interview_app.history.db"], cwd=ROOT, env=relay_env, check=True,
+            [PY, "-m", "interview_app.history.migrate"], cwd=ROOT, env=relay_env, check=True,
             capture_output=True,
         )  # fmt: skip
     server = Tree(relay_command(s.relay, port), relay_env)

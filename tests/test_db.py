@@ -65,7 +65,7 @@ def test_a_schema_behind_is_said_at_start_and_in_healthz(
         assert app.test_client().get("/healthz").get_json()["database"] == "behind"
         services(app).history_or_off().engine.dispose()
         said = [r.getMessage() for r in app_logs.records if "behind" in r.getMessage()]
-        assert said and "python -m interview_app.history.db" in said[-1]
+        assert said and "python -m interview_app.history.migrate" in said[-1]
         app_logs.records.clear()
 
 
@@ -76,3 +76,24 @@ def test_healthz_says_when_the_database_is_down_or_off(tmp_path: Path) -> None:
     services(app).history_or_off().engine.dispose()
     off = Settings(history=False, log_json=False)
     assert create_app(off).test_client().get("/healthz").get_json()["database"] == "off"
+
+
+def test_the_release_command_warned_of_unpredictable_behaviour(tmp_path: Path) -> None:
+    """`python -m interview_app.history.db` printed runpy's "RuntimeWarning ... found in
+    sys.modules ... unpredictable behaviour" on every start: the package's import had
+    imported `db` already. The release command now runs a module nothing imports."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.server import ROOT
+
+    procfile = (ROOT / "Procfile").read_text()
+    command = next(line.split(":", 1)[1].split() for line in procfile.splitlines()
+                   if line.startswith("release:"))  # fmt: skip
+    assert command[:2] == ["python", "-m"]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "PYTHONWARNINGS": ""}
+    argv = [sys.executable, "-W", "error::RuntimeWarning", *command[1:]]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "RuntimeWarning" not in done.stderr and "migrated" in done.stderr

@@ -58,7 +58,9 @@ def page(mic_browser: Browser, server: Server) -> Iterator[Page]:
         "window.__spoken = [];"
         "window.SpeechSynthesisUtterance = function (text) { this.text = text; };"
         "Object.defineProperty(window, 'speechSynthesis', { value: {"
-        " speak: (u) => window.__spoken.push(u.text), cancel: () => {} } });"
+        " speak: (u) => { window.__spoken.push(u.text);"
+        "   setTimeout(() => u.onend && u.onend(), 50); },"
+        " cancel: () => {} } });"
     )
     with watched(context) as pg:
         yield pg

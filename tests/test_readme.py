@@ -202,6 +202,6 @@ def test_app_json_deploys_what_the_readme_and_procfile_describe() -> None:
         line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
     )
     assert set(manifest["formation"]) <= set(procfile)  # every formation is a Procfile process
-    assert procfile["release"].strip() == "python -m interview_app.history.db"
+    assert procfile["release"].strip() == "python -m interview_app.history.migrate"
     assert "scripts" not in manifest  # the release phase, not a postdeploy script, migrates
     assert "[![Deploy to Heroku]" in README

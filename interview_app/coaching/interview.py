@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interview_app.coaching.delivery import verdict as pace_verdict
-from interview_app.coaching.judgement import Part, Rubric
+from interview_app.coaching.judgement import Part, Rubric, most_missing
 from interview_app.coaching.prompts import clean
 from interview_app.coaching.questions import BANK, plain
 from interview_app.coaching.request import Language, is_behavioural
@@ -403,6 +403,8 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
         "priorities": priorities,
     }
     data["source"] = "rules"
+    # The part to drill next, read as history and the review queue read it.
+    data["weakest"] = most_missing(answered)
     spoken = speaking(turns)
     if spoken is not None:
         data["speaking"] = spoken

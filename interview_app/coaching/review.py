@@ -72,6 +72,10 @@ def reason(rubrics: Sequence[Rubric | None], language: Language) -> str:
     part = most_missing(recent)
     if part is not None:
         name, n = _NAMES[language][part], sum(bool(r and r.lacks(part)) for r in recent)
+        if len(recent) == 1:  # "missing in 1 of your last 1 answers" read as a bug
+            if language == "ko":
+                return f"지난번 답변에서 {name}{_particle(name)} 빠졌습니다"
+            return f"{name} missing in your last answer"
         if language == "ko":
             return f"{name}{_particle(name)} 최근 {len(recent)}번 중 {n}번 빠졌습니다"
         return f"{name} missing in {n} of your last {len(recent)} answers"

@@ -13,7 +13,7 @@ corruption, and nothing lost when the app crashes or restarts; the last commits 
 be lost only if the machine itself loses power) spares each commit an fsync, which
 would hold every stream of the worker while the disk syncs. Migrations are
 Alembic's (`migrations/`), run by the Procfile's `release:` phase on Heroku and by
-`scripts/serve` locally (`python -m interview_app.history.db`). The embedded SQLite
+`scripts/serve` locally (`python -m interview_app.history.migrate`). The embedded SQLite
 default also migrates itself when the app starts (`prepare`), under a file lock so
 that workers starting together migrate once, so the web command alone keeps history.
 """
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SQLITE_BUSY_MS = 10  # the longest SQLite may hold the hub waiting for another's lock
 Schema = Literal["ok", "behind", "down"]
-MIGRATE_COMMAND = "python -m interview_app.history.db"
+MIGRATE_COMMAND = "python -m interview_app.history.migrate"
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
@@ -211,13 +211,10 @@ def prepare(url: str, engine: Engine, *, auto_migrate: bool) -> Schema:
 
 
 def main() -> None:
-    """`python -m interview_app.history.db`: migrate the configured database."""
+    """`python -m interview_app.history.migrate`: migrate the configured database."""
     from interview_app.settings import Settings
 
     url = resolve(Settings.from_env().database_url, ROOT / "instance")
     migrate(url)
     print(f"migrated {url.split('@')[-1]}", file=sys.stderr)  # noqa: T201
 
-
-if __name__ == "__main__":
-    main()

@@ -592,7 +592,10 @@ class History:
         groups: dict[tuple[str, str], list[Attempt]] = defaultdict(list)
         for row in rows:
             year, number, _ = row.created_at.isocalendar()
-            groups[(f"{year}-W{number:02d}", row.category)].append(row)
+            # An interviewer's own question is no bank question, but not the candidate's either
+            # (charted as "Your own" before).
+            own = row.category == "custom" and row.interview_id is not None
+            groups[(f"{year}-W{number:02d}", "interview" if own else row.category)].append(row)
         out = []
         for (week, category), group in sorted(groups.items()):
             scores = [r.score for r in group if r.score is not None]

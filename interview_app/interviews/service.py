@@ -28,7 +28,7 @@ from interview_app.coaching import flow, interview
 from interview_app.coaching.analysis import analyse
 from interview_app.coaching.flow import NotNow, Setup, State, Status
 from interview_app.coaching.judgement import Rubric
-from interview_app.coaching.request import CoachingRequest, is_behavioural
+from interview_app.coaching.request import CoachingRequest, Language, is_behavioural
 from interview_app.history.db import HistoryUnavailable
 from interview_app.history.interviews import Interviews
 from interview_app.llm.completions import Prefixed
@@ -72,11 +72,15 @@ def path(stream: Stream) -> str:
     return f"/api/streams/{stream.id}"
 
 
-def public_next(current: flow.Current, root: str) -> dict[str, Any]:
-    """What comes next, as a client sees it (its stream as a URL it can open)."""
+def public_next(state: State, root: str) -> dict[str, Any]:
+    """What comes next, as a client sees it (its stream as a URL it can open), with a
+    drill's aim to show before the answer."""
+    current = state.current
     out: dict[str, Any] = {"kind": current.kind, "stream": root + current.stream}
     if current.kind == "follow_up":
         out["reason"] = current.reason
+    if current.kind != "report" and state.turns and state.turns[-1].aim:
+        out["aim"] = state.turns[-1].aim
     return out
 
 
@@ -130,13 +134,14 @@ class InterviewService:
         except StoreUnavailable:
             return False
 
-    def share(self, identity: str, interview_id: str, days: int) -> tuple[str, datetime]:
-        """A new read-only link to a finished interview's report: (share id, expiry)."""
-        self.finished(identity, interview_id)  # 404 for another identity, 409 unfinished
+    def share(self, identity: str, interview_id: str, days: int) -> tuple[str, datetime, Language]:
+        """A new read-only link to a finished interview's report: (share id, expiry, the
+        report's language)."""
+        state = self.finished(identity, interview_id)  # 404 for another identity, 409 unfinished
         made = self.repo.share(identity, interview_id, days)
         if made is None:
             raise Refused(problems.INTERVIEW_NOT_FOUND)
-        return made
+        return (*made, state.setup.language)
 
     def unshare(self, identity: str, interview_id: str) -> None:
         """Revoke every link to this identity's interview."""
@@ -305,7 +310,7 @@ class InterviewService:
             self._report(caller, interview_id, state, stream, ticket)
         else:
             self._speak(caller, interview_id, state, step.position, step.hint, stream, ticket)
-        return public_next(state.current, caller.root)
+        return public_next(state, caller.root)
 
     # --- the interviewer's streams ---------------------------------------------------
     def _speak(
@@ -398,6 +403,7 @@ class InterviewService:
                 tell(state.report, state.report_md)
                 return
             report, markdown = judged
+            report["weakest"] = state.report.get("weakest")  # counted, not the model's view
             try:
                 self._apply(
                     caller,

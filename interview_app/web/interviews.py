@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from interview_app.coaching.delivery import parse as parse_delivery
 from interview_app.coaching.flow import Setup, State, Status
 from interview_app.coaching.interview import FOCUSES
 from interview_app.coaching.questions import BANK
-from interview_app.coaching.request import detect_language
+from interview_app.coaching.request import Language, detect_language
 from interview_app.interviews.service import public_next
-from interview_app.problems import SHARE_NOT_FOUND, Refused, invalid
+from interview_app.problems import SHARE_NOT_FOUND, Problem, Refused, invalid
 from interview_app.settings import Settings
 from interview_app.web import identity, urls
 from interview_app.web.services import services
@@ -92,7 +92,7 @@ def create() -> tuple[Response, int, dict[str, str]]:
     interviews, who = found.interviews_or_off(), caller()
     interview_id, state = call(lambda: interviews.create(who, setup))
     url = urls.at(f"/api/interviews/{interview_id}")
-    body = {"id": interview_id, "url": url, "next": public_next(state.current, who.root)}
+    body = {"id": interview_id, "url": url, "next": public_next(state, who.root)}
     return jsonify(body), 201, {"Location": url}
 
 
@@ -132,7 +132,7 @@ def _public(interview_id: str, status: Status, state: State) -> dict[str, Any]:
             "focus": setup.focus,
         },
         "turns": turns,
-        "current": public_next(state.current, root),
+        "current": public_next(state, root),
         "report": state.report,
     }
 
@@ -203,8 +203,11 @@ def share(interview_id: str) -> tuple[Response, int]:
     """A signed, unguessable, read-only link to the finished interview's report."""
     found = services()
     interviews, who = found.interviews_or_off(), identity.current()
-    share_id, expires = call(lambda: interviews.share(who, interview_id, found.settings.share_days))
-    url = urls.at(f"/shared/{_signer().dumps(share_id)}")
+    made = call(lambda: interviews.share(who, interview_id, found.settings.share_days))
+    share_id, expires, language = made
+    # The report's language rides in the signed token: a revoked link has no row left to
+    # say in which language to tell its holder so.
+    url = urls.at(f"/shared/{_signer().dumps([share_id, language])}")
     return jsonify({"url": url, "expires_at": expires.isoformat()}), 201
 
 
@@ -216,15 +219,59 @@ def unshare(interview_id: str) -> Response:
     return Response(status=204)
 
 
+def _shared_token(token: str) -> tuple[str, Language | None]:
+    """A link's share id and its report's language (None in links made before it rode in
+    the token); BadSignature for anything we did not sign."""
+    data = _signer().loads(token)
+    if isinstance(data, list) and len(data) == 2 and data[1] in ("en", "ko"):
+        return str(data[0]), data[1]
+    if isinstance(data, str):
+        return data, None
+    raise BadSignature("not a share")
+
+
+_GONE = {
+    "share_not_found": {
+        "en": ("This link no longer works", "The person who shared this report has revoked "
+               "the link, or deleted the interview. Ask them for a new link."),
+        "ko": ("더 이상 열 수 없는 링크입니다", "보고서를 공유한 사람이 링크를 취소했거나 "
+               "면접 기록을 삭제했습니다. 새 링크를 요청하세요."),
+    },
+    "share_expired": {
+        "en": ("This link has expired", "Shared reports can be opened for a limited time. "
+               "Ask the person who shared it for a new link."),
+        "ko": ("공유 기간이 끝난 링크입니다", "공유된 보고서는 정해진 기간 동안만 열 수 있습니다. "
+               "공유한 사람에게 새 링크를 요청하세요."),
+    },
+}  # fmt: skip
+
+
+def _gone(problem: Problem, language: Language) -> Response:
+    """A revoked, expired or unknown link as a page in the report's language (the API's
+    JSON error was shown raw to whoever opened the link)."""
+    title, text = _GONE[problem.code][language]
+    page = render_template("interview_app/shared_gone.html", language=language,
+                           title=title, text=text, code=problem.code)  # fmt: skip
+    headers = {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "private, no-store",
+               "Referrer-Policy": "no-referrer"}  # fmt: skip
+    return Response(page, status=problem.status, mimetype="text/html", headers=headers)
+
+
 @interviews_bp.get("/shared/<token>")
 def shared_report(token: str) -> Response:
     """The report behind a link, for anyone holding it: no cookie, no identity, noindex."""
+    asked: Language = "ko" if request.accept_languages.best_match(["en", "ko"]) == "ko" else "en"
     try:
-        share_id = str(_signer().loads(token))
+        share_id, language = _shared_token(token)
     except BadSignature:
-        raise Refused(SHARE_NOT_FOUND) from None
+        return _gone(SHARE_NOT_FOUND, asked)
     interviews = services().interviews_or_off()
-    state = call(lambda: interviews.shared(share_id, datetime.now(UTC)))
+    try:
+        state = call(lambda: interviews.shared(share_id, datetime.now(UTC)))
+    except Refused as refused:
+        if refused.problem.code not in _GONE:
+            raise
+        return _gone(refused.problem, language or asked)
     page = render_template(
         "interview_app/report.html", report=state.report,
         language=state.setup.language, role=state.setup.role, back=None, shared=True,

@@ -62,6 +62,7 @@ function rubricChange(before, after) {
 }
 
 function wordDiff(before, after) {
+  hx.diff.classList.remove("columns");
   // Whitespace-separated units: words in English, eojeol in Korean.
   const split = (s) => (s || "").split(/(\s+)/).filter((x) => x !== "");
   const parts = window.Diff ? window.Diff.diffArrays(split(before), split(after)) :
@@ -77,18 +78,69 @@ export function hideCompare() {
   hx.compare.hidden = true;
 }
 
+// A retry is compared with the previous attempt at the same question in the same
+// language only (a Korean retry was word-diffed against the English attempt); when most
+// words changed, the two answers are shown side by side instead of an unreadable diff.
 async function compareWithPrevious(attempt) {
   hideCompare();
   if (!attempt.previous_id || attempt.kind !== "feedback") return;
   const previous = await getJson(`${BASE}/api/attempts/${attempt.previous_id}`).catch(() => null);
   if (!previous) return;
-  hx.change.textContent = rubricChange(previous, attempt);
-  wordDiff(previous.answer, attempt.answer);
   hx.compare.hidden = false;
+  if (previous.language !== attempt.language) {
+    hx.change.textContent = t("otherLanguage");
+    hx.diff.replaceChildren();
+    return;
+  }
+  hx.change.textContent = rubricChange(previous, attempt);
+  if (changedMost(previous.answer, attempt.answer)) sideBySide(previous.answer, attempt.answer);
+  else wordDiff(previous.answer, attempt.answer);
+}
+
+function changedMost(before, after) {
+  const words = (s) => (s || "").split(/\s+/).filter(Boolean);
+  const a = words(before), b = new Set(words(after));
+  const kept = a.filter((w) => b.has(w)).length;
+  return kept < Math.max(a.length, b.size) / 2;
+}
+
+function sideBySide(before, after) {
+  hx.diff.replaceChildren(...[[t("previousAnswer"), before], [t("newAnswer"), after]].map(([title, text]) => {
+    const column = document.createElement("div");
+    column.dataset.testid = "compare-column";
+    const head = document.createElement("p");
+    head.className = "weakest";
+    head.textContent = title;
+    const body = document.createElement("p");
+    body.textContent = text || "";
+    column.append(head, body);
+    return column;
+  }));
+  hx.diff.classList.add("columns");
+}
+
+// An ISO week ("2026-W50") as the days it spans, in the page's language ("Dec 7–13",
+// "12월 7일~13일").
+function weekLabel(week) {
+  const [year, number] = week.split("-W").map(Number);
+  const jan4 = new Date(Date.UTC(year, 0, 4));
+  const monday = new Date(jan4);
+  monday.setUTCDate(jan4.getUTCDate() - ((jan4.getUTCDay() + 6) % 7) + (number - 1) * 7);
+  const sunday = new Date(monday);
+  sunday.setUTCDate(monday.getUTCDate() + 6);
+  const format = new Intl.DateTimeFormat(state.lang === "ko" ? "ko-KR" : "en-US",
+    { month: "short", day: "numeric", timeZone: "UTC" });
+  return format.formatRange ? format.formatRange(monday, sunday) : `${format.format(monday)} – ${format.format(sunday)}`;
 }
 
 function drawChart(progress) {
   if (!window.Chart) return;
+  hx.chart.parentElement.hidden = progress.length === 0; // no empty axes
+  if (!progress.length) {
+    if (chart) chart.destroy();
+    chart = null;
+    return;
+  }
   const weeks = [...new Set(progress.map((p) => p.week))].sort();
   const categories = [...new Set(progress.map((p) => p.category))];
   const datasets = categories.map((c) => ({
@@ -102,7 +154,7 @@ function drawChart(progress) {
   if (chart) chart.destroy();
   chart = new window.Chart(hx.chart, {
     type: "line",
-    data: { labels: weeks, datasets },
+    data: { labels: weeks.map(weekLabel), datasets },
     options: {
       animation: false, responsive: true, maintainAspectRatio: false,
       scales: { y: { min: 1, max: 5, ticks: { stepSize: 1 } } },
@@ -131,12 +183,31 @@ async function refreshReview() {
   }));
   const next = queue.next_due_at ? t("reviewNext", { when: when(queue.next_due_at) }) : "";
   $("review-empty").textContent = queue.due.length ? "" : [t("reviewEmpty"), next].join(" ").trim();
-  $("review-weak").textContent = queue.weak_parts.length
-    ? t("reviewWeak", { parts: queue.weak_parts.map((w) => `${t(`part_${w.part}`)} (${w.missing_in}/${w.of})`).join(", ") })
-    : "";
+  // The weak parts, weightiest first (the server's one reading of "what is weak"), each a
+  // drill of its own.
+  const weak = $("review-weak");
+  weak.replaceChildren();
+  if (queue.weak_parts.length) {
+    weak.append(t("reviewWeakTitle"), " ");
+    weak.append(...queue.weak_parts.slice(0, 3).map((w) => drillButton(w.part, `${w.missing_in}/${w.of}`)));
+  }
+}
+
+// A button that starts a drill on `part` (a short mock interview aimed at it).
+export function drillButton(part, detail = "") {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary drill";
+  button.dataset.testid = "drill";
+  button.dataset.part = part;
+  button.title = t("drillHint");
+  button.textContent = t("drill", { part: t(`part_${part}`) }) + (detail ? ` (${detail})` : "");
+  button.addEventListener("click", () => startDrill(part));
+  return button;
 }
 
 let practiseNext = () => {};
+let startDrill = () => {};
 
 export async function refreshHistory() {
   refreshReview();
@@ -158,8 +229,11 @@ export async function refreshHistory() {
   }));
   const progress = await getJson(`${BASE}/api/progress`).catch(() => null);
   if (progress) {
-    hx.weakest.textContent = progress.weakest ? t("weakest", { part: partName(progress.weakest) }) : "";
-    const pace = (progress.pace || []).map((p) => t("paceWeek", { week: p.week, rate: p.rate, unit: perMinute(p.unit) }));
+    hx.weakest.replaceChildren();
+    if (progress.weakest) {
+      hx.weakest.append(t("weakest", { part: t(`part_${progress.weakest}`) }), " ", drillButton(progress.weakest));
+    }
+    const pace = (progress.pace || []).map((p) => t("paceWeek", { week: weekLabel(p.week), rate: p.rate, unit: perMinute(p.unit) }));
     hx.pace.textContent = pace.length ? `${t("paceTitle")}: ${pace.join(" · ")}` : "";
     drawChart(progress.progress);
   }
@@ -172,8 +246,13 @@ export async function onAttemptSaved(done) {
   if (attempt) await compareWithPrevious(attempt);
 }
 
-export function start({ practise }) {
-  practiseNext = (item) => practise(item.question, "", true);
+export function start({ practise, drill, language }) {
+  startDrill = drill;
+  // A due question is practised in its own language: the page follows it.
+  practiseNext = (item) => {
+    if (item.language !== state.lang) language(item.language);
+    practise(item.question, "", true);
+  };
   hx.again.addEventListener("click", () => {
     if (opened) practise(opened.question, opened.answer);
   });
@@ -186,10 +265,11 @@ export function start({ practise }) {
   });
   hx.deleteAll.addEventListener("click", async () => {
     if (!window.confirm(t("confirmDeleteAll"))) return;
-    await fetch(`${BASE}/api/attempts`, { method: "DELETE" });
+    const response = await fetch(`${BASE}/api/attempts`, { method: "DELETE" }).catch(() => null);
     hx.attempt.hidden = true;
     hideCompare();
-    refreshHistory();
+    await refreshHistory();
+    $("history-status").textContent = response && response.ok ? t("deletedAll") : t("network");
   });
   refreshHistory();
 }

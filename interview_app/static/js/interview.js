@@ -10,6 +10,7 @@ import { renderInto } from "./render.js";
 import { checklist } from "./rubric.js";
 import { keepRecording, recorder } from "./recorder.js";
 import { readStream } from "./sse.js";
+import { drillButton } from "./history.js";
 import { explain, explainEvent, state as texts, t } from "./texts.js";
 
 const iv = {
@@ -19,7 +20,12 @@ const iv = {
   questions: $("iv-questions"), seconds: $("iv-seconds"), follow: $("iv-follow"),
   status: $("iv-status"), session: $("iv-session"), transcript: $("iv-transcript"),
   box: $("iv-answer-box"), timer: $("iv-timer"), answer: $("iv-answer"), send: $("iv-send"),
-  report: $("iv-report-link"), speak: $("iv-speak"),
+  report: $("iv-report-link"), speak: $("iv-speak"), finished: $("iv-finished"),
+  newOne: $("iv-new"), share: $("iv-share"), sharing: $("iv-sharing"), shareUrl: $("share-url"),
+  shareNote: $("iv-share-note"), unshare: $("iv-unshare"), copy: $("iv-copy"),
+  drill: $("iv-drill"), progress: $("iv-progress"), progressText: $("iv-progress-text"),
+  aim: $("iv-aim"), reading: $("iv-reading"), readingState: $("iv-reading-state"),
+  replay: $("iv-replay"),
 };
 const voice = recorder({
   button: $("iv-record"), time: $("iv-record-time"), level: $("iv-record-level"),
@@ -29,7 +35,7 @@ const voice = recorder({
 });
 const SPEAK_KEY = "ia_speak_questions";
 let speech = null; // how questions are read aloud: "model", "browser" or "off" (healthz)
-let session = null; // {id, url, answerSeconds, turn}
+let session = null; // {id, url, answerSeconds, turn, total, main}
 let askedAt = 0; // when the current question finished, for the timer
 let ticking = null;
 let reading = null; // the stream being read
@@ -63,17 +69,31 @@ function item(kind, label, extra) {
   return body;
 }
 
-// Under each answer: the score, the verdict and the rubric's checklist.
+// Under each answer: the score, the verdict and the rubric's checklist, redrawn when the
+// page's language changes.
+const scored = [];
+
+function drawScore({ p, list, analysis }) {
+  p.textContent = `${t("score")} ${analysis.score}/5 · ${analysis.verdict || ""}`;
+  list.replaceChildren(...checklist(analysis));
+}
+
 function scoreLine(body, analysis) {
   if (!analysis) return;
   const p = document.createElement("p");
   p.className = "verdict";
-  p.textContent = `${t("score")} ${analysis.score}/5 · ${analysis.verdict || ""}`;
   const list = document.createElement("ul");
   list.className = "checklist";
   list.dataset.testid = "iv-checklist";
-  list.append(...checklist(analysis));
+  const line = { p, list, analysis };
+  drawScore(line);
+  scored.push(line);
   body.parentElement.append(p, list);
+}
+
+export function applyLanguage() {
+  for (const line of scored) if (line.p.isConnected) drawScore(line);
+  if (session) showProgress();
 }
 
 function stopTimer() {
@@ -94,25 +114,120 @@ function startTimer() {
 }
 
 // Read a question aloud when the candidate asked for it: the model server's voice, else
-// the browser's speechSynthesis, else silently (the text is always there).
+// the browser's speechSynthesis, else a message (the text is always there). Resolves
+// when the reading ends, so that the answer's countdown starts then, not while it reads.
+let lastRead = "";
 async function speak(text) {
   if (!iv.speak.checked || !text.trim()) return;
-  if (speech === "model") {
-    const response = await fetch(`${BASE}/api/speech`, {
+  lastRead = text;
+  iv.reading.hidden = false;
+  iv.replay.hidden = true;
+  iv.readingState.textContent = t("reading");
+  const said = await say(text);
+  iv.readingState.textContent = said ? "" : t("noVoice");
+  iv.replay.hidden = !said;
+}
+
+// Chromium lists its voices a moment after the page loads (`voiceschanged`).
+function hasVoice(synth) {
+  if (typeof synth.getVoices !== "function" || synth.getVoices().length) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = () => resolve(synth.getVoices().length > 0);
+    synth.addEventListener?.("voiceschanged", done, { once: true });
+    setTimeout(done, 1000);
+  });
+}
+
+function say(text) {
+  return new Promise((resolve) => {
+    const browser = async () => {
+      const synth = window.speechSynthesis;
+      if (!synth || !window.SpeechSynthesisUtterance || !(await hasVoice(synth))) return resolve(false);
+      const utterance = new window.SpeechSynthesisUtterance(text);
+      utterance.lang = texts.lang === "ko" ? "ko-KR" : "en-US";
+      utterance.onend = () => resolve(true);
+      utterance.onerror = () => resolve(false);
+      // A browser that never says it ended must not hold the answer back for good.
+      setTimeout(() => resolve(true), 2000 + 600 * text.split(/\s+/).length);
+      synth.speak(utterance);
+    };
+    if (speech !== "model") return browser();
+    fetch(`${BASE}/api/speech`, {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ text, language: texts.lang }),
-    }).catch(() => null);
-    if (response && response.ok) {
+    }).then(async (response) => {
+      if (!response.ok) return browser();
       const player = new Audio(URL.createObjectURL(await response.blob()));
-      player.play().catch(() => {});
-      return;
-    }
+      player.onended = () => resolve(true);
+      player.onerror = () => resolve(false);
+      player.play().catch(() => resolve(false));
+    }).catch(browser);
+  });
+}
+
+function showProgress(aim) {
+  iv.progress.hidden = false;
+  iv.progressText.textContent = t("ivProgress", { n: Math.max(1, session.main), total: session.total });
+  if (aim !== undefined) {
+    iv.aim.hidden = !aim;
+    iv.aim.textContent = aim ? `${t("ivAim")}: ${aim}` : "";
   }
-  if (window.speechSynthesis && window.SpeechSynthesisUtterance) {
-    const utterance = new window.SpeechSynthesisUtterance(text);
-    utterance.lang = texts.lang === "ko" ? "ko-KR" : "en-US";
-    window.speechSynthesis.speak(utterance);
+}
+
+// The report is in: the print view, sharing, a drill on the part it found weakest, and
+// another interview.
+function finished(report) {
+  iv.status.textContent = "";
+  iv.report.href = `${BASE}/interviews/${session.id}/report`;
+  iv.finished.hidden = false;
+  iv.report.hidden = false;
+  iv.drill.replaceChildren();
+  iv.drill.hidden = !(report && report.weakest);
+  if (report && report.weakest) iv.drill.append(drillButton(report.weakest));
+  iv.report.focus();
+}
+
+async function share() {
+  const response = await fetch(`${session.url}/share`, { method: "POST" }).catch(() => null);
+  const data = response ? await response.json().catch(() => null) : null;
+  if (!response || !response.ok) {
+    iv.status.textContent = response ? explain(response.status, data, null) : t("network");
+    return;
   }
+  iv.sharing.hidden = false;
+  iv.shareUrl.value = new URL(data.url, location.href).href;
+  const until = new Date(data.expires_at).toLocaleDateString(texts.lang === "ko" ? "ko-KR" : "en-GB",
+    { dateStyle: "long" });
+  iv.shareNote.textContent = t("ivShared", { when: until });
+  iv.unshare.disabled = false;
+  iv.shareUrl.select();
+}
+
+async function unshare() {
+  const response = await fetch(`${session.url}/share`, { method: "DELETE" }).catch(() => null);
+  if (!response || !response.ok) {
+    iv.status.textContent = response ? explain(response.status, null, null) : t("network");
+    return;
+  }
+  iv.shareNote.textContent = t("ivUnshared");
+  iv.unshare.disabled = true;
+}
+
+// Back to the setup form for another interview (the finished one stays in history).
+function another() {
+  if (reading) reading.close();
+  reading = null;
+  stopTimer();
+  session = null;
+  history.replaceState(null, "", location.pathname + location.search);
+  iv.transcript.replaceChildren();
+  scored.length = 0;
+  for (const el of [iv.session, iv.finished, iv.report, iv.sharing, iv.drill, iv.progress, iv.reading]) {
+    el.hidden = true;
+  }
+  iv.setup.hidden = false;
+  iv.status.textContent = "";
+  iv.role.focus();
 }
 
 function awaitAnswer() {
@@ -164,22 +279,20 @@ function follow(next) {
   if (next.kind === "report") {
     const body = item("report", t("ivReport"));
     iv.status.textContent = t("ivWait");
-    play(next.stream, body, () => {
-      iv.status.textContent = "";
-      iv.report.href = `${BASE}/interviews/${session.id}/report`;
-      iv.report.hidden = false;
-      iv.report.focus();
-    });
+    play(next.stream, body, (done) => finished((done && done.report) || null));
     return;
   }
   session.turn += 1; // the turn the next answer answers: its index in the interview's turns
   const followUp = next.kind === "follow_up";
+  if (!followUp) session.main += 1;
+  showProgress(next.aim);
+  // The label says "Follow-up" already: the badge gives its reason only (it was doubled).
   const body = item(next.kind, followUp ? t("ivFollowUp") : t("ivQuestion"),
-    followUp && next.reason ? t("ivBecause", { r: next.reason }) : null);
+    followUp && next.reason ? next.reason : null);
   iv.status.textContent = t("ivWait");
-  play(next.stream, body, () => {
-    speak(body.textContent.trim());
-    awaitAnswer();
+  play(next.stream, body, async () => {
+    await speak(body.textContent.trim());
+    awaitAnswer(); // the countdown starts once the question has been read
   });
 }
 
@@ -224,14 +337,15 @@ function coach(url) {
   });
 }
 
-async function begin(event) {
-  event.preventDefault();
+async function begin(event, focus = null) {
+  if (event) event.preventDefault();
   const body = {
     language: document.documentElement.lang === "ko" ? "ko" : "en",
     questions: Number(iv.questions.value),
     answer_seconds: Number(iv.seconds.value),
     follow_ups: iv.follow.checked,
   };
+  if (focus) body.focus = focus;
   if (iv.role.value.trim()) body.role = iv.role.value.trim();
   if (iv.posting.value.trim()) body.job_posting = iv.posting.value.trim();
   if (iv.resume.value.trim()) body.resume = iv.resume.value.trim();
@@ -245,12 +359,24 @@ async function begin(event) {
     iv.status.textContent = response ? explain(response.status, data, null) : t("network");
     return;
   }
-  session = { id: data.id, url: data.url, answerSeconds: body.answer_seconds, turn: -1 };
+  session = { id: data.id, url: data.url, answerSeconds: body.answer_seconds, turn: -1,
+    total: body.questions, main: 0 };
   history.replaceState(null, "", `#interview=${data.id}`);
-  iv.setup.hidden = true;
+  for (const el of [iv.setup, iv.finished, iv.sharing, iv.drill]) el.hidden = true;
   iv.session.hidden = false;
   iv.transcript.replaceChildren();
   follow(data.next);
+}
+
+// A drill on one part, from wherever a weak part is named: a short mock interview aimed
+// at it (its aim shown before each answer).
+export function startDrill(part) {
+  if (session && !iv.finished.hidden) another();
+  if (session) return; // an interview is running: finish it first
+  showMode(true);
+  iv.setup.hidden = false;
+  iv.questions.value = "2";
+  begin(null, part);
 }
 
 // A reload in the middle: rebuild what was said, then resume the current stream.
@@ -261,8 +387,10 @@ async function resume(id) {
   showMode(true);
   session = {
     id, url: `${BASE}/api/interviews/${id}`, answerSeconds: state.setup.answer_seconds,
-    turn: state.turns.length - 1,
+    turn: state.turns.length - 1, total: state.setup.questions,
+    main: state.turns.filter((x) => x.kind === "question").length,
   };
+  showProgress(state.turns.length ? state.turns[state.turns.length - 1].aim : null);
   iv.setup.hidden = true;
   iv.session.hidden = false;
   iv.transcript.replaceChildren();
@@ -270,7 +398,7 @@ async function resume(id) {
   turns.forEach((turn, i) => {
     const isCurrent = state.current && turn.stream === state.current.stream;
     const label = turn.kind === "follow_up" ? t("ivFollowUp") : t("ivQuestion");
-    const reason = turn.kind === "follow_up" && turn.reason ? t("ivBecause", { r: turn.reason }) : null;
+    const reason = turn.kind === "follow_up" && turn.reason ? turn.reason : null;
     if (isCurrent && state.status === "asking") {
       const body = item(turn.kind, label, reason);
       play(turn.stream, body, awaitAnswer);
@@ -301,7 +429,16 @@ export function start() {
   fetch(`${BASE}/healthz`).then((r) => r.json()).then((h) => { speech = h.tts; }).catch(() => {});
   iv.tabPractice.addEventListener("click", () => showMode(false));
   iv.tabInterview.addEventListener("click", () => showMode(true));
-  iv.setup.addEventListener("submit", begin);
+  iv.setup.addEventListener("submit", (event) => begin(event));
+  iv.newOne.addEventListener("click", another);
+  iv.share.addEventListener("click", share);
+  iv.unshare.addEventListener("click", unshare);
+  iv.copy.addEventListener("click", () => {
+    iv.shareUrl.select();
+    (navigator.clipboard ? navigator.clipboard.writeText(iv.shareUrl.value) : Promise.reject())
+      .then(() => { iv.shareNote.textContent = t("ivCopied"); }).catch(() => {});
+  });
+  iv.replay.addEventListener("click", () => { if (lastRead) speak(lastRead); });
   iv.send.addEventListener("click", sendAnswer);
   iv.answer.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {

@@ -3,7 +3,7 @@ import * as historyView from "./history.js";
 import * as interview from "./interview.js";
 import { $ } from "./page.js";
 import * as practice from "./practice.js";
-import { applyTexts, state } from "./texts.js";
+import { applyTexts, setLanguage, state } from "./texts.js";
 
 const picker = $("language");
 
@@ -11,14 +11,19 @@ function applyLanguage() {
   applyTexts();
   picker.value = state.lang;
   practice.applyLanguage();
+  interview.applyLanguage();
 }
 
-picker.addEventListener("change", () => {
-  state.lang = picker.value;
+// Everything on screen is redrawn in the new language ("점수 2/5 scored by rules" was
+// left half in each), and the choice is kept for the next visit.
+function switchLanguage(lang) {
+  setLanguage(lang);
   applyLanguage();
   historyView.refreshHistory();
-});
+}
+
+picker.addEventListener("change", () => switchLanguage(picker.value));
 applyLanguage();
 practice.start();
-historyView.start({ practise: practice.practise });
+historyView.start({ practise: practice.practise, drill: interview.startDrill, language: switchLanguage });
 interview.start();

@@ -77,10 +77,14 @@ function fillAnchors() {
   }
 }
 
+let shown = null; // the analysis on screen, redrawn in a new language
+
 export function applyLanguage() {
   fillBank();
   fillAnchors();
   if (ui.status.dataset.state === "idle") setStatus("idle", t("idle"));
+  if (ui.status.dataset.state === "done") setStatus("done", t("done"));
+  if (shown) showAnalysis(shown);
 }
 
 function pickQuestion() {
@@ -110,6 +114,7 @@ function showEvidence(quote) {
 }
 
 function showAnalysis(analysis) {
+  shown = analysis;
   ui.analysis.hidden = !analysis;
   ui.evidence.hidden = true;
   if (!analysis) return;
@@ -137,6 +142,11 @@ async function ask(kind) {
   showAnalysis(null);
   hideCompare();
   setStatus("streaming", t("connecting"));
+  // On a phone the result is below the fold: bring its status into view, or the only
+  // sign that anything started was the buttons greying out.
+  if (ui.status.getBoundingClientRect().top > window.innerHeight) {
+    ui.status.scrollIntoView({ block: "start" });
+  }
   let response;
   try {
     response = await fetch(`${BASE}/api/streams`, {

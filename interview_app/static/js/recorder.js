@@ -18,6 +18,9 @@ export function recorder({ button, time, level, box, panel, status, keep, target
   let recorded = null; // the last recording, kept only if its candidate opts in
 
   const setStatus = (message) => { status.textContent = message; };
+  const label = button.querySelector("span") || button;
+  let waiting = null; // the transcription's progress ticker
+  const stopWaiting = () => { if (waiting) clearInterval(waiting); waiting = null; };
 
   function showDelivery(d) {
     panel.replaceChildren();
@@ -34,7 +37,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
       d.filler_words ? t("dFillers", { n: d.filler_words, words: d.fillers.join(", ") }) : t("dNoFillers"),
       t("dSpeaking", { s: Math.round(d.speaking_seconds), target: targetSeconds() }),
     ];
-    const title = document.createElement("h3");
+    const title = document.createElement("h2");
     title.textContent = t("deliveryTitle");
     const list = document.createElement("ul");
     for (const line of lines) {
@@ -45,15 +48,27 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     panel.append(title, list);
   }
 
-  async function transcribe(blob) {
+  // While a recording is transcribed (Korean took up to half a minute here), the time
+  // so far against what such a recording usually takes, so that something moves.
+  function showWaiting(seconds) {
+    const expected = Math.max(2, Math.round(seconds * (state.lang === "ko" ? 0.8 : 0.4)));
+    const since = Date.now();
+    stopWaiting();
+    const tick = () => setStatus(t("transcribingProgress", { s: Math.round((Date.now() - since) / 1000), expected }));
+    tick();
+    waiting = setInterval(tick, 1000);
+  }
+
+  async function transcribe(blob, seconds) {
     recorded = blob;
-    setStatus(t("transcribing"));
+    showWaiting(seconds);
     box.value = "";
     const kind = (blob.type || "audio/webm").split(";")[0];
     const response = await fetch(`${BASE}/api/transcriptions?language=${state.lang}`, {
       method: "POST", headers: { "Content-Type": kind }, body: blob,
     }).catch(() => null);
     if (!response || !response.ok) {
+      stopWaiting();
       const data = response ? await response.json().catch(() => null) : null;
       setStatus(response ? explain(response.status, data, response.headers.get("Retry-After")) : t("network"));
       return;
@@ -61,12 +76,13 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     await readPosted(response, {
       text(delta) { box.value += delta; },
       done(data) {
+        stopWaiting();
         delivery = data.delivery;
         showDelivery(delivery);
         setStatus(data.no_speech ? t("noSpeech") : t("transcribed"));
         box.focus();
       },
-      failed(data) { setStatus(explainEvent(data)); },
+      failed(data) { stopWaiting(); setStatus(explainEvent(data)); },
     });
   }
 
@@ -103,13 +119,13 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     media.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
     media.onstop = () => {
       stream.getTracks().forEach((track) => track.stop());
-      transcribe(new Blob(chunks, { type: media ? media.mimeType : type }));
+      transcribe(new Blob(chunks, { type: media ? media.mimeType : type }), (Date.now() - started) / 1000);
       media = null;
     };
     media.start(250);
     started = Date.now();
     button.setAttribute("aria-pressed", "true");
-    button.textContent = t("stopRecording");
+    label.textContent = t("stopRecording");
     level.hidden = false;
     meter(stream);
     ticking = setInterval(() => { time.textContent = t("elapsed", { s: Math.round((Date.now() - started) / 1000) }); }, 250);
@@ -120,7 +136,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     if (!media || media.state === "inactive") return;
     clearInterval(ticking);
     button.setAttribute("aria-pressed", "false");
-    button.textContent = t("record");
+    label.textContent = t("record");
     level.hidden = true;
     if (audio) audio.close();
     audio = null;
@@ -139,7 +155,12 @@ export function recorder({ button, time, level, box, panel, status, keep, target
       keep.checked = false; // an opt-in for one attempt, never remembered
       return taken;
     },
-    reset() { delivery = null; recorded = null; showDelivery(null); time.textContent = ""; },
+    // A new question: nothing of the last answer's recording stays on screen (its
+    // "Transcribed. Edit it, then send." sat under the next question's empty box).
+    reset() {
+      delivery = null; recorded = null; showDelivery(null); time.textContent = "";
+      stopWaiting(); setStatus("");
+    },
   };
 }
 

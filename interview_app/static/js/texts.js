@@ -4,11 +4,21 @@
 export const TEXT = {
   ko: {
     reviewTitle: "다음에 연습할 것", reviewEmpty: "지금 다시 연습할 질문이 없습니다.",
+    reviewWeakTitle: "자주 빠지는 부분:", drill: "{part} 집중 연습", drillHint: "이 부분만 겨냥한 짧은 모의 면접을 시작합니다",
+    ivNew: "새 면접 시작", ivShare: "보고서 공유 링크 만들기", ivUnshare: "공유 링크 취소",
+    ivShareUrl: "공유 링크", ivShared: "이 링크를 가진 사람은 {when}까지 보고서를 볼 수 있습니다.",
+    ivUnshared: "공유 링크를 취소했습니다. 이제 아무도 열 수 없습니다.", ivCopy: "링크 복사", ivCopied: "복사했습니다.",
+    ivAim: "이번 연습의 목표", ivProgress: "질문 {n} / {total}",
+    reading: "질문을 읽어 주는 중…", replay: "다시 듣기", noVoice: "이 브라우저에는 읽어 줄 목소리가 없습니다. 화면의 질문을 읽어 주세요.",
+    deletedAll: "연습 기록을 모두 삭제했습니다.", feedbackStarted: "피드백을 받는 중입니다. 아래에 나타납니다.",
+    transcribingProgress: "받아 적는 중… {s}초 / 예상 약 {expected}초",
+    previousAnswer: "지난번 답변", newAnswer: "이번 답변",
+    otherLanguage: "지난번 답변은 다른 언어였습니다. 같은 언어의 답변끼리만 비교합니다.",
     reviewNext: "다음 복습: {when}", reviewWeak: "자주 빠지는 부분: {parts}",
     part_situation: "상황", part_task: "과제", part_action: "본인의 행동", part_result: "결과",
     part_quantified_result: "결과의 숫자", part_first_person: "'제가'로 말하기",
     part_conclusion_first: "결론 먼저",
-    record: "🎙 녹음", stopRecording: "■ 녹음 끝", elapsed: "{s}초", recording: "녹음 중… 다시 누르면 끝납니다.",
+    record: "녹음", stopRecording: "녹음 끝내기", elapsed: "{s}초", recording: "녹음 중… 다시 누르면 끝납니다.",
     transcribing: "받아 적는 중…", transcribed: "받아 적었습니다. 고친 뒤 보내세요.",
     noSpeech: "말소리가 들리지 않았습니다. 다시 녹음해 보세요.",
     noMicrophone: "마이크를 쓸 수 없습니다. 브라우저의 마이크 권한을 확인하세요.",
@@ -60,7 +70,7 @@ export const TEXT = {
     weakest: "가장 자주 빠지는 부분: {part}", scoreChange: "점수 {a} → {b}",
     nowPresent: "{part} 이제 있음", nowMissing: "{part} 빠짐", noChange: "체크리스트 변화 없음",
     answerKind: "모범 답변", feedbackKind: "피드백", chartTitle: "분야별 평균 점수",
-    categories: { behavioural: "경험/행동", motivation: "지원 동기", technical: "기술", culture: "조직 적합성", custom: "직접 입력" },
+    categories: { behavioural: "경험/행동", motivation: "지원 동기", technical: "기술", culture: "조직 적합성", custom: "직접 입력", interview: "모의 면접 질문" },
     anchorsStory: "경험 질문(STAR)", anchorsDirect: "그 밖의 질문(지원 동기, 장단점, 기술)",
     howText: "경험 질문은 STAR로 봅니다: 상황과 과제는 짧게(약 20%), 제가 한 행동과 결과에 " +
       "무게를 둡니다(약 80%). 본인의 행동이 없거나 너무 짧은 답변은 2점을 넘지 않습니다. " +
@@ -69,11 +79,21 @@ export const TEXT = {
   },
   en: {
     reviewTitle: "Practise next", reviewEmpty: "Nothing is due right now.",
+    reviewWeakTitle: "Keeps going missing:", drill: "Drill: {part}", drillHint: "Start a short mock interview aimed at this part",
+    ivNew: "Start another interview", ivShare: "Share the report", ivUnshare: "Revoke the link",
+    ivShareUrl: "Link to the report", ivShared: "Anyone with this link can read the report until {when}.",
+    ivUnshared: "The link is revoked: nobody can open it now.", ivCopy: "Copy link", ivCopied: "Copied.",
+    ivAim: "Aim of this drill", ivProgress: "Question {n} of {total}",
+    reading: "Reading the question aloud…", replay: "Read it again", noVoice: "This browser has no voice to read with: read the question on screen.",
+    deletedAll: "Your practice history was deleted.", feedbackStarted: "Your feedback has started: it appears below.",
+    transcribingProgress: "Transcribing… {s} s of about {expected} s",
+    previousAnswer: "Last time", newAnswer: "This time",
+    otherLanguage: "Last time you answered in the other language; only answers in the same language are compared.",
     reviewNext: "Next review: {when}", reviewWeak: "Keeps going missing: {parts}",
     part_situation: "Situation", part_task: "Task", part_action: "Your own action",
     part_result: "Result", part_quantified_result: "A number for the result",
     part_first_person: "Speaking as \"I\"", part_conclusion_first: "The point first",
-    record: "🎙 Record", stopRecording: "■ Stop", elapsed: "{s} s", recording: "Recording… press again to stop.",
+    record: "Record", stopRecording: "Stop recording", elapsed: "{s} s", recording: "Recording… press again to stop.",
     transcribing: "Transcribing…", transcribed: "Transcribed. Edit it, then send.",
     noSpeech: "No speech was heard. Try recording again.",
     noMicrophone: "No microphone: check the browser's microphone permission.",
@@ -81,7 +101,7 @@ export const TEXT = {
     keepRecording: "Keep this recording",
     deliveryTitle: "How you said it", dPace: "Pace: {v} {unit} ({verdict})", dFirst: "First word after {s} s",
     dPauses: "Long pauses: {list}", dPause: "{seconds} s at {start} s", dNoPauses: "No long pauses",
-    dFillers: "{n} fillers: {words}", dNoFillers: "No fillers", dSpeaking: "Spoke {s} s of a {target} s target",
+    dFillers: "{n} {fillerWord}: {words}", dNoFillers: "No fillers", dSpeaking: "Spoke {s} s of a {target} s target",
     pace_slow: "slow", pace_good: "good", pace_fast: "fast",
     perMinuteKo: "syllables/min", perMinuteEn: "words/min", speakQuestions: "Read questions aloud",
     paceTitle: "Speaking pace", paceWeek: "{week}: {rate} {unit}",
@@ -106,7 +126,7 @@ export const TEXT = {
     failed: "Something went wrong: {m}",
     star: { situation: "Situation", task: "Task", action: "Action", result: "Result" },
     firstPerson: "Speaks in the first person", quantified: "Quantified result",
-    fillers: "{n} filler words", words: "{n} words", conclusionFirst: "Conclusion first",
+    fillers: "{n} {fillerWord}", words: "{n} {wordWord}", conclusionFirst: "Conclusion first",
     notStar: "This question does not ask for a past experience, so STAR is not scored.",
     byModel: "scored by the model", byRules: "scored by rules", showEvidence: "show in my answer",
     how: "How this is scored",
@@ -125,7 +145,7 @@ export const TEXT = {
     weakest: "Your weakest part: {part}", scoreChange: "Score {a} → {b}",
     nowPresent: "{part} now present", nowMissing: "{part} now missing", noChange: "Checklist unchanged",
     answerKind: "Model answer", feedbackKind: "Feedback", chartTitle: "Mean score by category",
-    categories: { behavioural: "Behavioural", motivation: "Motivation", technical: "Technical", culture: "Culture fit", custom: "Your own" },
+    categories: { behavioural: "Behavioural", motivation: "Motivation", technical: "Technical", culture: "Culture fit", custom: "Your own", interview: "Interview questions" },
     anchorsStory: "Stories (a past experience)", anchorsDirect: "Other questions (motivation, strengths, technical)",
     howText: "Stories are read with STAR: situation and task briefly (about 20%), most weight " +
       "on what you did and what changed (about 80%). An answer with no action of your own, " +
@@ -136,12 +156,32 @@ export const TEXT = {
   },
 };
 
+// The language chosen once is kept across reloads (localStorage), else the browser's.
+const LANG_KEY = "ia_lang";
+const kept = (() => { try { return localStorage.getItem(LANG_KEY); } catch { return null; } })();
 export const state = {
-  lang: (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en",
+  lang: kept === "ko" || kept === "en" ? kept
+    : (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en",
 };
 
-export const t = (key, vars = {}) =>
-  TEXT[state.lang][key].replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+export function setLanguage(lang) {
+  state.lang = lang;
+  try { localStorage.setItem(LANG_KEY, lang); } catch { /* private mode: this page only */ }
+}
+
+// English nouns by count ("1 filler", "2 fillers"), by the language's plural rules.
+const NOUNS = { fillerWord: ["filler", "fillers"], wordWord: ["word", "words"] };
+function plurals(vars) {
+  if (typeof vars.n !== "number" || state.lang !== "en") return vars;
+  const one = new Intl.PluralRules("en").select(vars.n) === "one";
+  const nouns = Object.fromEntries(Object.entries(NOUNS).map(([k, [a, b]]) => [k, one ? a : b]));
+  return { ...nouns, ...vars };
+}
+
+export const t = (key, vars = {}) => {
+  const all = plurals(vars);
+  return TEXT[state.lang][key].replace(/\{(\w+)\}/g, (_, name) => String(all[name] ?? ""));
+};
 
 export const partName = (part) => TEXT[state.lang].star[part] || part;
 
