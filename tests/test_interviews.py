@@ -308,6 +308,9 @@ def test_a_model_interview_tailors_and_keeps_the_conversation(
     upstream.script = Script(tokens=["Coaching."])
     done = answer(client, created["id"], "We worked hard on it as a team.")
     assert done["next"]["kind"] == "follow_up"
+    # The model's own question is the interviewer's, not the candidate's ("Your own").
+    progress = client.get("/api/progress").get_json()["progress"]
+    assert [row["category"] for row in progress] == ["interview"]
     read(client, done["next"]["stream"])
     conversation = upstream.requests[-1]["messages"][2:]
     assert conversation == [
