@@ -590,8 +590,11 @@ def render_report(data: dict[str, Any], language: Language) -> str:
     """The report's Markdown."""
     text = _REPORT_TEXT[language]
     lines = [f"# {text['title']}", "", f"**{text['overall'].format(score=data['score'])}**", ""]
-    lines += [f"## {text['strengths']}", ""] + [f"- {s}" for s in data["strengths"]] + [""]
-    lines += [f"## {text['priorities']}", ""] + [f"- {p}" for p in data["priorities"]] + [""]
+    # A heading over nothing read as a missing part of the report (a 5/5 has no priority).
+    if data["strengths"]:
+        lines += [f"## {text['strengths']}", ""] + [f"- {s}" for s in data["strengths"]] + [""]
+    if data["priorities"]:
+        lines += [f"## {text['priorities']}", ""] + [f"- {p}" for p in data["priorities"]] + [""]
     lines += [f"## {text['questions']}", ""]
     for i, q in enumerate(data["questions"], 1):
         lines += [f"{i}. **{q['question']}** ({q['score']}/5) {q['verdict']}"]
