@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from tests.helpers.answers import STRONG_EN, STRONG_KO
 from tests.helpers.browsing import watched
 from tests.helpers.server import Server
+from tests.test_page_access import violations
 
 QUESTION = {"en": "Tell me about a time you failed.",
             "ko": "실패했던 경험과 그로부터 배운 점을 말해 주세요."}  # fmt: skip
@@ -166,7 +167,13 @@ def test_drills_existed_only_in_the_api(
         assert aim.is_visible() and {"en": "Aim", "ko": "목표"}[lang] in aim.inner_text()
         _answer_all(page, STRONG[lang])
         # The report names the part to drill next, as a drill too.
-        page.get_by_test_id("iv-new").wait_for()
+        page.get_by_test_id("iv-new").click()
+        page.get_by_test_id("iv-questions").fill("1")
+        page.get_by_test_id("iv-follow").uncheck()
+        page.get_by_test_id("iv-start").click()
+        _answer_all(page, WEAK[lang])
+        report = page.locator("[data-testid=iv-drill] [data-testid=drill]")
+        assert report.get_attribute("data-part") == "action"
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -224,6 +231,7 @@ def test_compared_with_last_time_across_languages(
         _feedback(page, QUESTION["ko"], WEAK["ko"].replace("결국", "마침내"))
         page.wait_for_function("document.querySelectorAll('#diff ins').length > 0")
         assert "마침내" in " ".join(page.locator("#diff ins").all_inner_texts())
+        assert violations(page) == []  # its heading in order (heading-order, moderate)
 
 
 def test_korean_broke_inside_words(browser: Browser, served: tuple[Server, str]) -> None:
