@@ -217,4 +217,3 @@ def main() -> None:
     url = resolve(Settings.from_env().database_url, ROOT / "instance")
     migrate(url)
     print(f"migrated {url.split('@')[-1]}", file=sys.stderr)  # noqa: T201
-
