@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize
-from sqlalchemy import create_engine, text
 
 from tests.helpers import voice
 from tests.helpers.answers import STRONG_EN
 from tests.helpers.env import ARGS, CHROMIUM
 from tests.helpers.server import Server
 from tests.test_page_access import violations
+from tests.test_page_review import due_now
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -36,10 +35,7 @@ SIZES: dict[str, ViewportSize] = {
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("journey-mic")
-    said = voice.speak(SAID, d / "said.wav")
-    return voice.join([voice.silence(0.8, d / "lead.wav"), said, voice.silence(0.5, d / "end.wav")],
-                      d / "mic.wav")  # fmt: skip
+    return voice.microphone(SAID, tmp_path_factory.mktemp("journey-mic"))
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +76,6 @@ class Journey:
         self.step += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
         shown.screenshot(path=str(SHOTS / f"{self.size}-{self.step:02d}-{name}.png"))
-
-
-def _due_now(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE reviews SET due_at = :t"),
-                     {"t": datetime.now(UTC) - timedelta(minutes=1)})  # fmt: skip
-    engine.dispose()
 
 
 def _press(page: Page, testid: str, key: str = "Enter") -> None:
@@ -140,7 +128,7 @@ def test_a_new_users_first_half_hour(
         page.wait_for_selector("[data-testid=status][data-state=done]")
 
         # 2. The review queue, once the question is due again.
-        _due_now(url)
+        due_now(url)
         page.reload()
         page.locator("[data-testid=review-item]").first.wait_for()
         page.get_by_test_id("review").scroll_into_view_if_needed()

@@ -28,7 +28,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
     srv.stop()
 
 
-def _due_now(url: str) -> None:
+def due_now(url: str) -> None:
+    """Every review of the database at `url` due a minute ago."""
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE reviews SET due_at = :t"),
@@ -50,7 +51,7 @@ def test_practise_next_lists_what_is_due_and_starts_it_in_one_click(
         page.get_by_test_id("answer").fill("We worked hard on it as a team.")
         page.get_by_test_id("ask-feedback").click()
         page.wait_for_selector("[data-testid=status][data-state=done]")
-        _due_now(url)
+        due_now(url)
         page.reload()
         item = page.locator("[data-testid=review-item]").first
         item.wait_for()

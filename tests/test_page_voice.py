@@ -20,10 +20,7 @@ SPOKEN = "I traced the failures and I rewrote the retry logic"
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("mic")
-    said = voice.speak(SPOKEN, d / "said.wav")
-    return voice.join([voice.silence(0.8, d / "lead.wav"), said, voice.silence(0.5, d / "end.wav")],
-                      d / "mic.wav")  # fmt: skip
+    return voice.microphone(SPOKEN, tmp_path_factory.mktemp("mic"))
 
 
 @pytest.fixture(scope="module")

@@ -67,3 +67,10 @@ def wer(reference: str, hypothesis: str) -> float:
         for j, h in enumerate(hyp, 1):
             previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
     return row[-1] / max(1, len(ref))
+
+
+def microphone(text: str, folder: Path) -> Path:
+    """What Chromium's fake microphone plays: a short lead silence, `text` spoken, a pause."""
+    said = speak(text, folder / "said.wav")
+    lead, end = silence(0.8, folder / "lead.wav"), silence(0.5, folder / "end.wav")
+    return join([lead, said, end], folder / "mic.wav")
