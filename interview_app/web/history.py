@@ -162,7 +162,7 @@ def _markdown(attempts: list[dict[str, Any]]) -> str:
         spoken = Delivery.of(a.get("delivery"))
         if spoken:
             unit = "syllables/min" if spoken.unit == "syllables_per_minute" else "words/min"
-            said = f"{spoken.rate:g} {unit} ({spoken.pace}), {spoken.filler_words} fillers"
+            said = f"{spoken.rate} {unit} ({spoken.pace}), {spoken.filler_words} fillers"
             out += [f"**Delivery · 말하기**: {said}, {spoken.long_pauses} long pauses", ""]
         out += [a["text"], "", "---", ""]
     return "\n".join(out)
