@@ -151,7 +151,8 @@ def test_history_and_interviews_answer_urls_under_the_mount(
         listed = client.get(f"{deployment.prefix}/api/attempts").json()
         assert [a["id"] for a in listed["attempts"]] == [done.json()["attempt_id"]]
 
-        created = client.post(f"{deployment.prefix}/api/interviews", json={"questions": 1, "follow_ups": False})
+        setup = {"questions": 1, "follow_ups": False}
+        created = client.post(f"{deployment.prefix}/api/interviews", json=setup)
         assert created.status_code == 201, created.text
         session = created.json()
         assert session["url"] == created.headers["location"]
