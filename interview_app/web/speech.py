@@ -24,12 +24,12 @@ import openai
 from flask import Blueprint, Response, request, stream_with_context
 
 from interview_app import problems
-from interview_app.coaching.delivery import delivery
 from interview_app.coaching.request import Language
 from interview_app.llm.openai_backend import upstream_error
 from interview_app.problems import Problem, Refused, invalid
-from interview_app.speech.audio import TYPES, Audio, is_hallucination, without_repeats
-from interview_app.speech.recognizers import Pieces, Recognizer, language_code
+from interview_app.speech.audio import TYPES, Audio
+from interview_app.speech.recognizers import Heard, Pieces, Recognizer
+from interview_app.speech.transcription import transcript
 from interview_app.streaming import relay
 from interview_app.streaming.sse import PING, json_event, retry, text_event
 from interview_app.web.services import services
@@ -145,15 +145,6 @@ def _start(
         raise Refused(exc.problem) from None
 
 
-def _mismatch(heard: list[str | None], language: Language) -> str | None:
-    """The language a server said it heard, when it is not the one asked for."""
-    for said in heard:
-        code = language_code(said)
-        if code and code != language:
-            return code
-    return None
-
-
 @speech_bp.post("/api/transcriptions")
 def transcribe() -> Response:
     """Stream the transcript of a recording, then its delivery figures."""
@@ -208,11 +199,8 @@ def transcribe() -> Response:
             got = pump.next(settings.sse_heartbeat_seconds)
 
     def body() -> Iterator[bytes]:
-        said: list[str] = []
-        words: list[Any] = []
-        languages: list[str | None] = []
+        heard_so_far: list[Heard] = []
         n = 0
-        timed = True
         try:
             yield retry(settings.sse_retry_ms)
             for heard in pieces():
@@ -223,49 +211,16 @@ def transcribe() -> Response:
                 if heard is _TICK:
                     yield PING
                     continue
-                said.append(heard.text)
-                languages.append(heard.language)
-                if heard.words is None:
-                    timed = False
-                else:
-                    words.extend(heard.words)
+                heard_so_far.append(heard)
                 n += 1
                 if tally.ttft is None:
                     tally.ttft = time.monotonic() - started
                 yield text_event(heard.text, n)
-            text = "".join(said)
-            speaking = sum(b - a for a, b in audio.speech)
-            if text and speaking < 1.0 and is_hallucination(text):
-                text, words = "", []  # what models write over near-silence, not the candidate
-            kept = without_repeats(text)
-            if kept != text:
-                text, timed = kept, False  # the word times were of the repeated text too
-            heard_language = _mismatch(languages, language)
-            figures = delivery(
-                text,
-                language,
-                words=words if timed and words else None,
-                speech=audio.speech,
-                long_pause=settings.long_pause_seconds,
-            )
-            done = {
-                "text": text,
-                "language": language,
-                "duration_seconds": round(audio.seconds, 2),
-                "no_speech": not text.strip(),
-                "source": recognizer.name,
-                "model": recognizer.model(language),
-                "words": [{"word": w.word, "start": w.start, "end": w.end} for w in words]
-                if timed and words
-                else None,
-                "delivery": figures,
-                # The server said it heard another language than the one asked for: the
-                # text is likely invented (an English-only model asked for Korean).
-                "language_mismatch": heard_language is not None,
-                "language_heard": heard_language,
-            }
+            found = transcript(heard_so_far, audio, language, source=recognizer.name,
+                               model=recognizer.model(language),
+                               long_pause=settings.long_pause_seconds)  # fmt: skip
             tally.outcome, tally.events = "done", n
-            yield json_event(done, event="done", id=n + 1)
+            yield json_event(found.as_done(), event="done", id=n + 1)
         except _Broken as exc:
             tally.outcome = exc.problem.code
             yield json_event(exc.problem.event(), event="error", id=n + 1)
