@@ -186,3 +186,17 @@ TRANSCRIPTION_OFF = Problem(
 SPEECH_UNAVAILABLE = Problem(
     "speech_unavailable", "No speech backend is configured on this server.", 404, False
 )
+LIVE_AUDIO_TYPE = Problem(
+    "unsupported_media_type",
+    "Send live audio as audio/L16;rate=16000 (16 kHz mono 16-bit PCM, RFC 2586): a WebM "
+    "piece after the first cannot be decoded on its own.",
+    415,
+    False,
+)
+LIVE_NOT_FOUND = Problem(
+    "transcription_not_found", "No such live transcription, or it has ended.", 404, False
+)
+LIVE_ABANDONED = Problem(
+    "transcription_abandoned", "No audio came for too long: the session was closed.", 408, True
+)
+LIVE_FAILED = Problem("transcription_failed", "The transcription failed.", 500, True)

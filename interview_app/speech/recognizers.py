@@ -189,7 +189,7 @@ def _read(response: Any) -> Pieces:
         response.close()  # a reader who left: the server stops transcribing
 
 
-_PROMPT = {"en": "Um, uh, so, I mean, like, you know, I led the team."}
+PROMPT = {"en": "Um, uh, so, I mean, like, you know, I led the team."}
 
 
 class OfflineRecognizer:
@@ -205,14 +205,15 @@ class OfflineRecognizer:
     def model(self, language: Language) -> str:
         return self.MODELS[language]
 
-    def _load(self, language: Language) -> Any:
+    def load(self, language: Language) -> Any:
+        """The model for `language`, loaded once per worker."""
         with self._lock:  # once per worker, whoever asks first
             if language not in self._loaded:
                 self._loaded[language] = offload.call(lambda: _LOADERS[language]())
             return self._loaded[language]
 
     def recognise(self, audio: Audio, data: bytes, content_type: str, language: Language) -> Pieces:
-        model = self._load(language)
+        model = self.load(language)
         if language == "en":
             yield from _whisper(model, audio)
         else:
@@ -287,7 +288,7 @@ def _whisper(model: Any, audio: Audio) -> Iterator[Heard]:
             word_timestamps=True,
             vad_filter=False,
             condition_on_previous_text=False,
-            initial_prompt=_PROMPT["en"],  # keeps the fillers it would drop
+            initial_prompt=PROMPT["en"],  # keeps the fillers it would drop
         )
         segments, _ = offload.call(transcribe)
         said: list[Any] = offload.call(partial(list, segments))

@@ -54,6 +54,15 @@ class MemoryStream:
         self._wakeup.set()
         return True
 
+    def append_event(self, event: str, payload: dict[str, Any]) -> bool:
+        """Add a named event that does not end the stream (a live transcript's `partial`)."""
+        with self._lock:
+            if self._ended:
+                return False
+            self._frames.append(json_event(payload, event=event, id=len(self._frames) + 1))
+        self._wakeup.set()
+        return True
+
     def finish(self, event: str, payload: dict[str, Any]) -> bool:
         """Add the terminal `done` or `error` event; False if it already ended."""
         with self._lock:

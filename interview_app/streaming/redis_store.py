@@ -101,6 +101,9 @@ class RedisStream:
     def append_text(self, text: str) -> bool:
         return self._append("", b'{"text":' + orjson.dumps(text) + b"}", False)
 
+    def append_event(self, event: str, payload: dict[str, Any]) -> bool:
+        return self._append(event, orjson.dumps(payload), False)
+
     def finish(self, event: str, payload: dict[str, Any]) -> bool:
         return self._append(event, orjson.dumps(payload), True)
 

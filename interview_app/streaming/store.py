@@ -32,6 +32,10 @@ class Stream(Protocol):
         """Add a text delta; False once the stream has ended (the producer should stop)."""
         ...
 
+    def append_event(self, event: str, payload: dict[str, Any]) -> bool:
+        """Add a named event that does not end the stream; False once it has ended."""
+        ...
+
     def finish(self, event: str, payload: dict[str, Any]) -> bool:
         """Add the terminal `done` or `error` event; False if the stream had already ended."""
         ...

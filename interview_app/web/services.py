@@ -8,7 +8,8 @@ and casts scattered over the blueprints.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 from flask import Flask, current_app
@@ -50,6 +51,8 @@ class Services:
     recognizer: Recognizer | None  # None: STT=off
     voice: ModelVoice | None  # None: TTS is the browser's, or off
     transcriptions: threading.BoundedSemaphore  # MAX_TRANSCRIPTIONS at once per worker
+    # Live transcriptions of this worker, by id: their audio inboxes (without Redis).
+    live: dict[str, Any] = field(default_factory=dict)
 
     def history_or_off(self) -> History:
         """The history, or 404 `history_off` without a database."""

@@ -21,17 +21,28 @@ from typing import Any
 
 import httpx2
 import openai
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from interview_app import problems
 from interview_app.coaching.request import Language
 from interview_app.llm.openai_backend import upstream_error
 from interview_app.problems import Problem, Refused, invalid
 from interview_app.speech.audio import TYPES, Audio
+from interview_app.speech.live import (
+    MAX_PIECE_BYTES,
+    PCM_TYPE,
+    Inbox,
+    MemoryInbox,
+    Piece,
+    RedisInbox,
+    Session,
+    live_for,
+)
 from interview_app.speech.recognizers import Heard, Pieces, Recognizer
 from interview_app.speech.transcription import transcript
 from interview_app.streaming import relay
 from interview_app.streaming.sse import PING, json_event, retry, text_event
+from interview_app.web import urls
 from interview_app.web.services import services
 from interview_app.web.shared import client, decoded, json_body
 from interview_app.web.sse_response import sse_response
@@ -240,6 +251,94 @@ def transcribe() -> Response:
             tally.end()
 
     return sse_response(body(), tally, on_close=finish)
+
+
+def _live_inbox(session_id: str) -> Inbox:
+    found = services()
+    if found.redis is not None:
+        return RedisInbox(found.redis, session_id, int(found.settings.stream_ttl_seconds) or 1)
+    inbox: Inbox = found.live.setdefault(session_id, MemoryInbox())
+    return inbox
+
+
+def _live_exists(session_id: str) -> bool:
+    found = services()
+    if found.redis is not None:
+        return bool(found.redis.exists(f"ia:live:{session_id}"))
+    return session_id in found.live
+
+
+@speech_bp.post("/api/transcriptions/live")
+def live_start() -> tuple[Response, int, dict[str, str]]:
+    """A live transcription: audio pieces posted as they are recorded, events as it goes."""
+    found = services()
+    settings, recognizer = found.settings, found.recognizer
+    if recognizer is None:
+        raise Refused(problems.TRANSCRIPTION_OFF)
+    language = _language()
+    if found.lifecycle.stopping.is_set():
+        raise Refused(problems.RESTARTING)
+    ticket = found.quotas.admit(client())
+    if not found.transcriptions.acquire(blocking=False):
+        ticket.release()
+        raise Refused(problems.SERVER_BUSY)  # sessions count as transcriptions
+    try:
+        stream = found.store.create()
+        live = live_for(recognizer, language)
+    except BaseException:
+        found.transcriptions.release()
+        ticket.release()
+        raise
+    session_id = stream.id
+    inbox = _live_inbox(session_id)
+    if found.redis is not None:
+        found.redis.set(f"ia:live:{session_id}", "1", ex=int(settings.stream_ttl_seconds) or 1)
+
+    def released() -> None:
+        found.transcriptions.release()
+        ticket.release()
+        found.live.pop(session_id, None)
+        if found.redis is not None:
+            found.redis.delete(f"ia:live:{session_id}")
+        stream.done_generating()
+
+    session = Session(
+        id=session_id, language=language, live=live, emit=stream.append_event,
+        finish=stream.finish, inbox=inbox, source=recognizer.name,
+        model=recognizer.model(language), long_pause=settings.long_pause_seconds,
+        max_seconds=settings.max_audio_seconds,
+        idle_seconds=settings.transcription_idle_seconds, released=released,
+    )  # fmt: skip
+    stream.on_cancel(lambda _problem: session.stop())
+    threading.Thread(target=session.run, daemon=True).start()
+    events = urls.at(f"/api/streams/{session_id}")
+    body = {"id": session_id, "events": events,
+            "audio": urls.at(f"/api/transcriptions/live/{session_id}/audio")}  # fmt: skip
+    return jsonify(body), 201, {"Location": events}
+
+
+@speech_bp.post("/api/transcriptions/live/<session_id>/audio")
+def live_audio(session_id: str) -> Response:
+    """One piece of a live transcription's audio (`?seq=N`, `&end=1` on the last)."""
+    if request.mimetype.lower() != PCM_TYPE or request.mimetype_params.get("rate") != "16000":
+        raise Refused(problems.LIVE_AUDIO_TYPE)
+    try:
+        seq = int(request.args.get("seq", ""))
+    except ValueError:
+        raise invalid("invalid_field", "'seq' must be the piece's number (0, 1, 2...).") from None
+    if seq < 0:
+        raise invalid("invalid_field", "'seq' must be 0 or more.")
+    end = request.args.get("end") in ("1", "true")
+    found = services()
+    if not _live_exists(session_id):
+        raise Refused(problems.LIVE_NOT_FOUND)
+    data = found.body.read(
+        request, client(), MAX_PIECE_BYTES, found.settings.audio_body_timeout_seconds
+    )
+    if not _live_exists(session_id):
+        raise Refused(problems.LIVE_NOT_FOUND)
+    _live_inbox(session_id).put(Piece(seq, data, end))
+    return Response(status=204)
 
 
 @speech_bp.post("/api/speech")
