@@ -233,6 +233,9 @@ class Settings:
     max_audio_seconds: float = _env("MAX_AUDIO_SECONDS", 600.0, minimum=1)
     audio_body_timeout_seconds: float = _env("AUDIO_BODY_TIMEOUT_SECONDS", 120.0, minimum=1)
     max_transcriptions: int = _env("MAX_TRANSCRIPTIONS", 2, minimum=1)
+    # Hands-free answers: a silence this long after speech ends the answer (the page counts
+    # it down; speaking or a key cancels it).
+    turn_end_seconds: float = _env("TURN_END_SECONDS", 2.5, minimum=0.5)
     # A live transcription with no audio for this long is closed and its recogniser freed.
     transcription_idle_seconds: float = _env("TRANSCRIPTION_IDLE_SECONDS", 10.0, minimum=1)
     # Kept recordings: at most this much audio per identity, and on the whole server.

@@ -301,6 +301,7 @@ def test_healthz_names_the_backend(client: FlaskClient) -> None:
         "database": "off",
         "stt": "model",
         "tts": "model",
+        "turn_end_seconds": 2.5,  # TURN_END_SECONDS, for the page's hands-free answers
     }
 
 

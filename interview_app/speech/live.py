@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 PCM_TYPE = "audio/l16"
 PASS_SECONDS = 1.0  # new audio between two English passes
 PAUSE_SECONDS = 0.3  # a gap between words where the English window may be cut
+WHOLE_SECONDS = 15.0  # an English answer this short is read again whole when it ends
 MAX_PIECE_BYTES = 256 * 1024  # one piece: 8 s of 16 kHz 16-bit mono
 
 
@@ -243,8 +244,13 @@ class WhisperLive:
         return (stable + (" " if stable and rest else "") + rest), stable
 
     def finish(self) -> list[Heard]:
-        """The confirmed words before the window, and a last pass over the window (cut at a
-        pause, so it is short and no word is cut in two)."""
+        """The final words. A short answer (up to `WHOLE_SECONDS`) is read again whole, in
+        one pass, as the one-shot transcription reads it: its pieces, read in windows, had
+        a higher word error rate on short clips ("I trace ... re -try" for "I traced ...
+        retry"). A longer one: the words confirmed before the window, and a last pass over
+        the window (cut at a pause, so it is short and no word is cut in two)."""
+        if len(self._pcm) <= WHOLE_SECONDS * RATE:
+            self._kept, self._since = [], 0.0
         words = self._kept + self._pass()
         return [Heard(self._text(words), words)] if words else []
 

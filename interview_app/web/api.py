@@ -235,5 +235,5 @@ def healthz() -> Response:
     tts = found.settings.tts
     if tts == "model" and found.voice is not None and found.voice.absent:
         tts = "browser"
-    speech = {"stt": stt, "tts": tts}
+    speech = {"stt": stt, "tts": tts, "turn_end_seconds": found.settings.turn_end_seconds}
     return jsonify({**body, "database": database, **speech})

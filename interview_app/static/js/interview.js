@@ -27,11 +27,17 @@ const iv = {
   aim: $("iv-aim"), reading: $("iv-reading"), readingState: $("iv-reading-state"),
   replay: $("iv-replay"),
 };
+const handsFree = $("iv-hands-free");
+let turnEndSeconds = 2.5; // TURN_END_SECONDS, from /healthz
 const voice = recorder({
   button: $("iv-record"), time: $("iv-record-time"), level: $("iv-record-level"),
   box: iv.answer, panel: $("iv-delivery"), status: $("iv-record-status"),
   keep: $("iv-keep-recording"),
   targetSeconds: () => (session ? session.answerSeconds : 120),
+  // Hands-free: a silence after speech ends the answer, and it is sent as it is.
+  turnEnd: () => (handsFree.checked ? turnEndSeconds : 0),
+  onTurnEnd: () => { if (handsFree.checked) sendAnswer(); },
+  countdown: $("iv-turn"),
 });
 const SPEAK_KEY = "ia_speak_questions";
 let speech = null; // how questions are read aloud: "model", "browser" or "off" (healthz)
@@ -234,9 +240,11 @@ function awaitAnswer() {
   iv.box.hidden = false;
   iv.answer.value = "";
   voice.reset();
+  $("iv-turn").textContent = "";
   iv.answer.focus();
   iv.status.textContent = "";
   startTimer();
+  if (handsFree.checked) voice.start(); // recording starts when the question is read
 }
 
 function busy(on) {
@@ -426,7 +434,10 @@ async function resume(id) {
 export function start() {
   iv.speak.checked = localStorage.getItem(SPEAK_KEY) === "1";
   iv.speak.addEventListener("change", () => localStorage.setItem(SPEAK_KEY, iv.speak.checked ? "1" : "0"));
-  fetch(`${BASE}/healthz`).then((r) => r.json()).then((h) => { speech = h.tts; }).catch(() => {});
+  fetch(`${BASE}/healthz`).then((r) => r.json()).then((h) => {
+    speech = h.tts;
+    turnEndSeconds = h.turn_end_seconds || turnEndSeconds;
+  }).catch(() => {});
   iv.tabPractice.addEventListener("click", () => showMode(false));
   iv.tabInterview.addEventListener("click", () => showMode(true));
   iv.setup.addEventListener("submit", (event) => begin(event));

@@ -1,15 +1,20 @@
 // Answering out loud: a record button (a toggle; Space works on it as on any button),
-// elapsed time and a level meter while recording, then the transcript streamed into
-// the answer box as it is recognised (editable before sending), and a delivery panel:
-// pace with its verdict, time to the first word, long pauses, fillers, speaking time
-// against the target. The recording is sent once and never stored; only the text and
-// the figures travel on, with the answer.
+// elapsed time and a level meter while recording, the transcript in the answer box
+// while the candidate speaks (a live transcription: 16 kHz PCM from an AudioWorklet,
+// posted in quarter-second pieces; where the server offers none, the recording is
+// transcribed once it stops), and a delivery panel: pace with its verdict, time to the
+// first word, long pauses, fillers, speaking time against the target. The audio is
+// never stored unless "keep" is ticked; the text and the figures travel on.
+// Hands-free (`onTurnEnd`): after speech, a silence of `turnEnd()` seconds counts down
+// on screen and ends the answer; speaking or a key cancels the countdown.
 import { BASE } from "./page.js";
 import { readPosted } from "./sse.js";
 import { explain, explainEvent, state, t } from "./texts.js";
 
-export function recorder({ button, time, level, box, panel, status, keep, targetSeconds }) {
+export function recorder({ button, time, level, box, panel, status, keep, targetSeconds,
+  turnEnd = () => 0, onTurnEnd = null, countdown = null }) {
   let media = null;
+  let live = null; // the live transcription: {audio, events, seq, buffer, context, done}
   let chunks = [];
   let started = 0;
   let ticking = null;
@@ -86,6 +91,89 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     });
   }
 
+  // A live transcription of `stream`, or null where the server has none for us.
+  async function startLive(stream) {
+    const created = await fetch(`${BASE}/api/transcriptions/live?language=${state.lang}`,
+      { method: "POST" }).catch(() => null);
+    if (!created || created.status !== 201) return null;
+    const session = await created.json();
+    const Context = window.AudioContext || window.webkitAudioContext;
+    const context = new Context({ sampleRate: 16000 });
+    await context.audioWorklet.addModule(new URL("./pcm-worklet.js", import.meta.url));
+    const tap = new AudioWorkletNode(context, "pcm-tap");
+    context.createMediaStreamSource(stream).connect(tap);
+    const run = { ...session, seq: 0, buffer: [], samples: 0, context, finished: null };
+    run.finished = new Promise((resolve) => {
+      const events = new EventSource(session.events);
+      events.addEventListener("partial", (e) => { box.value = JSON.parse(e.data).text; });
+      events.addEventListener("done", (e) => { events.close(); resolve(JSON.parse(e.data)); });
+      events.addEventListener("error", (e) => {
+        if (e.data) { events.close(); resolve({ failed: JSON.parse(e.data) }); }
+      });
+    });
+    tap.port.onmessage = (e) => {
+      run.buffer.push(e.data);
+      run.samples += e.data.length;
+      if (run.samples >= 4000) send(run, false);
+    };
+    return run;
+  }
+
+  // The samples gathered so far as one audio/L16 piece (little-endian 16-bit).
+  function send(run, end) {
+    const samples = new Int16Array(run.samples);
+    let at = 0;
+    for (const frame of run.buffer) {
+      for (const x of frame) samples[at++] = Math.max(-32768, Math.min(32767, Math.round(x * 32767)));
+    }
+    run.buffer = [];
+    run.samples = 0;
+    const seq = run.seq++;
+    return fetch(`${run.audio}?seq=${seq}${end ? "&end=1" : ""}`, {
+      method: "POST", headers: { "Content-Type": "audio/L16;rate=16000" }, body: samples.buffer,
+    }).catch(() => {});
+  }
+
+  async function finishLive(run) {
+    await send(run, true);
+    run.context.close();
+    const done = await run.finished;
+    if (done.failed) {
+      setStatus(explainEvent(done.failed));
+      return;
+    }
+    box.value = done.text;
+    delivery = done.delivery;
+    showDelivery(delivery);
+    setStatus(done.no_speech ? t("noSpeech") : t("transcribed"));
+    box.focus();
+    if (onTurnEnd && !done.no_speech) onTurnEnd();
+  }
+
+  // Hands-free: after speech, a silence of `turnEnd()` seconds ends the answer; the
+  // countdown is shown, and speaking again (or a key) cancels it.
+  let heardSpeech = false;
+  let quietSince = 0;
+  function watchTurn(peak) {
+    const seconds = turnEnd();
+    if (!seconds || !onTurnEnd || !media) return;
+    const now = Date.now();
+    if (peak > 0.05) {
+      heardSpeech = true;
+      quietSince = 0;
+      if (countdown) countdown.textContent = "";
+      return;
+    }
+    if (!heardSpeech) return;
+    quietSince = quietSince || now;
+    const left = seconds - (now - quietSince) / 1000;
+    if (countdown) countdown.textContent = left > 0 ? t("turnEnding", { s: Math.ceil(left) }) : "";
+    if (left <= 0) {
+      heardSpeech = false;
+      stop();
+    }
+  }
+
   function meter(stream) {
     const Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) return;
@@ -100,6 +188,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
       let peak = 0;
       for (const s of samples) peak = Math.max(peak, Math.abs(s));
       level.value = Math.min(1, peak * 2);
+      watchTurn(peak);
       requestAnimationFrame(draw);
     };
     draw();
@@ -117,12 +206,23 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     media = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     chunks = [];
     media.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+    live = await startLive(stream).catch(() => null);
+    const thisLive = live;
     media.onstop = () => {
       stream.getTracks().forEach((track) => track.stop());
-      transcribe(new Blob(chunks, { type: media ? media.mimeType : type }), (Date.now() - started) / 1000);
+      const blob = new Blob(chunks, { type: media ? media.mimeType : type });
       media = null;
+      if (thisLive) {
+        recorded = blob; // kept only if "keep" is ticked
+        finishLive(thisLive);
+      } else {
+        transcribe(blob, (Date.now() - started) / 1000).then(() => { if (onTurnEnd && box.value.trim()) onTurnEnd(); });
+      }
     };
     media.start(250);
+    if (live) box.value = "";
+    heardSpeech = false;
+    quietSince = 0;
     started = Date.now();
     button.setAttribute("aria-pressed", "true");
     label.textContent = t("stopRecording");
@@ -145,7 +245,13 @@ export function recorder({ button, time, level, box, panel, status, keep, target
   }
 
   button.addEventListener("click", () => (media ? stop() : start()));
+  // A key cancels a running countdown (the candidate has more to say).
+  document.addEventListener("keydown", () => {
+    if (quietSince) { quietSince = Date.now(); if (countdown) countdown.textContent = ""; }
+  });
   return {
+    start() { if (!media) start(); },
+    recording() { return Boolean(media); },
     // The figures of the last recording, sent with the answer (then forgotten), and the
     // recording itself only when "keep" is ticked for this attempt.
     take() {

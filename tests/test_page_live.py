@@ -1,0 +1,115 @@
+"""The transcript while speaking, and a hands-free answer, in real Chromium with a fake
+microphone of a known timeline: a lead silence, speech, a pause shorter than
+TURN_END_SECONDS, more speech, then a long silence (issue 34, first part)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.helpers import voice
+from tests.helpers.browsing import watched
+from tests.helpers.env import ARGS, CHROMIUM
+from tests.helpers.server import Server
+
+FIRST = "I traced the failures and I rewrote the retry logic"
+SECOND = "then I added alerts for every failure"
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("live-mic")
+    parts = [voice.silence(1.0, d / "lead.wav"), voice.speak(FIRST, d / "a.wav"),
+             voice.silence(1.2, d / "pause.wav"), voice.speak(SECOND, d / "b.wav"),
+             voice.silence(6.0, d / "end.wav")]  # fmt: skip
+    return voice.join(parts, d / "mic.wav")
+
+
+@pytest.fixture(scope="module")
+def mic(browser: Browser, timeline: Path) -> Iterator[Browser]:
+    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={timeline}%noloop",
+            "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+    launched = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *fake])
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('live-page') / 'page.db'}"
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "0", "DATABASE_URL": url, "SECRET_KEY": "live",
+                  "STT": "offline", "RATE_LIMIT_PER_MINUTE": "0"})  # fmt: skip
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(mic: Browser) -> Iterator[Page]:
+    context = mic.new_context(locale="en-US", bypass_csp=True)
+    context.grant_permissions(["microphone"])
+    context.add_init_script(
+        "window.__spoken = [];"
+        "window.SpeechSynthesisUtterance = function (text) { this.text = text; };"
+        "Object.defineProperty(window, 'speechSynthesis', { value: {"
+        " speak: (u) => { window.__spoken.push(u.text);"
+        "   setTimeout(() => u.onend && u.onend(), 50); },"
+        " getVoices: () => [{ lang: 'en-US' }], cancel: () => {} } });"
+    )
+    with watched(context) as pg:
+        yield pg
+
+
+def test_a_hands_free_answer_transcribed_as_it_is_said(page: Page, server: Server) -> None:
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    page.get_by_test_id("mode-interview").click()
+    page.get_by_test_id("iv-questions").fill("1")
+    page.get_by_test_id("iv-follow").uncheck()
+    page.get_by_test_id("iv-speak").check()
+    page.get_by_test_id("iv-hands-free").check()
+    page.get_by_test_id("iv-start").click()
+    # Recording starts by itself once the question has been read.
+    page.wait_for_function(
+        "document.querySelector('[data-testid=iv-record]').getAttribute('aria-pressed') === 'true'",
+        timeout=30_000,
+    )
+    assert page.evaluate("window.__spoken.length") == 1
+    countdowns: list[str] = []
+    seen = []
+    while page.get_by_test_id("iv-record").get_attribute("aria-pressed") == "true":
+        seen.append(page.get_by_test_id("iv-answer").input_value())
+        countdowns.append(page.get_by_test_id("iv-turn").inner_text())
+        page.wait_for_timeout(150)
+    # Text on screen while speaking, before the recording stopped.
+    assert any(s.strip() for s in seen), seen
+    # The silence after speech was counted down, on screen.
+    assert any(c.startswith("Sending in") for c in countdowns), countdowns
+    # Sent without a click: the answer, then its feedback and the report.
+    page.get_by_test_id("iv-report-link").wait_for(timeout=60_000)
+    answer = page.locator("#iv-transcript li[data-kind=answer]").first.inner_text().lower()
+    assert "retry" in answer, answer
+    # The pause inside the answer (shorter than TURN_END_SECONDS) did not end it.
+    assert "every" in answer, answer
+
+
+def test_the_transcript_grows_while_recording_in_practice(page: Page, server: Server) -> None:
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    page.get_by_test_id("question").fill("Tell me about a time you fixed something that failed.")
+    page.get_by_test_id("record").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=record]').getAttribute('aria-pressed') === 'true'"
+    )
+    page.wait_for_timeout(8000)  # the two stretches of speech and the pause
+    seen = [page.get_by_test_id("answer").input_value()]
+    page.get_by_test_id("record").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=record-status]').textContent.startsWith('Transcribed')",
+        timeout=30_000,
+    )
+    assert seen[0].strip(), "no text while recording"
+    final = page.get_by_test_id("answer").input_value().lower()
+    assert "retry" in final and "every" in final, final
+    assert page.get_by_test_id("delivery").is_visible()
