@@ -32,7 +32,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
     url = f"sqlite:///{tmp_path_factory.mktemp('finish') / 'page.db'}"
     # Many tests from one address within a minute: no per-client rate limit here.
     srv = Server({"OFFLINE_TOKENS_PER_SECOND": "0", "DATABASE_URL": url, "SECRET_KEY": "fin",
-                  "RATE_LIMIT_PER_MINUTE": "0"})  # fmt: skip
+                  "RATE_LIMIT_PER_MINUTE": "0", "MAX_STREAMS_PER_CLIENT": "0"})  # fmt: skip
     yield srv, url
     srv.stop()
 
@@ -77,7 +77,10 @@ def _answer_all(page: Page, answer: str) -> None:
             return
         page.get_by_test_id("iv-answer").fill(answer)
         page.get_by_test_id("iv-answer").press("Control+Enter")
-        page.wait_for_function("document.getElementById('iv-answer-box').hidden")
+        try:
+            page.wait_for_function("document.getElementById('iv-answer-box').hidden")
+        except Exception as exc:  # say what the page said instead of a bare timeout
+            raise AssertionError(page.get_by_test_id("iv-status").inner_text()) from exc
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -42,7 +42,8 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('journey') / 'page.db'}"
     srv = Server({"OFFLINE_TOKENS_PER_SECOND": "0", "DATABASE_URL": url, "SECRET_KEY": "trip",
-                  "STT": "offline", "RATE_LIMIT_PER_MINUTE": "0"})  # fmt: skip
+                  "STT": "offline", "RATE_LIMIT_PER_MINUTE": "0",
+                  "MAX_STREAMS_PER_CLIENT": "0"})  # fmt: skip
     yield srv, url
     srv.stop()
 

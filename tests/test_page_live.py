@@ -42,7 +42,8 @@ def mic(browser: Browser, timeline: Path) -> Iterator[Browser]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"sqlite:///{tmp_path_factory.mktemp('live-page') / 'page.db'}"
     srv = Server({"OFFLINE_TOKENS_PER_SECOND": "0", "DATABASE_URL": url, "SECRET_KEY": "live",
-                  "STT": "offline", "RATE_LIMIT_PER_MINUTE": "0"})  # fmt: skip
+                  "STT": "offline", "RATE_LIMIT_PER_MINUTE": "0",
+                  "MAX_STREAMS_PER_CLIENT": "0"})  # fmt: skip
     yield srv
     srv.stop()
 
