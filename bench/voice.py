@@ -64,7 +64,7 @@ audio = decode(open(path, "rb").read(), 3600)
 rss0 = me.memory_info().rss
 t0 = time.monotonic()
 recogniser = OfflineRecognizer()
-recogniser._load(language)
+recogniser.load(language)
 loaded = time.monotonic() - t0
 rss1 = me.memory_info().rss
 cpu0 = sum(me.cpu_times()[:2])

@@ -375,7 +375,7 @@ class Session:
     def _so_far(self) -> dict[str, Any]:
         """Pace, fillers and the current silence, so far."""
         pcm = np.concatenate(self.pcm)
-        speech = find_speech(pcm)
+        speech = offload.call(lambda: find_speech(pcm))  # the VAD's native work, off the hub
         speaking = sum(b - a for a, b in speech)
         text = self.partial[0]
         rate = round(units(text, self.language) / speaking * 60, 1) if speaking > 1 else 0.0
@@ -392,7 +392,7 @@ class Session:
 
     def _done(self) -> Transcript:
         pcm = np.concatenate(self.pcm) if self.pcm else np.zeros(0, dtype=np.int16)
-        audio = Audio(pcm, len(pcm) / RATE, find_speech(pcm))
+        audio = Audio(pcm, len(pcm) / RATE, offload.call(lambda: find_speech(pcm)))
         heard = self.live.finish() if audio.speech else []
         return transcript(heard, audio, self.language, source=self.source, model=self.model,
                           long_pause=self.long_pause)  # fmt: skip
