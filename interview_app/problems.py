@@ -200,3 +200,6 @@ LIVE_ABANDONED = Problem(
     "transcription_abandoned", "No audio came for too long: the session was closed.", 408, True
 )
 LIVE_FAILED = Problem("transcription_failed", "The transcription failed.", 500, True)
+LIVE_OUT_OF_ORDER = Problem(
+    "pieces_out_of_order", "A piece came too far ahead of the ones still missing.", 400, False
+)

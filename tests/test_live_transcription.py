@@ -161,3 +161,17 @@ def test_two_passes_agree_on_their_common_prefix_only() -> None:
     assert agreed(words("I traced, the"), words("i traced the")) == 3
     assert agreed(words("I trace the"), words("I traced the")) == 1
     assert agreed([], words("I")) == 0
+
+
+def test_pieces_numbered_ever_further_ahead_grew_memory_without_end(server: Server) -> None:
+    """Pieces that wait for a missing earlier one were kept without a bound: seq 1, 2,
+    3... with no seq 0 grew the worker's memory for as long as they came."""
+    base = f"http://127.0.0.1:{server.port}"
+    session = httpx.post(f"{base}/api/transcriptions/live?language=en").json()
+    for seq in (1, 2, 64):
+        sent = httpx.post(f"{base}{session['audio']}?seq={seq}", content=b"\0" * 64, headers=PCM)
+        assert sent.status_code == 204
+    events: list[sse_client.Event] = []
+    _events(base + session["events"], events).join(20)
+    assert events[-1].event == "error" and events[-1].json()["code"] == "pieces_out_of_order"
+    assert httpx.post(f"{base}/api/transcriptions/live?language=en").status_code == 201

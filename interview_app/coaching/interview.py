@@ -403,7 +403,9 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
         "priorities": priorities,
     }
     data["source"] = "rules"
-    # The part to drill next, read as history and the review queue read it.
+    # The part to drill next: the one this interview's answers missed most (by the scale's
+    # weight on a tie; history and the queue need it missed in 2 of the last 4 answers,
+    # which a short interview rarely has).
     data["weakest"] = most_missing(answered)
     spoken = speaking(turns)
     if spoken is not None:

@@ -52,7 +52,14 @@ PCM_TYPE = "audio/l16"
 PASS_SECONDS = 1.0  # new audio between two English passes
 PAUSE_SECONDS = 0.3  # a gap between words where the English window may be cut
 WHOLE_SECONDS = 15.0  # an English answer this short is read again whole when it ends
+MAX_WINDOW_SECONDS = 20.0  # past this the English window is cut without a pause
 MAX_PIECE_BYTES = 256 * 1024  # one piece: 8 s of 16 kHz 16-bit mono
+MAX_AHEAD = 64  # pieces that may wait for an earlier one (16 s of quarter-second pieces)
+TAKE_AT_ONCE = 64  # pieces taken from an inbox at a time
+
+
+class TooFarAhead(Exception):
+    """A piece numbered too far past the ones still missing."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class MemoryInbox:
             got = [self._queue.get(timeout=wait)]
         except queue.Empty:
             return []
-        while not self._queue.empty():
+        while not self._queue.empty() and len(got) < TAKE_AT_ONCE:
             got.append(self._queue.get_nowait())
         return got
 
@@ -111,7 +118,7 @@ class RedisInbox:
         got = self._redis.blpop([self._key], timeout=max(1, round(wait)))
         if not got:
             return []
-        raw = [got[1], *(self._redis.lpop(self._key, 1000) or [])]
+        raw = [got[1], *(self._redis.lpop(self._key, TAKE_AT_ONCE - 1) or [])]
         out = []
         for item in raw:
             seq, end, data = item.split(b":", 2)
@@ -236,9 +243,16 @@ class WhisperLive:
             now = self._pass()
             k = len(self._window)
             n = agreed(self._last, now[k:])
-            self._window = now[: k + n]
+            # Confirmed words never change: only the agreed ones after them join.
+            self._window = self._window + now[k : k + n]
             self._last = now[k + n :]
-            self._cut(now)
+            self._cut(self._window + self._last)
+            if len(self._pcm) / RATE - self._since > MAX_WINDOW_SECONDS and self._window:
+                # No pause to cut at: cut after the confirmed words, or every pass would
+                # read an ever longer window.
+                self._kept += self._window
+                self._since = self._window[-1].end
+                self._window = []
         stable = self._text(self._kept + self._window)
         rest = self._text(self._last)
         return (stable + (" " if stable and rest else "") + rest), stable
@@ -306,6 +320,10 @@ class Session:
     last_seq: int | None = None
     partial: tuple[str, str] = ("", "")
     stopped: bool = False
+    reported: int = 0  # pieces of `pcm` already searched for speech
+    reported_samples: int = 0
+    speaking: float = 0.0
+    speech_end: float = 0.0
 
     def stop(self) -> None:
         """Its stream ended from outside (nobody read it, or shutdown): stop at once."""
@@ -316,7 +334,7 @@ class Session:
         heard_at = time.monotonic()
         told = 0.0
         try:
-            while True:
+            while not self.stopped:
                 got = self.inbox.take(0.25)
                 if self.stopped:
                     return
@@ -344,17 +362,32 @@ class Session:
                     found = self._done()
                     self.finish("done", found.as_done())
                     return
+        except TooFarAhead:
+            self._end(problems.LIVE_OUT_OF_ORDER)
         except Exception as exc:  # the session ends cleanly, whatever broke
             log.warning("live transcription failed", extra={"error": type(exc).__name__})
-            self.finish("error", problems.LIVE_FAILED.event())
+            self._end(problems.LIVE_FAILED)
         finally:
-            self.inbox.close()
-            self.released()
+            try:
+                self.inbox.close()
+            except Exception:  # Redis down: its list expires by itself
+                log.warning("live transcription inbox not closed")
+            finally:
+                self.released()  # the slot and the ticket come back whatever happened
+
+    def _end(self, problem: problems.Problem) -> None:
+        try:
+            self.finish("error", problem.event())
+        except Exception:  # the store is down too: its readers end on the lost lease
+            log.warning("live transcription not ended in its stream")
 
     def _order(self, got: list[Piece]) -> np.ndarray | None:
         """The new audio that is now in order (a piece seen before is dropped; one ahead of
-        its turn waits for those before it)."""
+        its turn waits for those before it, at most `MAX_AHEAD` of them: pieces numbered
+        ever further ahead would otherwise grow the session's memory without end)."""
         for piece in got:
+            if piece.seq >= self.next_seq + MAX_AHEAD:
+                raise TooFarAhead(piece.seq)
             if piece.seq >= self.next_seq and piece.seq not in self.waiting:
                 self.waiting[piece.seq] = piece
         fresh = []
@@ -373,21 +406,30 @@ class Session:
         return pcm
 
     def _so_far(self) -> dict[str, Any]:
-        """Pace, fillers and the current silence, so far."""
-        pcm = np.concatenate(self.pcm)
-        speech = offload.call(lambda: find_speech(pcm))  # the VAD's native work, off the hub
-        speaking = sum(b - a for a, b in speech)
+        """Pace, fillers and the current silence, so far. Speech is found in the audio since
+        the last report only (each second), off the hub: over the whole recording it was
+        quadratic in the answer's length."""
+        new = self.pcm[self.reported :]
+        self.reported = len(self.pcm)
+        offset = self.reported_samples
+        self.reported_samples = self.samples
+        spans = offload.call(lambda: find_speech(np.concatenate(new))) if new else []
+        for a, b in spans:
+            self.speaking += b - a
+            self.speech_end = offset / RATE + b
+        seconds = self.samples / RATE
         text = self.partial[0]
-        rate = round(units(text, self.language) / speaking * 60, 1) if speaking > 1 else 0.0
-        silence = round(len(pcm) / RATE - speech[-1][1], 2) if speech else round(len(pcm) / RATE, 2)
+        rate = (
+            round(units(text, self.language) / self.speaking * 60, 1) if self.speaking > 1 else 0.0
+        )
         unit = "syllables_per_minute" if self.language == "ko" else "words_per_minute"
         return {
-            "seconds": round(len(pcm) / RATE, 2),
-            "speaking_seconds": round(speaking, 2),
+            "seconds": round(seconds, 2),
+            "speaking_seconds": round(self.speaking, 2),
             "rate": rate,
             "unit": unit,
             "filler_words": len(fillers_in(text, self.language)),
-            "silence_seconds": silence,
+            "silence_seconds": round(seconds - self.speech_end, 2),
         }
 
     def _done(self) -> Transcript:

@@ -282,35 +282,48 @@ def live_start() -> tuple[Response, int, dict[str, str]]:
     if not found.transcriptions.acquire(blocking=False):
         ticket.release()
         raise Refused(problems.SERVER_BUSY)  # sessions count as transcriptions
-    try:
-        stream = found.store.create()
-        live = live_for(recognizer, language)
-    except BaseException:
-        found.transcriptions.release()
-        ticket.release()
-        raise
-    session_id = stream.id
-    inbox = _live_inbox(session_id)
-    if found.redis is not None:
-        found.redis.set(f"ia:live:{session_id}", "1", ex=int(settings.stream_ttl_seconds) or 1)
+    given_back = False
 
     def released() -> None:
+        nonlocal given_back
+        if given_back:
+            return
+        given_back = True
         found.transcriptions.release()
         ticket.release()
         found.live.pop(session_id, None)
-        if found.redis is not None:
-            found.redis.delete(f"ia:live:{session_id}")
-        stream.done_generating()
+        try:
+            if found.redis is not None:
+                found.redis.delete(f"ia:live:{session_id}")
+            stream.done_generating()
+        except Exception:  # Redis down: the key expires, the lease lapses
+            log.warning("live transcription not fully released")
 
-    session = Session(
-        id=session_id, language=language, live=live, emit=stream.append_event,
-        finish=stream.finish, inbox=inbox, source=recognizer.name,
-        model=recognizer.model(language), long_pause=settings.long_pause_seconds,
-        max_seconds=settings.max_audio_seconds,
-        idle_seconds=settings.transcription_idle_seconds, released=released,
-    )  # fmt: skip
-    stream.on_cancel(lambda _problem: session.stop())
-    threading.Thread(target=session.run, daemon=True).start()
+    session_id = ""
+    try:
+        stream = found.store.create()
+        session_id = stream.id
+        live = live_for(recognizer, language)
+        inbox = _live_inbox(session_id)
+        if found.redis is not None:
+            # Alive as long as the longest answer could run, whenever it started.
+            alive = int(settings.max_audio_seconds + settings.transcription_idle_seconds) + 60
+            found.redis.set(f"ia:live:{session_id}", "1", ex=alive)
+        session = Session(
+            id=session_id, language=language, live=live, emit=stream.append_event,
+            finish=stream.finish, inbox=inbox, source=recognizer.name,
+            model=recognizer.model(language), long_pause=settings.long_pause_seconds,
+            max_seconds=settings.max_audio_seconds,
+            idle_seconds=settings.transcription_idle_seconds, released=released,
+        )  # fmt: skip
+        # Shutdown's drain cancels it like every stream (`server_restarting`); so does a
+        # stream nobody reads.
+        ticket.stream = stream
+        stream.on_cancel(lambda _problem: session.stop())
+        threading.Thread(target=session.run, daemon=True).start()
+    except BaseException:
+        released()
+        raise
     events = urls.at(f"/api/streams/{session_id}")
     body = {"id": session_id, "events": events,
             "audio": urls.at(f"/api/transcriptions/live/{session_id}/audio")}  # fmt: skip

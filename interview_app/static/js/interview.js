@@ -163,10 +163,14 @@ function say(text) {
       body: JSON.stringify({ text, language: texts.lang }),
     }).then(async (response) => {
       if (!response.ok) return browser();
-      const player = new Audio(URL.createObjectURL(await response.blob()));
-      player.onended = () => resolve(true);
-      player.onerror = () => resolve(false);
-      player.play().catch(() => resolve(false));
+      const address = URL.createObjectURL(await response.blob());
+      const player = new Audio(address);
+      const over = (said) => { URL.revokeObjectURL(address); resolve(said); };
+      player.onended = () => over(true);
+      player.onerror = () => over(false);
+      // A stalled or interrupted playback must not hold the answer back for good.
+      setTimeout(() => over(true), 4000 + 600 * text.split(/\s+/).length);
+      player.play().catch(() => over(false));
     }).catch(browser);
   });
 }
@@ -176,7 +180,7 @@ function showProgress(aim) {
   iv.progressText.textContent = t("ivProgress", { n: Math.max(1, session.main), total: session.total });
   if (aim !== undefined) {
     iv.aim.hidden = !aim;
-    iv.aim.textContent = aim ? `${t("ivAim")}: ${aim}` : "";
+    iv.aim.textContent = aim || ""; // the aim says "Aim: …" itself
   }
 }
 
@@ -315,6 +319,10 @@ function spokenFigures() {
 async function sendAnswer() {
   const answer = iv.answer.value.trim();
   if (!answer || iv.box.hidden) return;
+  if (voice.recording()) { // its text is not final yet: stop first, then send
+    iv.status.textContent = t("stopFirst");
+    return;
+  }
   const seconds = Math.round((Date.now() - askedAt) / 1000);
   stopTimer();
   iv.box.hidden = true;
@@ -380,7 +388,11 @@ async function begin(event, focus = null) {
 // at it (its aim shown before each answer).
 export function startDrill(part) {
   if (session && !iv.finished.hidden) another();
-  if (session) return; // an interview is running: finish it first
+  if (session) { // an interview is running: finish it first, and say so
+    showMode(true);
+    iv.status.textContent = t("drillLater");
+    return;
+  }
   showMode(true);
   iv.setup.hidden = false;
   iv.questions.value = "2";

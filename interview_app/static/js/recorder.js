@@ -8,7 +8,7 @@
 // Hands-free (`onTurnEnd`): after speech, a silence of `turnEnd()` seconds counts down
 // on screen and ends the answer; speaking or a key cancels the countdown.
 import { BASE } from "./page.js";
-import { readPosted } from "./sse.js";
+import { readPosted, readStream } from "./sse.js";
 import { explain, explainEvent, state, t } from "./texts.js";
 
 export function recorder({ button, time, level, box, panel, status, keep, targetSeconds,
@@ -64,59 +64,83 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     waiting = setInterval(tick, 1000);
   }
 
+  // The whole recording transcribed once; true when text came back.
   async function transcribe(blob, seconds) {
     recorded = blob;
     showWaiting(seconds);
     box.value = "";
-    const kind = (blob.type || "audio/webm").split(";")[0];
-    const response = await fetch(`${BASE}/api/transcriptions?language=${state.lang}`, {
-      method: "POST", headers: { "Content-Type": kind }, body: blob,
-    }).catch(() => null);
-    if (!response || !response.ok) {
-      stopWaiting();
-      const data = response ? await response.json().catch(() => null) : null;
-      setStatus(response ? explain(response.status, data, response.headers.get("Retry-After")) : t("network"));
-      return;
-    }
-    await readPosted(response, {
-      text(delta) { box.value += delta; },
-      done(data) {
+    let ok = false;
+    try {
+      const kind = (blob.type || "audio/webm").split(";")[0];
+      const response = await fetch(`${BASE}/api/transcriptions?language=${state.lang}`, {
+        method: "POST", headers: { "Content-Type": kind }, body: blob,
+      }).catch(() => null);
+      if (!response || !response.ok) {
         stopWaiting();
-        delivery = data.delivery;
-        showDelivery(delivery);
-        setStatus(data.no_speech ? t("noSpeech") : t("transcribed"));
-        box.focus();
-      },
-      failed(data) { stopWaiting(); setStatus(explainEvent(data)); },
-    });
+        const data = response ? await response.json().catch(() => null) : null;
+        setStatus(response ? explain(response.status, data, response.headers.get("Retry-After")) : t("network"));
+        return false;
+      }
+      let ended = false;
+      await readPosted(response, {
+        text(delta) { box.value += delta; },
+        done(data) {
+          ended = true;
+          stopWaiting();
+          delivery = data.delivery;
+          showDelivery(delivery);
+          setStatus(data.no_speech ? t("noSpeech") : t("transcribed"));
+          ok = !data.no_speech;
+          box.focus();
+        },
+        failed(data) { ended = true; stopWaiting(); setStatus(explainEvent(data)); },
+      });
+      if (!ended) setStatus(t("network"));
+    } catch {
+      setStatus(t("network"));
+    } finally {
+      stopWaiting();
+    }
+    return ok;
   }
 
-  // A live transcription of `stream`, or null where the server has none for us.
+  // A live transcription of `stream`, or null where the server has none for us (or the
+  // browser cannot record at 16 kHz: the recording is then transcribed once it stops).
   async function startLive(stream) {
     const created = await fetch(`${BASE}/api/transcriptions/live?language=${state.lang}`,
       { method: "POST" }).catch(() => null);
     if (!created || created.status !== 201) return null;
     const session = await created.json();
-    const Context = window.AudioContext || window.webkitAudioContext;
-    const context = new Context({ sampleRate: 16000 });
-    await context.audioWorklet.addModule(new URL("./pcm-worklet.js", import.meta.url));
-    const tap = new AudioWorkletNode(context, "pcm-tap");
-    context.createMediaStreamSource(stream).connect(tap);
-    const run = { ...session, seq: 0, buffer: [], samples: 0, context, finished: null };
-    run.finished = new Promise((resolve) => {
-      const events = new EventSource(session.events);
-      events.addEventListener("partial", (e) => { box.value = JSON.parse(e.data).text; });
-      events.addEventListener("done", (e) => { events.close(); resolve(JSON.parse(e.data)); });
-      events.addEventListener("error", (e) => {
-        if (e.data) { events.close(); resolve({ failed: JSON.parse(e.data) }); }
+    let context = null;
+    try {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      context = new Context({ sampleRate: 16000 });
+      await context.audioWorklet.addModule(new URL("./pcm-worklet.js", import.meta.url));
+      const tap = new AudioWorkletNode(context, "pcm-tap");
+      context.createMediaStreamSource(stream).connect(tap);
+      if (context.state === "suspended") await context.resume();
+      const run = { ...session, seq: 0, buffer: [], samples: 0, context, lost: false };
+      run.finished = new Promise((resolve) => {
+        readStream(session.events, {
+          text() {},
+          partial(data) { box.value = data.text; },
+          done: resolve,
+          failed(data) { resolve({ failed: data }); },
+          gone() { resolve({ failed: { code: "stream_abandoned" } }); },
+        });
       });
-    });
-    tap.port.onmessage = (e) => {
-      run.buffer.push(e.data);
-      run.samples += e.data.length;
-      if (run.samples >= 4000) send(run, false);
-    };
-    return run;
+      tap.port.onmessage = (e) => {
+        run.buffer.push(e.data);
+        run.samples += e.data.length;
+        if (run.samples >= 4000) send(run, false);
+      };
+      return run;
+    } catch {
+      // The session is given back at once (its slot), not left to its idle timeout.
+      fetch(session.events, { method: "DELETE" }).catch(() => {});
+      if (context) context.close().catch(() => {});
+      return null;
+    }
   }
 
   // The samples gathered so far as one audio/L16 piece (little-endian 16-bit).
@@ -129,17 +153,23 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     run.buffer = [];
     run.samples = 0;
     const seq = run.seq++;
-    return fetch(`${run.audio}?seq=${seq}${end ? "&end=1" : ""}`, {
+    const post = () => fetch(`${run.audio}?seq=${seq}${end ? "&end=1" : ""}`, {
       method: "POST", headers: { "Content-Type": "audio/L16;rate=16000" }, body: samples.buffer,
-    }).catch(() => {});
+    }).then((r) => r.ok);
+    // Once more on a refusal or a network blip; a piece still lost sends the whole
+    // recording to the one-shot transcription when it ends (nothing is lost).
+    return post().catch(() => false).then((ok) => ok || post().catch(() => false))
+      .then((ok) => { if (!ok) run.lost = true; });
   }
 
-  async function finishLive(run) {
+  async function finishLive(run, blob, seconds) {
     await send(run, true);
-    run.context.close();
-    const done = await run.finished;
+    run.context.close().catch(() => {});
+    const done = run.lost ? { failed: true } : await run.finished;
     if (done.failed) {
-      setStatus(explainEvent(done.failed));
+      // The live transcription failed or lost a piece: the recording, transcribed once.
+      if (run.lost) fetch(run.events, { method: "DELETE" }).catch(() => {});
+      if (await transcribe(blob, seconds) && onTurnEnd) onTurnEnd();
       return;
     }
     box.value = done.text;
@@ -147,7 +177,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     showDelivery(delivery);
     setStatus(done.no_speech ? t("noSpeech") : t("transcribed"));
     box.focus();
-    if (onTurnEnd && !done.no_speech) onTurnEnd();
+    if (onTurnEnd && !done.no_speech) onTurnEnd(); // only after the final text
   }
 
   // Hands-free: after speech, a silence of `turnEnd()` seconds ends the answer; the
@@ -194,7 +224,18 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     draw();
   }
 
+  let starting = false;
   async function start() {
+    if (starting || media) return; // one recording at a time (a click during the prompt)
+    starting = true;
+    try {
+      await begin();
+    } finally {
+      starting = false;
+    }
+  }
+
+  async function begin() {
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
@@ -211,12 +252,13 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     media.onstop = () => {
       stream.getTracks().forEach((track) => track.stop());
       const blob = new Blob(chunks, { type: media ? media.mimeType : type });
+      const seconds = (Date.now() - started) / 1000;
       media = null;
       if (thisLive) {
         recorded = blob; // kept only if "keep" is ticked
-        finishLive(thisLive);
+        finishLive(thisLive, blob, seconds);
       } else {
-        transcribe(blob, (Date.now() - started) / 1000).then(() => { if (onTurnEnd && box.value.trim()) onTurnEnd(); });
+        transcribe(blob, seconds).then((ok) => { if (ok && onTurnEnd) onTurnEnd(); });
       }
     };
     media.start(250);

@@ -5,6 +5,7 @@ export const TEXT = {
   ko: {
     reviewTitle: "다음에 연습할 것", reviewEmpty: "지금 다시 연습할 질문이 없습니다.",
     handsFree: "손 안 대고 답하기 (읽은 뒤 바로 녹음, 말을 멈추면 제출)", turnEnding: "{s}초 뒤 제출합니다… (말하거나 키를 누르면 취소)",
+    stopFirst: "먼저 녹음을 끝내세요. 받아 적은 글이 확정되면 보낼 수 있습니다.", drillLater: "진행 중인 면접을 마친 뒤에 집중 연습을 시작할 수 있습니다.",
     reviewWeakTitle: "자주 빠지는 부분:", drill: "{part} 집중 연습", drillHint: "이 부분만 겨냥한 짧은 모의 면접을 시작합니다",
     ivNew: "새 면접 시작", ivShare: "보고서 공유 링크 만들기", ivUnshare: "공유 링크 취소",
     ivShareUrl: "공유 링크", ivShared: "이 링크를 가진 사람은 {when}까지 보고서를 볼 수 있습니다.",
@@ -81,6 +82,7 @@ export const TEXT = {
   en: {
     reviewTitle: "Practise next", reviewEmpty: "Nothing is due right now.",
     handsFree: "Hands-free (record after the question, send when I stop)", turnEnding: "Sending in {s} s… (speak or press a key to go on)",
+    stopFirst: "Stop recording first: the answer can be sent once its text is final.", drillLater: "Finish the interview under way, then start the drill.",
     reviewWeakTitle: "Keeps going missing:", drill: "Drill: {part}", drillHint: "Start a short mock interview aimed at this part",
     ivNew: "Start another interview", ivShare: "Share the report", ivUnshare: "Revoke the link",
     ivShareUrl: "Link to the report", ivShared: "Anyone with this link can read the report until {when}.",
