@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.helpers import voice
 from tests.helpers.answers import STRONG_EN
-from tests.helpers.env import ARGS, CHROMIUM
+from tests.helpers.browsing import with_microphone
 from tests.helpers.server import Server
 from tests.test_page_access import violations
 from tests.test_page_review import due_now
@@ -91,9 +91,7 @@ def test_a_new_users_first_half_hour(
 ) -> None:
     srv, url = served
     base = f"http://127.0.0.1:{srv.port}"
-    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={recording}%noloop"]  # fmt: skip
-    mic = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *fake])
+    mic = with_microphone(browser, recording)
     # Axe is injected as a script, which the page's CSP forbids; the page needs none.
     owner = mic.new_context(locale="en-US", viewport=SIZES[size], bypass_csp=True)
     owner.grant_permissions(["microphone"])

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.helpers import voice
-from tests.helpers.browsing import watched
-from tests.helpers.env import ARGS, CHROMIUM
+from tests.helpers.browsing import watched, with_microphone
 from tests.helpers.server import Server
 
 FIRST = "I traced the failures and I rewrote the retry logic"
@@ -30,10 +29,7 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def mic(browser: Browser, timeline: Path) -> Iterator[Browser]:
-    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={timeline}%noloop",
-            "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
-    launched = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *fake])
+    launched = with_microphone(browser, timeline)
     yield launched
     launched.close()
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
 
 @contextmanager
@@ -19,3 +20,14 @@ def watched(context: BrowserContext) -> Iterator[Page]:
     finally:
         context.close()
     assert not errors, errors
+
+
+def with_microphone(browser: Browser, wav: Path) -> Browser:
+    """A second Chromium from `browser`'s Playwright (one sync Playwright per process) whose
+    fake microphone plays `wav` once, with autoplay allowed (the interviewer's voice)."""
+    from tests.helpers.env import ARGS, CHROMIUM
+
+    fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}%noloop",
+            "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+    return browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *fake])
