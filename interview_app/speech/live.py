@@ -49,10 +49,10 @@ from interview_app.speech.transcription import Transcript, transcript
 log = logging.getLogger(__name__)
 
 PCM_TYPE = "audio/l16"
-PASS_SECONDS = 1.0  # new audio between two English passes
+PASS_SECONDS = 2.0  # new audio between two English passes
 PAUSE_SECONDS = 0.3  # a gap between words where the English window may be cut
 WHOLE_SECONDS = 15.0  # an English answer this short is read again whole when it ends
-MAX_WINDOW_SECONDS = 20.0  # past this the English window is cut without a pause
+MAX_WINDOW_SECONDS = 6.0  # past this the English window is cut without a pause
 MAX_PIECE_BYTES = 256 * 1024  # one piece: 8 s of 16 kHz 16-bit mono
 MAX_AHEAD = 64  # pieces that may wait for an earlier one (16 s of quarter-second pieces)
 TAKE_AT_ONCE = 64  # pieces taken from an inbox at a time

