@@ -43,7 +43,13 @@ from interview_app.coaching.delivery import Word, units
 from interview_app.coaching.request import Language
 from interview_app.speech import offload
 from interview_app.speech.audio import RATE, Audio, find_speech, wav_bytes
-from interview_app.speech.recognizers import PROMPT, Heard, OfflineRecognizer, Recognizer
+from interview_app.speech.recognizers import (
+    PROMPT,
+    Heard,
+    OfflineRecognizer,
+    Recognizer,
+    whisper_pieces,
+)
 from interview_app.speech.transcription import Transcript, transcript
 
 log = logging.getLogger(__name__)
@@ -264,7 +270,11 @@ class WhisperLive:
         retry"). A longer one: the words confirmed before the window, and a last pass over
         the window (cut at a pause, so it is short and no word is cut in two)."""
         if len(self._pcm) <= WHOLE_SECONDS * RATE:
-            self._kept, self._since = [], 0.0
+            # Exactly as the one-shot transcription reads it: between the silences found
+            # (the whole buffer, lead silence included, read "I trace to my failures").
+            pcm = self._pcm
+            audio = Audio(pcm, len(pcm) / RATE, offload.call(lambda: find_speech(pcm)))
+            return list(whisper_pieces(self._model, audio))
         words = self._kept + self._pass()
         return [Heard(self._text(words), words)] if words else []
 

@@ -215,7 +215,7 @@ class OfflineRecognizer:
     def recognise(self, audio: Audio, data: bytes, content_type: str, language: Language) -> Pieces:
         model = self.load(language)
         if language == "en":
-            yield from _whisper(model, audio)
+            yield from whisper_pieces(model, audio)
         else:
             yield from _vosk(model, audio)
 
@@ -274,7 +274,8 @@ def invented(text: str, speaking: float) -> bool:
     return speaking < 1.5 and (is_hallucination(text) or bool(_JUNK.search(text)))
 
 
-def _whisper(model: Any, audio: Audio) -> Iterator[Heard]:
+def whisper_pieces(model: Any, audio: Audio) -> Iterator[Heard]:
+    """A whole recording read by faster-whisper, window by window between its silences."""
     first = True
     pcm = audio.float32
     for start, end in windows(audio.speech, audio.seconds):
