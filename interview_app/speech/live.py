@@ -43,22 +43,16 @@ from interview_app.coaching.delivery import Word, units
 from interview_app.coaching.request import Language
 from interview_app.speech import offload
 from interview_app.speech.audio import RATE, Audio, find_speech, wav_bytes
-from interview_app.speech.recognizers import (
-    PROMPT,
-    Heard,
-    OfflineRecognizer,
-    Recognizer,
-    whisper_pieces,
-)
+from interview_app.speech.recognizers import PROMPT, Heard, OfflineRecognizer, Recognizer
 from interview_app.speech.transcription import Transcript, transcript
 
 log = logging.getLogger(__name__)
 
 PCM_TYPE = "audio/l16"
-PASS_SECONDS = 2.0  # new audio between two English passes
+PASS_SECONDS = 1.0  # new audio between two English passes
 PAUSE_SECONDS = 0.3  # a gap between words where the English window may be cut
 WHOLE_SECONDS = 15.0  # an English answer this short is read again whole when it ends
-MAX_WINDOW_SECONDS = 6.0  # past this the English window is cut without a pause
+MAX_WINDOW_SECONDS = 20.0  # past this the English window is cut without a pause
 MAX_PIECE_BYTES = 256 * 1024  # one piece: 8 s of 16 kHz 16-bit mono
 MAX_AHEAD = 64  # pieces that may wait for an earlier one (16 s of quarter-second pieces)
 TAKE_AT_ONCE = 64  # pieces taken from an inbox at a time
@@ -270,11 +264,7 @@ class WhisperLive:
         retry"). A longer one: the words confirmed before the window, and a last pass over
         the window (cut at a pause, so it is short and no word is cut in two)."""
         if len(self._pcm) <= WHOLE_SECONDS * RATE:
-            # Exactly as the one-shot transcription reads it: between the silences found
-            # (the whole buffer, lead silence included, read "I trace to my failures").
-            pcm = self._pcm
-            audio = Audio(pcm, len(pcm) / RATE, offload.call(lambda: find_speech(pcm)))
-            return list(whisper_pieces(self._model, audio))
+            self._kept, self._since = [], 0.0
         words = self._kept + self._pass()
         return [Heard(self._text(words), words)] if words else []
 

