@@ -418,3 +418,56 @@ def test_a_hypothetical_bank_question_was_read_as_a_story() -> None:
     assert interview.asked_story("Tell me about a production incident you handled. "
                                  "What did you do first, and why?")  # fmt: skip
     assert interview.asked_story("My own question?") is None
+
+
+RAMBLE_EN = (
+    "So our team ran the payments system and it had many servers and we handled a lot of "
+    "requests every day and I was a backend developer on that team"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_interviewer_cuts_in_on_a_story_with_no_result_and_at_the_budget(
+    language: interview.Language,
+) -> None:
+    ramble = RAMBLE_EN if language == "en" else "저희 팀은 결제 시스템을 운영하고 있었고 " * 4
+    result = (" and as a result failures fell by 40 percent" if language == "en"
+              else " 그 결과 장애 시간이 40% 줄었습니다")  # fmt: skip
+    story = interview.CutIn(budget=30, story=True, language=language)
+    assert story.due(ramble, 19.9) is None  # before two thirds of the budget
+    cut = story.due(ramble, 20)
+    assert cut is not None and cut.reason == "no_result"
+    assert cut.text == ("Let me stop you there: what was the result?" if language == "en"
+                        else "잠시만요, 그래서 결과는 어땠나요?")  # fmt: skip
+    assert story.due(ramble + result, 25) is None  # the result was said: it runs on
+    over = story.due(ramble + result, 30)
+    assert over is not None and over.reason == "over_time"
+    assert story.due("um so", 25) is None  # a slow start is not a ramble
+    direct = interview.CutIn(budget=30, story=False, language=language)
+    assert direct.due(ramble, 25) is None  # no result is asked of an opinion
+    assert direct.due(ramble, 31) is not None
+
+
+def test_an_interrupted_answer_is_noted_in_its_feedback_and_counted_in_the_report(
+    offline: Callable[..., FlaskClient],
+) -> None:
+    client = offline()
+    created = start(client, language="en", questions=1, follow_ups=False)
+    assert client.get(created["url"]).get_json()["setup"]["interrupt"] is True  # on by default
+    read(client, created["next"]["stream"])
+    bad = client.post(f"{created['url']}/answers",
+                      json={"answer": RAMBLE_EN, "turn": 0, "interrupted": "bored"})  # fmt: skip
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_field"
+    sent = client.post(f"{created['url']}/answers",
+                       json={"answer": RAMBLE_EN, "turn": 0, "interrupted": "no_result"})  # fmt: skip
+    assert sent.status_code == 201
+    text, done = read(client, sent.get_json()["feedback"])
+    assert text.startswith("> ✋ The interviewer cut in (no result yet)")
+    state = client.get(created["url"]).get_json()
+    assert state["turns"][0]["interrupted"] == "no_result"
+    _, ended = read(client, done["next"]["stream"])
+    assert ended["report"]["interruptions"] == 1
+    markdown = client.get(f"{created['url']}/report.md").get_data(as_text=True)
+    assert "The interviewer cut in once." in markdown
+    bad_setup = client.post("/api/interviews", json={"language": "en", "interrupt": "no"})
+    assert bad_setup.status_code == 400

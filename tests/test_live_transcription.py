@@ -175,3 +175,97 @@ def test_pieces_numbered_ever_further_ahead_grew_memory_without_end(server: Serv
     _events(base + session["events"], events).join(20)
     assert events[-1].event == "error" and events[-1].json()["code"] == "pieces_out_of_order"
     assert httpx.post(f"{base}/api/transcriptions/live?language=en").status_code == 201
+
+
+# A story told at length with no result in it: context, then more context.
+RAMBLE_KO = (
+    "저희 팀은 결제 시스템을 운영하고 있었습니다 그 시스템은 여러 서버로 이루어져 있었고 매일 많은 "
+    "요청을 처리하고 있었습니다 저는 그 팀에서 백엔드 개발을 맡고 있었고 주로 데이터베이스와 관련된 "
+    "일을 하고 있었습니다 당시에는 팀원이 다섯 명이었고 회의를 자주 했습니다 회의에서는 주로 서버 "
+    "구성과 배포 일정에 대해 이야기를 나누었습니다"
+)
+
+
+@pytest.fixture(scope="module")
+def rambling(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    d = tmp_path_factory.mktemp("ramble")
+    wav = voice.join([voice.silence(0.5, d / "a.wav"), voice.speak(RAMBLE_KO, d / "s.wav", "ko"),
+                      voice.silence(1.0, d / "b.wav")], d / "all.wav")  # fmt: skip
+    assert voice.seconds(wav) > 24  # past two thirds of a 30 s budget while still talking
+    with wave.open(str(wav)) as w:
+        return w.readframes(w.getnframes())
+
+
+@pytest.fixture(scope="module")
+def interviewing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cut-in') / 'cut.db'}"
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "0", "STT": "offline", "DATABASE_URL": url,
+                  "SECRET_KEY": "cut-in", "RATE_LIMIT_PER_MINUTE": "0",
+                  "MAX_STREAMS_PER_CLIENT": "0"})  # fmt: skip
+    yield srv
+    srv.stop()
+
+
+def _said_live(client: httpx.Client, base: str, query: str, pcm: bytes) -> list[sse_client.Event]:
+    """`pcm` through a live session opened with `query`; its events to the last."""
+    created = client.post(f"{base}/api/transcriptions/live?language=ko{query}")
+    assert created.status_code == 201, created.text
+    session = created.json()
+    events: list[sse_client.Event] = []
+    reader = _events(base + session["events"], events)
+    pieces = _pieces(pcm)
+    for seq, piece in enumerate(pieces):
+        assert client.post(f"{base}{session['audio']}?seq={seq}", content=piece,
+                           headers=PCM).status_code == 204  # fmt: skip
+        time.sleep(0.1)  # faster than it is said, as slow as the cut-in's clock needs
+    client.post(f"{base}{session['audio']}?seq={len(pieces)}&end=1", headers=PCM)
+    reader.join(60)
+    return events
+
+
+def _interview(client: httpx.Client, base: str, **setup: Any) -> dict[str, Any]:
+    """A one-question Korean interview whose question has been heard (an answer awaited)."""
+    body = {"language": "ko", "questions": 1, "follow_ups": False, "answer_seconds": 30, **setup}
+    created = client.post(f"{base}/api/interviews", json=body)
+    assert created.status_code == 201, created.text
+    heard = client.get(base + created.json()["next"]["stream"], timeout=30)
+    assert "event: done" in heard.text
+    made: dict[str, Any] = created.json()
+    return made
+
+
+def test_the_interviewer_cuts_in_on_a_long_answer_with_no_result(
+    interviewing: Server, rambling: bytes
+) -> None:
+    base = f"http://127.0.0.1:{interviewing.port}"
+    with httpx.Client(timeout=30) as client:  # one identity (its cookie) throughout
+        made = _interview(client, base)
+        events = _said_live(client, base, f"&interview={made['id']}", rambling)
+        cut = [e.json() for e in events if e.event == "interrupt"]
+        assert len(cut) == 1, [e.event for e in events]  # once per answer
+        assert cut[0]["reason"] == "no_result" and cut[0]["text"] == "잠시만요, 그래서 결과는 어땠나요?"
+        assert 20 <= cut[0]["seconds"] < 23  # two thirds of the 30 s budget, checked each second
+        assert events[-1].event == "done"
+        text = events[-1].json()["text"]
+        # The answer so far is the answer, the interruption noted with it.
+        sent = client.post(f"{base}{made['url']}/answers",
+                           json={"answer": text, "turn": 0, "interrupted": "no_result"})  # fmt: skip
+        assert sent.status_code == 201, sent.text
+        feedback = client.get(base + sent.json()["feedback"]).text
+        assert "면접관이 답변을 끊었습니다(결과를 아직 말하지 않음)" in feedback
+        state = client.get(base + made["url"]).json()
+        assert state["turns"][0]["interrupted"] == "no_result"
+        report = client.get(base + state["current"]["stream"]).text
+        assert '"interruptions": 1' in report or '"interruptions":1' in report
+        page = client.get(f"{base}/interviews/{made['id']}/report").text
+        assert "면접관이 답변을 1번 끊었습니다." in page
+
+        # `interrupt: false` in the setup: the same answer runs on uncut.
+        quiet = _interview(client, base, interrupt=False)
+        assert client.get(base + quiet["url"]).json()["setup"]["interrupt"] is False
+        events = _said_live(client, base, f"&interview={quiet['id']}", rambling)
+        assert events[-1].event == "done" and "interrupt" not in [e.event for e in events]
+
+        # Another identity's interview is not found (its setup is nobody else's to read).
+        other = httpx.post(f"{base}/api/transcriptions/live?language=ko&interview={made['id']}")
+        assert other.status_code == 404 and other.json()["error"]["code"] == "interview_not_found"

@@ -110,3 +110,76 @@ def test_the_transcript_grows_while_recording_in_practice(page: Page, server: Se
     final = page.get_by_test_id("answer").input_value().lower()
     assert "retry" in final and "every" in final, final
     assert page.get_by_test_id("delivery").is_visible()
+
+
+# A Korean story told at length with no result: context, a pause, more context.
+RAMBLE_A = "저희 팀은 결제 시스템을 운영하고 있었습니다 그 시스템은 여러 서버로 이루어져 있었고 매일 많은 요청을 처리했습니다"
+RAMBLE_B = ("저는 그 팀에서 백엔드 개발을 맡고 있었고 주로 데이터베이스와 관련된 일을 하고 있었습니다 당시에는 "
+            "팀원이 다섯 명이었고 회의에서는 주로 서버 구성과 배포 일정에 대해 이야기를 나누었습니다")  # fmt: skip
+CUT_IN_KO = "잠시만요, 그래서 결과는 어땠나요?"
+
+
+@pytest.fixture(scope="module")
+def rambling_mic(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    d = tmp_path_factory.mktemp("ramble-mic")
+    parts = [voice.silence(1.0, d / "lead.wav"), voice.speak(RAMBLE_A, d / "a.wav", "ko"),
+             voice.silence(1.5, d / "pause.wav"), voice.speak(RAMBLE_B, d / "b.wav", "ko"),
+             voice.silence(6.0, d / "end.wav")]  # fmt: skip
+    wav = voice.join(parts, d / "mic.wav")
+    assert voice.seconds(wav) - 6.0 > 24  # still talking at two thirds of a 30 s budget
+    launched = with_microphone(browser, wav)
+    yield launched
+    launched.close()
+
+
+def test_a_korean_hands_free_answer_with_no_result_is_cut_in(
+    rambling_mic: Browser, server: Server
+) -> None:
+    context = rambling_mic.new_context(locale="ko-KR", bypass_csp=True)
+    context.grant_permissions(["microphone"])
+    context.add_init_script(
+        "window.__spoken = [];"
+        "window.SpeechSynthesisUtterance = function (text) { this.text = text; };"
+        "Object.defineProperty(window, 'speechSynthesis', { value: {"
+        " speak: (u) => { window.__spoken.push([u.text, u.lang]);"
+        "   setTimeout(() => u.onend && u.onend(), 50); },"
+        " getVoices: () => [{ lang: 'ko-KR' }], cancel: () => {} } });"
+    )
+    with watched(context) as page:
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        page.get_by_test_id("mode-interview").click()
+        page.get_by_test_id("iv-questions").fill("1")
+        page.get_by_test_id("iv-seconds").fill("30")
+        page.get_by_test_id("iv-follow").uncheck()
+        page.get_by_test_id("iv-speak").check()
+        page.get_by_test_id("iv-hands-free").check()
+        assert page.get_by_test_id("iv-interrupt").is_checked()  # on by default
+        page.get_by_test_id("iv-start").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=iv-record]').getAttribute('aria-pressed') === 'true'",
+            timeout=30_000,
+        )
+        recording_from = page.evaluate("Date.now()")
+        seen = []
+        while page.get_by_test_id("iv-record").get_attribute("aria-pressed") == "true":
+            seen.append(page.get_by_test_id("iv-answer").input_value())
+            page.wait_for_timeout(250)
+        stopped_after = (page.evaluate("Date.now()") - recording_from) / 1000
+        assert any(s.strip() for s in seen), "no text while speaking"
+        # Not the 1.5 s pause (below TURN_END_SECONDS), not the budget: the interviewer,
+        # at two thirds of it with no result said.
+        cut = page.locator("#iv-transcript li[data-kind=interrupt]")
+        cut.wait_for(timeout=5_000)
+        assert CUT_IN_KO in cut.inner_text()
+        assert 19 < stopped_after < 27, stopped_after
+        page.get_by_test_id("iv-report-link").wait_for(timeout=60_000)
+        spoken = page.evaluate("window.__spoken")
+        assert spoken[0][1] == "ko-KR" and [CUT_IN_KO, "ko-KR"] in spoken, spoken
+        answer = page.locator("#iv-transcript li[data-kind=answer]").first
+        assert "중간에 끊긴 답변" in answer.inner_text()  # marked as cut short
+        feedback = page.locator("#iv-transcript li[data-kind=feedback]").first.inner_text()
+        assert "면접관이 답변을 끊었습니다" in feedback
+        report = context.new_page()
+        link = page.get_by_test_id("iv-report-link").get_attribute("href") or ""
+        report.goto(f"http://127.0.0.1:{server.port}{link}")
+        assert "면접관이 답변을 1번 끊었습니다." in report.get_by_test_id("report").inner_text()

@@ -50,6 +50,7 @@ class Setup:
     follow_ups: bool
     answer_seconds: int
     focus: Part | None = None  # a drill's rubric part
+    interrupt: bool = True  # the interviewer may cut a spoken answer short
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Turn:
     answer: str | None = None
     seconds: float | None = None
     over_time: bool = False
+    interrupted: str | None = None  # why the interviewer cut the answer short
     feedback: str | None = None  # the feedback's stream path
     analysis: dict[str, Any] | None = None
     attempt_id: str | None = None
@@ -164,6 +166,7 @@ def answer(
     feedback: str,
     *,
     current_ended: bool = False,
+    interrupted: str | None = None,
 ) -> Step:
     """The candidate answers turn `turn`; its feedback streams into `feedback`.
 
@@ -187,6 +190,7 @@ def answer(
         answer=text,
         seconds=seconds,
         over_time=bool(seconds and seconds > limit),
+        interrupted=interrupted,
         feedback=feedback,
     )
     return "coaching", replace(

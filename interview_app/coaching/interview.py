@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from interview_app.coaching.analysis import analyse
 from interview_app.coaching.delivery import verdict as pace_verdict
 from interview_app.coaching.judgement import Part, Rubric, most_missing
 from interview_app.coaching.prompts import clean
@@ -283,6 +284,63 @@ def follow_up(
     return FollowUp(reason, en if language == "en" else ko, why_en if language == "en" else why_ko)
 
 
+# The interviewer cuts in once an answer has run this share of its time budget with no
+# result said (in a story), and at the budget in any answer.
+NO_RESULT_SHARE = 2 / 3
+CUT_IN_MIN_WORDS = 12  # fewer words said than this is a slow start, not a ramble
+Reason = Literal["no_result", "over_time"]
+REASONS: tuple[Reason, ...] = ("no_result", "over_time")
+_CUT_IN = {
+    "en": {"no_result": "Let me stop you there: what was the result?",
+           "over_time": "Let me stop you there: we are out of time for this question."},
+    "ko": {"no_result": "잠시만요, 그래서 결과는 어땠나요?",
+           "over_time": "잠시만요, 이 질문은 시간이 다 됐습니다."},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """The interviewer cutting in: why, what they say, and when (seconds of the answer)."""
+
+    reason: Reason
+    text: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CutIn:
+    """When an interviewer cuts an answer short, read from the transcript so far: at
+    `budget` seconds in any answer; sooner (`NO_RESULT_SHARE` of it) in a story that has
+    said no result yet, read by the same rubric as the feedback."""
+
+    budget: float
+    story: bool
+    language: Language
+    question: str = ""
+
+    def due(self, said: str, seconds: float) -> Interruption | None:
+        """The interruption due after `seconds` of an answer that has said `said`, if any."""
+        if seconds < self.budget * NO_RESULT_SHARE or len(said.split()) < CUT_IN_MIN_WORDS:
+            return None if seconds < self.budget else self._say("over_time", seconds)
+        if self.story:
+            judged = analyse(self.question, said, self.language, None, True)
+            if Rubric.of(judged.as_dict()).lacks("result"):
+                return self._say("no_result", seconds)
+        return self._say("over_time", seconds) if seconds >= self.budget else None
+
+    def _say(self, reason: Reason, seconds: float) -> Interruption:
+        return Interruption(reason, _CUT_IN[self.language][reason], round(seconds, 1))
+
+
+def cut_in_note(reason: str, language: Language) -> str:
+    """The line the feedback opens with when the interviewer cut the answer short."""
+    if language == "en":
+        why = "no result yet" if reason == "no_result" else "out of time"
+        return f"> ✋ The interviewer cut in ({why}): the answer so far was kept.\n\n"
+    why = "결과를 아직 말하지 않음" if reason == "no_result" else "시간 초과"
+    return f"> ✋ 면접관이 답변을 끊었습니다({why}). 그때까지의 답변으로 평가합니다.\n\n"
+
+
 _REPORT_TEXT = {
     "en": {
         "title": "Interview report",
@@ -301,6 +359,7 @@ _REPORT_TEXT = {
         "p_result": "End each story with what changed ({n} answers had no result).",
         "p_conclusion": "Open with the conclusion in one sentence ({n} answers did not).",
         "p_time": "Keep to the time: {n} answers ran over.",
+        "interruptions": "The interviewer cut in {n} times.",
         "speaking": "Speaking",
         "speaking_line": "{n} spoken answers at {rate:g} words a minute on average ({verdict}); "
         "{pauses} long pauses and {fillers} filler words in all.",
@@ -322,6 +381,7 @@ _REPORT_TEXT = {
         "p_result": "이야기를 결과로 마무리하세요: {n}개 답변에 결과가 없었습니다.",
         "p_conclusion": "결론을 한 문장으로 먼저 말하세요: {n}개 답변이 그렇지 않았습니다.",
         "p_time": "시간을 지키세요: {n}개 답변이 제한 시간을 넘겼습니다.",
+        "interruptions": "면접관이 답변을 {n}번 끊었습니다.",
         "speaking": "말하기",
         "speaking_line": "말로 한 답변 {n}개, 평균 분당 {rate:g}음절({verdict}), "
         "긴 멈춤 {pauses}번, 군말 {fillers}개.",
@@ -407,10 +467,16 @@ def report(turns: list[dict[str, Any]], language: Language) -> tuple[dict[str, A
     # weight on a tie; history and the queue need it missed in 2 of the last 4 answers,
     # which a short interview rarely has).
     data["weakest"] = most_missing(answered)
+    data["interruptions"] = interruptions(turns)
     spoken = speaking(turns)
     if spoken is not None:
         data["speaking"] = spoken
     return data, render_report(data, language)
+
+
+def interruptions(turns: list[dict[str, Any]]) -> int:
+    """How many answers the interviewer cut short."""
+    return sum(1 for t in turns if t.get("interrupted"))
 
 
 def speaking(turns: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -600,6 +666,9 @@ def render_report(data: dict[str, Any], language: Language) -> str:
     lines += [f"## {text['questions']}", ""]
     for i, q in enumerate(data["questions"], 1):
         lines += [f"{i}. **{q['question']}** ({q['score']}/5) {q['verdict']}"]
+    if data.get("interruptions"):
+        said = text["interruptions"].format(n=data["interruptions"])
+        lines += ["", said.replace("cut in 1 times", "cut in once")]
     spoken = data.get("speaking")
     if spoken:
         rate = spoken["rate"]

@@ -118,6 +118,21 @@ class InterviewService:
         _, status, data = found
         return status, State.from_json(data)  # type: ignore[return-value]
 
+    def cut_in(self, identity: str, interview_id: str) -> interview.CutIn | None:
+        """When the interviewer would cut short the answer awaited now, or None (the
+        setup turned it off, or no answer is awaited); 404 for another identity's."""
+        status, state = self.get(identity, interview_id)
+        if not state.setup.interrupt or status != "awaiting_answer":
+            return None
+        taken = state.turns[-1]
+        story = _asks_a_story(state)
+        return interview.CutIn(
+            budget=state.setup.answer_seconds,
+            story=story if story is not None else is_behavioural(taken.text or ""),
+            language=state.setup.language,
+            question=taken.text or "",
+        )
+
     def finished(self, identity: str, interview_id: str) -> State:
         """A finished interview (its report is ready), or 404/409."""
         status, state = self.get(identity, interview_id)
@@ -219,15 +234,17 @@ class InterviewService:
         seconds: float | None,
         opener: Opener,
         delivery: dict[str, Any] | None = None,
+        interrupted: str | None = None,
     ) -> str:
-        """Answer turn `turn` (`delivery`: how it was said, when spoken); its feedback
-        streams; the feedback's path."""
+        """Answer turn `turn` (`delivery`: how it was said, when spoken; `interrupted`: why
+        the interviewer cut it short); its feedback streams; the feedback's path."""
         stream = self._store.create()
         feedback = path(stream)
 
         def transition(status: Status, st: State) -> flow.Step:
             ended = status in ("asking", "coaching") and self._ended(st.current.stream)
-            return flow.answer(status, st, turn, text, seconds, feedback, current_ended=ended)
+            return flow.answer(status, st, turn, text, seconds, feedback, current_ended=ended,
+                               interrupted=interrupted)  # fmt: skip
 
         try:
             _, state = self._apply(caller, interview_id, transition)
@@ -260,6 +277,8 @@ class InterviewService:
             _drop(stream)
             raise
         note = _over_time(setup, seconds) if taken.over_time and seconds is not None else ""
+        if taken.interrupted:
+            note = interview.cut_in_note(taken.interrupted, setup.language) + note
         if setup.focus:
             note += _drill(setup, req)  # the drill's part, first
         if note:
@@ -403,7 +422,10 @@ class InterviewService:
                 tell(state.report, state.report_md)
                 return
             report, markdown = judged
-            report["weakest"] = state.report.get("weakest")  # counted, not the model's view
+            # Counted, not the model's view.
+            report["weakest"] = state.report.get("weakest")
+            report["interruptions"] = state.report.get("interruptions", 0)
+            markdown = interview.render_report(report, setup.language)
             try:
                 self._apply(
                     caller,

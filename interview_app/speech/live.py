@@ -40,6 +40,7 @@ import numpy as np
 from interview_app import problems
 from interview_app.coaching.analysis import fillers_in
 from interview_app.coaching.delivery import Word, units
+from interview_app.coaching.interview import CutIn
 from interview_app.coaching.request import Language
 from interview_app.speech import offload
 from interview_app.speech.audio import RATE, Audio, find_speech, wav_bytes
@@ -313,6 +314,8 @@ class Session:
     max_seconds: float
     idle_seconds: float
     released: Callable[[], None]
+    cut_in: CutIn | None = None  # when the interviewer cuts the answer short
+    checked: int = 0  # the audio's whole seconds when the cut-in was last checked
     pcm: list[np.ndarray] = field(default_factory=list)
     samples: int = 0
     next_seq: int = 0
@@ -354,6 +357,8 @@ class Session:
                         self.partial = said
                         if not self.emit("partial", {"text": said[0], "stable": said[1]}):
                             return  # the stream ended from outside (nobody read it)
+                    if not self._interrupt():
+                        return
                 if now - told >= 1.0 and self.samples:
                     told = now
                     if not self.emit("delivery", self._so_far()):
@@ -374,6 +379,21 @@ class Session:
                 log.warning("live transcription inbox not closed")
             finally:
                 self.released()  # the slot and the ticket come back whatever happened
+
+    def _interrupt(self) -> bool:
+        """Tell the interviewer's cut-in once it is due, checked once per second of audio
+        (by the audio's clock, not the wall's: pieces may come faster than they were said;
+        the rubric's reading of the text so far costs about half a millisecond); False if
+        the stream ended from outside."""
+        if self.cut_in is None or self.samples // RATE <= self.checked:
+            return True
+        self.checked = self.samples // RATE
+        due = self.cut_in.due(self.partial[0], self.samples / RATE)
+        if due is None:
+            return True
+        self.cut_in = None  # once per answer
+        return self.emit("interrupt", {"reason": due.reason, "text": due.text,
+                                       "seconds": due.seconds})  # fmt: skip
 
     def _end(self, problem: problems.Problem) -> None:
         try:

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from interview_app.coaching.delivery import parse as parse_delivery
 from interview_app.coaching.flow import Setup, State, Status
-from interview_app.coaching.interview import FOCUSES
+from interview_app.coaching.interview import FOCUSES, REASONS
 from interview_app.coaching.questions import BANK
 from interview_app.coaching.request import Language, detect_language
 from interview_app.interviews.service import public_next
@@ -68,6 +68,9 @@ def _setup(data: dict[str, Any], settings: Settings) -> Setup:
     follow_ups = data.get("follow_ups", True)
     if not isinstance(follow_ups, bool):
         raise invalid("invalid_field", "'follow_ups' must be true or false.")
+    interrupt = data.get("interrupt", True)
+    if not isinstance(interrupt, bool):
+        raise invalid("invalid_field", "'interrupt' must be true or false.")
     focus = data.get("focus")
     if focus is not None and focus not in FOCUSES:
         raise invalid("invalid_field", f"'focus' must be one of: {', '.join(FOCUSES)}.")
@@ -81,6 +84,7 @@ def _setup(data: dict[str, Any], settings: Settings) -> Setup:
         follow_ups=follow_ups,
         answer_seconds=_integer(data, "answer_seconds", 120, 30, 600),
         focus=focus,
+        interrupt=interrupt,
     )
 
 
@@ -111,6 +115,7 @@ def _public(interview_id: str, status: Status, state: State) -> dict[str, Any]:
             "answer": t.answer,
             "seconds": t.seconds,
             "over_time": t.over_time,
+            "interrupted": t.interrupted,
             "feedback": link(t.feedback),
             "analysis": t.analysis,
             "attempt_id": t.attempt_id,
@@ -130,6 +135,7 @@ def _public(interview_id: str, status: Status, state: State) -> dict[str, Any]:
             "follow_ups": setup.follow_ups,
             "answer_seconds": setup.answer_seconds,
             "focus": setup.focus,
+            "interrupt": setup.interrupt,
         },
         "turns": turns,
         "current": public_next(state, root),
@@ -168,6 +174,9 @@ def answer(interview_id: str) -> tuple[Response, int]:
     ):
         raise invalid("invalid_field", "'seconds' must be a number of seconds.")
     turn = _turn(data)
+    interrupted = data.get("interrupted")
+    if interrupted is not None and interrupted not in REASONS:
+        raise invalid("invalid_field", f"'interrupted' must be one of: {', '.join(REASONS)}.")
     delivery = None
     interviews, who = found.interviews_or_off(), caller()
     if data.get("delivery") is not None:
@@ -180,7 +189,7 @@ def answer(interview_id: str) -> tuple[Response, int]:
             raise invalid("invalid_field", str(exc)) from None
     feedback = call(
         lambda: interviews.answer(
-            who, interview_id, turn, text, seconds, opener(interview_id), delivery
+            who, interview_id, turn, text, seconds, opener(interview_id), delivery, interrupted
         )
     )
     return jsonify({"feedback": urls.at(feedback, who.root)}), 201

@@ -24,6 +24,7 @@ import openai
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from interview_app import problems
+from interview_app.coaching.interview import CutIn
 from interview_app.coaching.request import Language
 from interview_app.llm.openai_backend import upstream_error
 from interview_app.problems import Problem, Refused, invalid
@@ -42,9 +43,9 @@ from interview_app.speech.recognizers import Heard, Pieces, Recognizer
 from interview_app.speech.transcription import transcript
 from interview_app.streaming import relay
 from interview_app.streaming.sse import PING, json_event, retry, text_event
-from interview_app.web import urls
+from interview_app.web import identity, urls
 from interview_app.web.services import services
-from interview_app.web.shared import client, decoded, json_body
+from interview_app.web.shared import call, client, decoded, json_body
 from interview_app.web.sse_response import sse_response
 
 speech_bp = Blueprint("speech", __name__)
@@ -268,6 +269,16 @@ def _live_exists(session_id: str) -> bool:
     return session_id in found.live
 
 
+def _cut_in() -> CutIn | None:
+    """The interviewer's cut-in for the answer a mock interview awaits (`?interview=<id>`),
+    as its setup says; none without an interview (practice)."""
+    interview_id = request.args.get("interview")
+    if not interview_id:
+        return None
+    interviews, who = services().interviews_or_off(), identity.current()
+    return call(lambda: interviews.cut_in(who, interview_id))
+
+
 @speech_bp.post("/api/transcriptions/live")
 def live_start() -> tuple[Response, int, dict[str, str]]:
     """A live transcription: audio pieces posted as they are recorded, events as it goes."""
@@ -276,6 +287,7 @@ def live_start() -> tuple[Response, int, dict[str, str]]:
     if recognizer is None:
         raise Refused(problems.TRANSCRIPTION_OFF)
     language = _language()
+    cut_in = _cut_in()
     if found.lifecycle.stopping.is_set():
         raise Refused(problems.RESTARTING)
     ticket = found.quotas.admit(client())
@@ -315,6 +327,7 @@ def live_start() -> tuple[Response, int, dict[str, str]]:
             model=recognizer.model(language), long_pause=settings.long_pause_seconds,
             max_seconds=settings.max_audio_seconds,
             idle_seconds=settings.transcription_idle_seconds, released=released,
+            cut_in=cut_in,
         )  # fmt: skip
         # Shutdown's drain cancels it like every stream (`server_restarting`); so does a
         # stream nobody reads.

@@ -36,9 +36,24 @@ const voice = recorder({
   targetSeconds: () => (session ? session.answerSeconds : 120),
   // Hands-free: a silence after speech ends the answer, and it is sent as it is.
   turnEnd: () => (handsFree.checked ? turnEndSeconds : 0),
-  onTurnEnd: () => { if (handsFree.checked) sendAnswer(); },
+  onTurnEnd: () => { if (handsFree.checked || cutIn) sendAnswer(); },
   countdown: $("iv-turn"),
+  // The session knows the interview: the interviewer may cut the answer short.
+  liveQuery: () => (session ? `&interview=${encodeURIComponent(session.id)}` : ""),
+  onInterrupt: interrupted,
 });
+let cutIn = null; // why the interviewer cut the answer being recorded short
+
+// The interviewer cuts in: said and shown, and the answer so far is the answer (sent
+// once its text is final, with the interruption noted).
+function interrupted(data) {
+  if (cutIn || iv.box.hidden) return;
+  cutIn = data.reason;
+  item("interrupt", t("ivCutIn")).textContent = data.text;
+  iv.status.textContent = data.text; // announced (aria-live)
+  speak(data.text, true);
+  voice.stop();
+}
 const SPEAK_KEY = "ia_speak_questions";
 let speech = null; // how questions are read aloud: "model", "browser" or "off" (healthz)
 let session = null; // {id, url, answerSeconds, turn, total, main}
@@ -123,8 +138,8 @@ function startTimer() {
 // the browser's speechSynthesis, else a message (the text is always there). Resolves
 // when the reading ends, so that the answer's countdown starts then, not while it reads.
 let lastRead = "";
-async function speak(text) {
-  if (!iv.speak.checked || !text.trim()) return;
+async function speak(text, always = false) {
+  if ((!iv.speak.checked && !always) || !text.trim()) return;
   lastRead = text;
   iv.reading.hidden = false;
   iv.replay.hidden = true;
@@ -241,6 +256,7 @@ function another() {
 }
 
 function awaitAnswer() {
+  cutIn = null;
   iv.box.hidden = false;
   iv.answer.value = "";
   voice.reset();
@@ -329,7 +345,8 @@ async function sendAnswer() {
   const response = await fetch(`${session.url}/answers`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ answer, seconds, turn: session.turn, ...spokenFigures() }),
+    body: JSON.stringify({ answer, seconds, turn: session.turn, ...spokenFigures(),
+      ...(cutIn ? { interrupted: cutIn } : {}) }),
   }).catch(() => null);
   const data = response ? await response.json().catch(() => null) : null;
   if (!response || !response.ok) {
@@ -338,8 +355,15 @@ async function sendAnswer() {
       ? explain(response.status, data, response.headers.get("Retry-After")) : t("network");
     return;
   }
-  item("answer", t("ivYou")).textContent = answer;
+  answered(answer, cutIn);
+  cutIn = null;
   coach(data.feedback);
+}
+
+// The candidate's answer in the transcript, marked when the interviewer cut it short.
+function answered(text, interruptedBy) {
+  const body = item("answer", t("ivYou"), interruptedBy ? t("ivInterrupted") : null);
+  body.textContent = text;
 }
 
 function coach(url) {
@@ -360,6 +384,7 @@ async function begin(event, focus = null) {
     questions: Number(iv.questions.value),
     answer_seconds: Number(iv.seconds.value),
     follow_ups: iv.follow.checked,
+    interrupt: $("iv-interrupt").checked,
   };
   if (focus) body.focus = focus;
   if (iv.role.value.trim()) body.role = iv.role.value.trim();
@@ -425,7 +450,7 @@ async function resume(id) {
       return;
     }
     renderInto(item(turn.kind, label, reason), turn.question || "");
-    if (turn.answer) item("answer", t("ivYou")).textContent = turn.answer;
+    if (turn.answer) answered(turn.answer, turn.interrupted);
     if (turn.feedback && state.current && state.current.stream === turn.feedback && state.status === "coaching") {
       coach(turn.feedback);
     } else if (turn.feedback) {

@@ -7,12 +7,16 @@
 // never stored unless "keep" is ticked; the text and the figures travel on.
 // Hands-free (`onTurnEnd`): after speech, a silence of `turnEnd()` seconds counts down
 // on screen and ends the answer; speaking or a key cancels the countdown.
+// In a mock interview the session knows the interview (`liveQuery`): when the answer runs
+// past its budget, or long with no result, the server's `interrupt` event reaches
+// `onInterrupt`, which stops the recording (its text so far is the answer).
 import { BASE } from "./page.js";
 import { readPosted, readStream } from "./sse.js";
 import { explain, explainEvent, state, t } from "./texts.js";
 
 export function recorder({ button, time, level, box, panel, status, keep, targetSeconds,
-  turnEnd = () => 0, onTurnEnd = null, countdown = null }) {
+  turnEnd = () => 0, onTurnEnd = null, countdown = null, liveQuery = () => "",
+  onInterrupt = null }) {
   let media = null;
   let live = null; // the live transcription: {audio, events, seq, buffer, context, done}
   let chunks = [];
@@ -107,7 +111,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
   // A live transcription of `stream`, or null where the server has none for us (or the
   // browser cannot record at 16 kHz: the recording is then transcribed once it stops).
   async function startLive(stream) {
-    const created = await fetch(`${BASE}/api/transcriptions/live?language=${state.lang}`,
+    const created = await fetch(`${BASE}/api/transcriptions/live?language=${state.lang}${liveQuery()}`,
       { method: "POST" }).catch(() => null);
     if (!created || created.status !== 201) return null;
     const session = await created.json();
@@ -124,6 +128,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
         readStream(session.events, {
           text() {},
           partial(data) { box.value = data.text; },
+          interrupt(data) { if (onInterrupt) onInterrupt(data); },
           done: resolve,
           failed(data) { resolve({ failed: data }); },
           gone() { resolve({ failed: { code: "stream_abandoned" } }); },
@@ -293,6 +298,7 @@ export function recorder({ button, time, level, box, panel, status, keep, target
   });
   return {
     start() { if (!media) start(); },
+    stop,
     recording() { return Boolean(media); },
     // The figures of the last recording, sent with the answer (then forgotten), and the
     // recording itself only when "keep" is ticked for this attempt.

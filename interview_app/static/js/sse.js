@@ -5,10 +5,11 @@
 // instead of leaving the screen waiting. Closing on `done` is what keeps a reconnect
 // from ever starting a new generation.
 
-export function readStream(url, { text, done, failed, reconnecting, gone, partial }) {
+export function readStream(url, { text, done, failed, reconnecting, gone, partial, interrupt }) {
   const es = new EventSource(url);
   // A live transcription's named events; the others are ignored.
   if (partial) es.addEventListener("partial", (event) => partial(JSON.parse(event.data)));
+  if (interrupt) es.addEventListener("interrupt", (event) => interrupt(JSON.parse(event.data)));
   let over = false;
   const finish = () => {
     over = true;
