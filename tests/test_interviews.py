@@ -458,8 +458,8 @@ def test_an_interrupted_answer_is_noted_in_its_feedback_and_counted_in_the_repor
     bad = client.post(f"{created['url']}/answers",
                       json={"answer": RAMBLE_EN, "turn": 0, "interrupted": "bored"})  # fmt: skip
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_field"
-    sent = client.post(f"{created['url']}/answers",
-                       json={"answer": RAMBLE_EN, "turn": 0, "interrupted": "no_result"})  # fmt: skip
+    cut_short = {"answer": RAMBLE_EN, "turn": 0, "interrupted": "no_result"}
+    sent = client.post(f"{created['url']}/answers", json=cut_short)
     assert sent.status_code == 201
     text, done = read(client, sent.get_json()["feedback"])
     assert text.startswith("> ✋ The interviewer cut in (no result yet)")

@@ -179,11 +179,13 @@ def test_pieces_numbered_ever_further_ahead_grew_memory_without_end(server: Serv
 
 # A story told at length with no result in it: context, then more context.
 RAMBLE_KO = (
-    "저희 팀은 결제 시스템을 운영하고 있었습니다 그 시스템은 여러 서버로 이루어져 있었고 매일 많은 "
-    "요청을 처리하고 있었습니다 저는 그 팀에서 백엔드 개발을 맡고 있었고 주로 데이터베이스와 관련된 "
-    "일을 하고 있었습니다 당시에는 팀원이 다섯 명이었고 회의를 자주 했습니다 회의에서는 주로 서버 "
-    "구성과 배포 일정에 대해 이야기를 나누었습니다"
+    "저희 팀은 결제 시스템을 운영하고 있었습니다 그 시스템은 여러 서버로 이루어져 있었고 "
+    "매일 많은 요청을 처리하고 있었습니다 저는 그 팀에서 백엔드 개발을 맡고 있었고 "
+    "주로 데이터베이스와 관련된 일을 하고 있었습니다 당시에는 팀원이 다섯 명이었고 "
+    "회의를 자주 했습니다 회의에서는 주로 서버 구성과 배포 일정에 대해 이야기를 나누었습니다"
 )
+CUT_IN_KO = "잠시만요, 그래서 결과는 어땠나요?"
+CUT_SHORT = {"turn": 0, "interrupted": "no_result"}
 
 
 @pytest.fixture(scope="module")
@@ -243,13 +245,12 @@ def test_the_interviewer_cuts_in_on_a_long_answer_with_no_result(
         events = _said_live(client, base, f"&interview={made['id']}", rambling)
         cut = [e.json() for e in events if e.event == "interrupt"]
         assert len(cut) == 1, [e.event for e in events]  # once per answer
-        assert cut[0]["reason"] == "no_result" and cut[0]["text"] == "잠시만요, 그래서 결과는 어땠나요?"
+        assert cut[0]["reason"] == "no_result" and cut[0]["text"] == CUT_IN_KO
         assert 20 <= cut[0]["seconds"] < 23  # two thirds of the 30 s budget, checked each second
         assert events[-1].event == "done"
         text = events[-1].json()["text"]
         # The answer so far is the answer, the interruption noted with it.
-        sent = client.post(f"{base}{made['url']}/answers",
-                           json={"answer": text, "turn": 0, "interrupted": "no_result"})  # fmt: skip
+        sent = client.post(f"{base}{made['url']}/answers", json={"answer": text, **CUT_SHORT})
         assert sent.status_code == 201, sent.text
         feedback = client.get(base + sent.json()["feedback"]).text
         assert "면접관이 답변을 끊었습니다(결과를 아직 말하지 않음)" in feedback

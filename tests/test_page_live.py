@@ -113,10 +113,17 @@ def test_the_transcript_grows_while_recording_in_practice(page: Page, server: Se
 
 
 # A Korean story told at length with no result: context, a pause, more context.
-RAMBLE_A = "저희 팀은 결제 시스템을 운영하고 있었습니다 그 시스템은 여러 서버로 이루어져 있었고 매일 많은 요청을 처리했습니다"
-RAMBLE_B = ("저는 그 팀에서 백엔드 개발을 맡고 있었고 주로 데이터베이스와 관련된 일을 하고 있었습니다 당시에는 "
-            "팀원이 다섯 명이었고 회의에서는 주로 서버 구성과 배포 일정에 대해 이야기를 나누었습니다")  # fmt: skip
+RAMBLE_A = (
+    "저희 팀은 결제 시스템을 운영하고 있었습니다 "
+    "그 시스템은 여러 서버로 이루어져 있었고 매일 많은 요청을 처리했습니다"
+)
+RAMBLE_B = (
+    "저는 그 팀에서 백엔드 개발을 맡고 있었고 "
+    "주로 데이터베이스와 관련된 일을 하고 있었습니다 당시에는 팀원이 다섯 명이었고 "
+    "회의에서는 주로 서버 구성과 배포 일정에 대해 이야기를 나누었습니다"
+)
 CUT_IN_KO = "잠시만요, 그래서 결과는 어땠나요?"
+RECORDING = "document.querySelector('[data-testid=iv-record]').ariaPressed === 'true'"
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +162,7 @@ def test_a_korean_hands_free_answer_with_no_result_is_cut_in(
         page.get_by_test_id("iv-hands-free").check()
         assert page.get_by_test_id("iv-interrupt").is_checked()  # on by default
         page.get_by_test_id("iv-start").click()
-        page.wait_for_function(
-            "document.querySelector('[data-testid=iv-record]').getAttribute('aria-pressed') === 'true'",
-            timeout=30_000,
-        )
+        page.wait_for_function(RECORDING, timeout=30_000)
         recording_from = page.evaluate("Date.now()")
         seen = []
         while page.get_by_test_id("iv-record").get_attribute("aria-pressed") == "true":
