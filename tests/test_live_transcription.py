@@ -270,3 +270,16 @@ def test_the_interviewer_cuts_in_on_a_long_answer_with_no_result(
         # Another identity's interview is not found (its setup is nobody else's to read).
         other = httpx.post(f"{base}/api/transcriptions/live?language=ko&interview={made['id']}")
         assert other.status_code == 404 and other.json()["error"]["code"] == "interview_not_found"
+
+
+def test_twenty_text_streams_keep_their_pace_while_four_live_sessions_run(
+    tmp_path: Any,
+) -> None:
+    """Recognition runs in real threads, off the hub: 4 English live sessions (the heavier
+    recogniser) at the pace of speech on one worker, and 20 coaching streams relayed by
+    that worker meanwhile never wait a second for a token (the bench's live row)."""
+    from bench.voice import live_load, recording
+
+    row = live_load("en", recording(10.0, tmp_path), 4, text_streams=20)
+    assert row["p95"] < 60  # every session got its final text
+    assert row["text_gap"] < 1.0, row
