@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -29,18 +28,18 @@ import redis
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from interview_app.generations import Generations
 from interview_app.history.db import make_engine, migrate, prepare, resolve
 from interview_app.history.interviews import Interviews
 from interview_app.history.repository import History
 from interview_app.interviews.service import InterviewService
 from interview_app.llm.offline import OfflineBackend
 from interview_app.llm.openai_backend import OpenAIBackend
-from interview_app.llm.port import LLM, Completion
+from interview_app.llm.port import LLM
 from interview_app.settings import Settings, offline_speech_installed
 from interview_app.speech import offload
 from interview_app.speech.recognizers import ModelRecognizer, OfflineRecognizer, Recognizer
 from interview_app.speech.voice import ModelVoice
-from interview_app.streaming import metrics
 from interview_app.streaming.hub import Hub
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStore
@@ -221,14 +220,6 @@ class Coach:
         opening = threading.BoundedSemaphore(settings.max_opening_streams)
         hub = _hub(settings)
 
-        def gate(open_: Callable[[], Completion], kind: str) -> Completion:
-            # The interviewer's utterances and reports are admitted like every stream
-            # (the loop-lag gate, MAX_OPENING_STREAMS) and counted as started: a probe saw
-            # started 1, finished 3 after one interview.
-            completion = hub.admit(opening, open_)
-            metrics.STREAMS_STARTED.labels(kind, llm.name).inc()
-            return completion
-
         history = interviews = None
         if settings.history:
             url = resolve(settings.database_url, Path(app.instance_path))
@@ -237,13 +228,17 @@ class Coach:
             history = History(
                 engine, settings.history_retention_days, settings.history_batch_ms / 1000
             )
+        lifecycle = Lifecycle(quotas, settings.shutdown_drain_seconds)
+        generations = Generations(
+            llm, quotas, hub, opening, lifecycle, history, settings.sse_heartbeat_seconds
+        )
+        if history is not None:
             interviews = InterviewService(
                 Interviews(engine),
                 store,
                 llm,
-                quotas,
+                generations,
                 context_tokens=settings.interview_context_tokens,
-                gate=gate,
             )
         app.extensions[KEY] = Services(
             url_prefix=prefix,
@@ -253,9 +248,10 @@ class Coach:
             redis=redis_client,
             store=store,
             quotas=quotas,
-            lifecycle=Lifecycle(quotas, settings.shutdown_drain_seconds),
+            lifecycle=lifecycle,
             opening=opening,
             hub=hub,
+            generations=generations,
             body=BodyReader(
                 settings.max_body_bytes,
                 settings.body_timeout_seconds,

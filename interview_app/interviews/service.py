@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,13 +28,14 @@ from interview_app.coaching.analysis import analyse
 from interview_app.coaching.flow import NotNow, Setup, State, Status
 from interview_app.coaching.judgement import Rubric
 from interview_app.coaching.request import CoachingRequest, Language, is_behavioural
+from interview_app.generations import Caller, Generations
 from interview_app.history.db import HistoryUnavailable
 from interview_app.history.interviews import Interviews
 from interview_app.llm.completions import Prefixed
 from interview_app.llm.port import LLM, Cancel, UpstreamError
 from interview_app.problems import Problem, Refused
 from interview_app.streaming import relay
-from interview_app.streaming.quotas import Quotas, Ticket
+from interview_app.streaming.quotas import Ticket
 from interview_app.streaming.store import Store, StoreUnavailable, Stream
 
 log = logging.getLogger(__name__)
@@ -50,21 +50,6 @@ REFUSALS: dict[str, Problem] = {
     "stale_turn": problems.STALE_TURN,
     "not_ready": problems.REPORT_NOT_READY,
 }
-
-# Opens an answer's feedback into `stream` (admission, the upstream, the attempt that
-# keeps it): what the web layer does for every coaching stream. `then` runs once the
-# attempt is recorded and adds its fields to `done`.
-Opener = Callable[[CoachingRequest, Stream, relay.Recorder], relay.Generation]
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asks, captured while their request is on (background work has none)."""
-
-    identity: str
-    client: str  # the address quotas count by
-    root: str  # where we are mounted, for URLs made after the request
-    request_id: str | None = None
 
 
 def path(stream: Stream) -> str:
@@ -84,11 +69,6 @@ def public_next(state: State, root: str) -> dict[str, Any]:
     return out
 
 
-# How the interviewer's generations are admitted and counted like every other stream:
-# `gate(open, kind)` opens one (the web layer's opening gate and started counter).
-Gate = Callable[[Callable[[], Any], str], Any]
-
-
 class InterviewService:
     """Mock interviews of every identity, each read and changed only by its own."""
 
@@ -97,17 +77,16 @@ class InterviewService:
         repo: Interviews,
         store: Store,
         llm: LLM,
-        quotas: Quotas,
+        generations: Generations,
         *,
         context_tokens: int,
-        gate: Gate = lambda open_, kind: open_(),
     ) -> None:
         self.repo = repo
         self._store = store
         self._llm = llm
-        self._quotas = quotas
+        self._generations = generations
+        self._quotas = generations.quotas
         self._context_tokens = context_tokens
-        self._gate = gate
 
     # --- reading -------------------------------------------------------------------
     def get(self, identity: str, interview_id: str) -> tuple[Status, State]:
@@ -204,7 +183,7 @@ class InterviewService:
         )  # fmt: skip
         if not questions:
             raise Refused(problems.NOTHING_TO_DRILL)  # before anything is taken
-        ticket = self._quotas.admit(caller.client)
+        ticket = self._generations.admit(caller.client)
         stream: Stream | None = None
         interview_id: str | None = None
         try:
@@ -232,7 +211,6 @@ class InterviewService:
         turn: int,
         text: str,
         seconds: float | None,
-        opener: Opener,
         delivery: dict[str, Any] | None = None,
         interrupted: str | None = None,
     ) -> str:
@@ -271,7 +249,11 @@ class InterviewService:
             return {"next": following}
 
         try:
-            generation = opener(req, stream, then)
+            # Opened as every coaching stream, kept as an attempt of this interview.
+            opened = self._generations.open(
+                req, caller, lambda: stream, interview_id=interview_id, then=then
+            )
+            generation = opened.generation
         except BaseException:
             self._give_back(caller, interview_id)
             _drop(stream)
@@ -361,7 +343,7 @@ class InterviewService:
             budget=self._context_tokens,
         )
         try:
-            completion = self._gate(
+            completion = self._generations.utterance(
                 lambda: self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint),
                 "follow_up" if turn.kind == "follow_up" else "question",
             )
@@ -398,7 +380,9 @@ class InterviewService:
         setup = state.setup
 
         def tell(report: dict[str, Any], markdown: str) -> None:
-            completion = self._gate(lambda: self._llm.say(markdown, {"report": report}), "report")
+            completion = self._generations.utterance(
+                lambda: self._llm.say(markdown, {"report": report}), "report"
+            )
             self._run(completion_stream(completion, ticket, None), stream, ticket, caller)
 
         def write() -> None:

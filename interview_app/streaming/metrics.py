@@ -6,6 +6,8 @@ serves them.
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import Counter, Gauge, Histogram
 
 STREAMS_ACTIVE = Gauge(
@@ -34,3 +36,21 @@ PRODUCERS = Gauge(
     "Generations running in a greenlet of their own (stored streams).",
     multiprocess_mode="livesum",
 )
+
+
+class OncePer:
+    """Lets one log line through per `seconds`: a burst of the same failure logs once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._next = 0.0
+        self.suppressed = 0
+
+    def ready(self) -> bool:
+        """True at most once per `seconds`; counts the calls it turned down."""
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.seconds
+            return True
+        self.suppressed += 1
+        return False

@@ -22,7 +22,7 @@ from interview_app.problems import SHARE_NOT_FOUND, Problem, Refused, invalid
 from interview_app.settings import Settings
 from interview_app.web import identity, urls
 from interview_app.web.services import services
-from interview_app.web.shared import call, caller, json_body, opener
+from interview_app.web.shared import call, caller, json_body
 
 interviews_bp = Blueprint("interviews", __name__)
 
@@ -188,9 +188,7 @@ def answer(interview_id: str) -> tuple[Response, int]:
         except ValueError as exc:
             raise invalid("invalid_field", str(exc)) from None
     feedback = call(
-        lambda: interviews.answer(
-            who, interview_id, turn, text, seconds, opener(interview_id), delivery, interrupted
-        )
+        lambda: interviews.answer(who, interview_id, turn, text, seconds, delivery, interrupted)
     )
     return jsonify({"feedback": urls.at(feedback, who.root)}), 201
 

@@ -28,24 +28,6 @@ _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger("interview_app.request")
 
 
-class OncePer:
-    """Lets one log line through per `seconds`: a burst of the same failure logs once."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._next = 0.0
-        self.suppressed = 0
-
-    def ready(self) -> bool:
-        """True at most once per `seconds`; counts the calls it turned down."""
-        now = time.monotonic()
-        if now >= self._next:
-            self._next = now + self.seconds
-            return True
-        self.suppressed += 1
-        return False
-
-
 class _RequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):

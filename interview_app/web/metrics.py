@@ -29,7 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from interview_app.problems import UNAUTHORIZED, Refused
-from interview_app.web.logs import OncePer
+from interview_app.streaming.metrics import OncePer
 from interview_app.web.services import services
 
 bp = Blueprint("metrics", __name__)

@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app
 
+from interview_app.generations import Generations
 from interview_app.history.repository import History
 from interview_app.interviews.service import InterviewService
 from interview_app.llm.port import LLM
@@ -44,6 +45,7 @@ class Services:
     lifecycle: Lifecycle
     opening: threading.BoundedSemaphore  # upstream requests being opened at once
     hub: Hub  # the event loop's lag, and the gate that opens streams only while on time
+    generations: Generations  # how every generation opens and is kept
     body: BodyReader
     secret: str | bytes  # signs the identity cookie
     history: History | None  # None: history is off

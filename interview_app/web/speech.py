@@ -288,9 +288,7 @@ def live_start() -> tuple[Response, int, dict[str, str]]:
         raise Refused(problems.TRANSCRIPTION_OFF)
     language = _language()
     cut_in = _cut_in()
-    if found.lifecycle.stopping.is_set():
-        raise Refused(problems.RESTARTING)
-    ticket = found.quotas.admit(client())
+    ticket = found.generations.admit(client())
     if not found.transcriptions.acquire(blocking=False):
         ticket.release()
         raise Refused(problems.SERVER_BUSY)  # sessions count as transcriptions
