@@ -7,7 +7,10 @@ a Redis list when streams are shared (`REDIS_URL`). Its events are an ordinary s
 stream (`streaming/store.py`), read with `Last-Event-ID` from any worker:
 `partial` `{"text", "stable"}` as recognition goes (`stable`: the prefix that will not
 change), `delivery` about once a second (pace, fillers and the current silence so far),
-then `done` with the one-shot transcription's shape (`speech/transcription.py`).
+then `done` with the one-shot transcription's shape (`speech/transcription.py`). A
+session opened for a mock interview's answer carries the interviewer's `CutIn`
+(`coaching/interview.py`): `interrupt` `{"reason", "text", "seconds"}`, once, when it
+is due by the audio's clock.
 
 **Why raw PCM** (`audio/L16;rate=16000`, RFC 2586) and not MediaRecorder's WebM pieces:
 both recognisers take 16 kHz mono PCM; any PCM piece is audio on its own, so pieces
