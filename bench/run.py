@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shlex
 import socket
@@ -146,6 +147,19 @@ def install_node_baseline() -> None:
         )  # fmt: skip
 
 
+def _longest_stall(port: int) -> float | None:
+    """The worker's longest event-loop stall so far, from its /metrics (issue 35)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    found = re.search(r"^interview_app_hub_lag_longest_seconds(?:\{[^}]*\})? (\S+)$", text, re.M)
+    return float(found.group(1)) if found else None
+
+
 def run_scenario(s: Scenario, *, release: bool = True) -> dict[str, Any]:
     """One scenario's figures; `release`: migrate the history database first, as the
     Procfile's release phase does (a smoke run lets the app migrate its SQLite file at
@@ -204,6 +218,7 @@ def run_scenario(s: Scenario, *, release: bool = True) -> dict[str, Any]:
             time.sleep(0.25)
         cpu1 = server.cpu()
         out = json.loads(load.stdout.read() if load.stdout else b"{}")
+        out["hub_stall"] = _longest_stall(port) if s.relay == "interview_app" else None
         out["delivered"] = out.pop("tokens")
     finally:
         server.stop()

@@ -40,6 +40,7 @@ from interview_app.settings import Settings, offline_speech_installed
 from interview_app.speech import offload
 from interview_app.speech.recognizers import ModelRecognizer, OfflineRecognizer, Recognizer
 from interview_app.speech.voice import ModelVoice
+from interview_app.streaming.forecast import Forecast
 from interview_app.streaming.hub import Hub
 from interview_app.streaming.lifecycle import Lifecycle
 from interview_app.streaming.memory import MemoryStore
@@ -66,6 +67,7 @@ def _hub(settings: Settings) -> Hub:
         settings.hub_lag_bound_ms / 1000,
         settings.hub_gate_max_wait_seconds,
         settings.hub_openings_per_tick,
+        Forecast(settings.hub_target_utilisation),
     )
     if offload.under_gevent():
         hub.start()

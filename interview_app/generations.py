@@ -68,11 +68,15 @@ class Opened:
 
 def _log_failed_open(exc: Exception) -> None:
     """The log line and metric of an upstream that failed to open."""
-    if not isinstance(exc, UpstreamError):
+    if isinstance(exc, Refused):
+        # The gate's wait ran out (hub.py): a burst of these is one event, logged once.
+        if _busy_log.ready():
+            log.warning("at capacity: openings refused after waiting their turn")
+    elif not isinstance(exc, UpstreamError):
         log.exception("opening the upstream failed", exc_info=exc)
     elif exc.problem is problems.CANCELLED:
         pass  # the reader left before the upstream was asked: nothing failed
-    elif exc.problem is problems.SERVER_BUSY:
+    elif exc.problem is problems.SERVER_BUSY:  # out of descriptors
         # Out of descriptors: a burst of these is one event, logged once.
         if _busy_log.ready():
             log.warning("at capacity: no file descriptor for the upstream")
@@ -128,6 +132,7 @@ class Generations:
         llm = self.llm
         stream = None
         opening: Opening | None = None
+        flow = self.hub.forecast.flow()  # its share of the worker's token load
 
         def open_now() -> Completion:
             if opening is not None and opening.abandoned:
@@ -140,7 +145,7 @@ class Generations:
             # A burst of new streams must not starve the tokens of running ones: each
             # waits while the worker's loop runs late (streaming/hub.py), and at most
             # MAX_OPENING_STREAMS upstream requests are being opened at once.
-            return self.hub.admit(self.opening, open_now)
+            return self.hub.admit(self.opening, open_now, flow)
 
         try:
             # The stream first: if the store is down, no upstream request is spent.
@@ -152,6 +157,7 @@ class Generations:
             completion = opening.result(min(OPEN_GRACE_SECONDS, self._heartbeat))
         except UpstreamError as exc:
             ticket.release()
+            flow.end()
             _log_failed_open(exc)
             if stream is not None:
                 # Nobody will read it (its id is never given out); ended, it expires.
@@ -159,6 +165,7 @@ class Generations:
             raise Refused(exc.problem, retry_after=exc.retry_after) from None
         except BaseException:
             ticket.release()
+            flow.end()
             if opening is not None:
                 opening.abandon()
             if stream is not None:
@@ -175,18 +182,35 @@ class Generations:
             )
         metrics.STREAMS_STARTED.labels(req.kind, llm.name).inc()
         recorder = self._recorder(req, who, save, interview_id, then)
-        generation = relay.Generation(completion, ticket.release, started, recorder)
+        generation = relay.Generation(completion, ticket.release, started, recorder, flow)
         # What shutdown ends: the stored stream (its readers hear why), or the generation.
         ticket.stream = stream if stream is not None else generation
         return Opened(generation, ticket, stream)
 
-    def utterance(self, open_: Callable[[], Completion], kind: str) -> Completion:
+    def utterance(
+        self,
+        open_: Callable[[], Completion],
+        kind: str,
+        ticket: Ticket,
+        recorder: relay.Recorder | None = None,
+    ) -> relay.Generation:
         """One of the interviewer's generations (a question, a follow-up, the report),
-        opened as every stream is (the loop-lag gate, `MAX_OPENING_STREAMS`) and counted
-        as started; its ticket is the interview's, taken when the turn began."""
-        completion = self.hub.admit(self.opening, open_)
+        opened as every stream is (the gates, `MAX_OPENING_STREAMS`), counted as started
+        and in the forecast load; `ticket` is the interview's, taken when the turn began,
+        and held until it ends. A gate that refuses it is an `UpstreamError` (its
+        stream says so)."""
+        started = time.monotonic()
+        flow = self.hub.forecast.flow()
+        try:
+            completion = self.hub.admit(self.opening, open_, flow)
+        except Refused as refused:
+            flow.end()
+            raise UpstreamError(refused.problem, retry_after=refused.retry_after) from None
+        except BaseException:
+            flow.end()
+            raise
         metrics.STREAMS_STARTED.labels(kind, self.llm.name).inc()
-        return completion
+        return relay.Generation(completion, ticket.release, started, recorder, flow)
 
     def _recorder(
         self,

@@ -14,7 +14,7 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,  # a smoke: about a minute on a quiet machine
+        timeout=240,  # a smoke: about a minute and a half on a quiet machine
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = (tmp_path / "benchmarks.md").read_text()
@@ -32,6 +32,9 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
     assert "| interview_app | feedback, RUBRIC=off |" in report
     assert "| node_express | answer |" in report and "| flask_typed | answer |" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+    burst = (tmp_path / "benchmarks-burst.md").read_text()
+    for row in ("answer", "feedback", "node answer", "busy: answer"):
+        assert f"| {row} | 40 | 40/40 |" in burst, burst
     voice = (tmp_path / "benchmarks-voice.md").read_text()
     assert "| whisper-tiny.en (en) |" in voice and "| vosk-model-small-ko (ko) |" in voice
     assert "| model | 2 |" in voice and "| offline | 2 |" in voice

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -342,15 +341,6 @@ class InterviewService:
             hint=turn.why or hint,
             budget=self._context_tokens,
         )
-        try:
-            completion = self._generations.utterance(
-                lambda: self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint),
-                "follow_up" if turn.kind == "follow_up" else "question",
-            )
-        except UpstreamError as exc:
-            ticket.release()
-            stream.finish("error", exc.problem.event())  # the page shows it and may retry
-            return
 
         def heard(outcome: str, summary: Any, text: str, _t: Any, _d: float) -> dict[str, Any]:
             try:
@@ -359,7 +349,18 @@ class InterviewService:
                 log.warning("interview state not saved after an utterance")
             return {}
 
-        self._run(completion_stream(completion, ticket, heard), stream, ticket, caller)
+        try:
+            generation = self._generations.utterance(
+                lambda: self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint),
+                "follow_up" if turn.kind == "follow_up" else "question",
+                ticket,
+                heard,
+            )
+        except UpstreamError as exc:
+            ticket.release()
+            stream.finish("error", exc.problem.event())  # the page shows it and may retry
+            return
+        self._run(generation, stream, ticket, caller)
 
     def _run(
         self, generation: relay.Generation, stream: Stream, ticket: Ticket, caller: Caller
@@ -380,10 +381,15 @@ class InterviewService:
         setup = state.setup
 
         def tell(report: dict[str, Any], markdown: str) -> None:
-            completion = self._generations.utterance(
-                lambda: self._llm.say(markdown, {"report": report}), "report"
-            )
-            self._run(completion_stream(completion, ticket, None), stream, ticket, caller)
+            try:
+                generation = self._generations.utterance(
+                    lambda: self._llm.say(markdown, {"report": report}), "report", ticket
+                )
+            except UpstreamError as exc:
+                ticket.release()
+                stream.finish("error", exc.problem.event())
+                return
+            self._run(generation, stream, ticket, caller)
 
         def write() -> None:
             assert state.report is not None and state.report_md is not None
@@ -421,13 +427,6 @@ class InterviewService:
             tell(report, markdown)
 
         threading.Thread(target=write, daemon=True).start()
-
-
-def completion_stream(
-    completion: Any, ticket: Ticket, recorder: relay.Recorder | None
-) -> relay.Generation:
-    """An interviewer's generation, holding `ticket` until it ends."""
-    return relay.Generation(completion, ticket.release, time.monotonic(), recorder)
 
 
 def _drop(stream: Stream, problem: Problem = problems.INTERNAL) -> None:

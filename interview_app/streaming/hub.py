@@ -34,10 +34,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
-from prometheus_client import Histogram
+from prometheus_client import Gauge, Histogram
+
+from interview_app import problems
+from interview_app.problems import Refused
+from interview_app.streaming.forecast import Flow, Forecast
 
 T = TypeVar("T")
 INTERVAL = 0.01  # how long the monitor asks to sleep
+BUSY_RETRY_SECONDS = 2  # Retry-After of an opening refused past the gate's wait
+MEASURE_TICKS = 100  # ticks between two measures of the cost per token (about a second)
 
 HUB_LAG = Histogram(
     "interview_app_hub_lag_seconds",
@@ -45,21 +51,32 @@ HUB_LAG = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
+HUB_LAG_LONGEST = Gauge(
+    "interview_app_hub_lag_longest_seconds",
+    "The longest the worker's event loop was late, since it started (a stall).",
+    multiprocess_mode="max",
+)
+
 
 class Hub:
     """The monitor (`start`) and the opening gate (`wait_turn`)."""
 
-    def __init__(self, bound: float, max_wait: float, per_tick: int = 4) -> None:
+    def __init__(
+        self, bound: float, max_wait: float, per_tick: int = 4, forecast: Forecast | None = None
+    ) -> None:
         self.bound = bound  # the lag above which new openings wait; 0 turns the gate off
         self.max_wait = max_wait
         self.per_tick = per_tick
+        # The admitted streams' token load against the worker's capacity (forecast.py).
+        self.forecast = forecast or Forecast(0.0)
+        self.longest = 0.0  # the longest the hub was late, since start
         self.lag = 0.0  # how late the last tick woke, seconds
         self.ticks = 0
         self._started = False
         self._lock = threading.Lock()
         self._tick = -1  # the tick the count below is for
         self._passed = 0  # openings let through in that tick
-        self._waiting: deque[threading.Event] = deque()  # in arrival order
+        self._waiting: deque[tuple[threading.Event, Flow | None]] = deque()  # arrival order
 
     def start(self) -> None:
         """Run the monitor in this process (once): under gevent, a greenlet."""
@@ -75,8 +92,13 @@ class Hub:
             time.sleep(INTERVAL)
             late = max(0.0, time.perf_counter() - began - INTERVAL)
             self.lag = late
+            if late > self.longest:
+                self.longest = late
+                HUB_LAG_LONGEST.set(late)
             self.ticks += 1
             HUB_LAG.observe(late)
+            if self.ticks % MEASURE_TICKS == 0:
+                self.forecast.measure()  # in the hub's own thread: its CPU time
             self._release()
 
     def _room(self) -> bool:
@@ -89,32 +111,49 @@ class Hub:
         return True
 
     def _release(self) -> None:
-        """At a tick: let the longest waiters through while the hub runs on time."""
+        """At a tick: let the longest waiters through while the hub runs on time and the
+        next one's forecast load fits."""
+        forecast = self.forecast
         with self._lock:
-            while self._waiting and self.lag <= self.bound and self._room():
-                self._waiting.popleft().set()
+            while (self._waiting and self.lag <= self.bound and forecast.fits()
+                   and self._room()):  # fmt: skip
+                turn, flow = self._waiting.popleft()
+                if flow is not None:
+                    forecast.admit(flow)
+                turn.set()
 
-    def admit(self, opening: threading.BoundedSemaphore, open_: Callable[[], T]) -> T:
+    def admit(
+        self, opening: threading.BoundedSemaphore, open_: Callable[[], T], flow: Flow | None = None
+    ) -> T:
         """`open_()` once its turn has come (`wait_turn`) and one of the worker's
         MAX_OPENING_STREAMS places (`opening`) is free: how every generation is opened,
-        a candidate's and the interviewer's alike."""
-        self.wait_turn()
+        a candidate's and the interviewer's alike. `flow` counts its tokens from then."""
+        self.wait_turn(flow)
         with opening:
             return open_()
 
-    def wait_turn(self) -> float:
-        """Wait, at most `max_wait`, until the hub runs on time and a tick has room for
-        this opening (after those that came first); returns the seconds waited."""
+    def wait_turn(self, flow: Flow | None = None) -> float:
+        """Wait, at most `max_wait`, until the hub runs on time, the forecast load has room
+        for one more stream and a tick has room for this opening (after those that came
+        first); returns the seconds waited. Past `max_wait`: `Refused` (`server_busy`, a
+        retry may land on a worker with room) rather than one more stream for all to
+        share the stutter of."""
         if self.bound <= 0 or not self._started:
+            if flow is not None:
+                self.forecast.admit(flow)
             return 0.0
         with self._lock:
-            if not self._waiting and self.lag <= self.bound and self._room():
+            if (not self._waiting and self.lag <= self.bound and self.forecast.fits()
+                    and self._room()):  # fmt: skip
+                if flow is not None:
+                    self.forecast.admit(flow)
                 return 0.0
             turn = threading.Event()
-            self._waiting.append(turn)
+            self._waiting.append((turn, flow))
         began = time.monotonic()
         if not turn.wait(self.max_wait):
             with self._lock:
-                if turn in self._waiting:  # not let through meanwhile: it goes anyway
-                    self._waiting.remove(turn)
+                if (turn, flow) in self._waiting:  # not let through meanwhile
+                    self._waiting.remove((turn, flow))
+                    raise Refused(problems.SERVER_BUSY, retry_after=BUSY_RETRY_SECONDS)
         return time.monotonic() - began

@@ -49,12 +49,14 @@ from interview_app.ids import REQUEST_ID
 from interview_app.llm.port import Completion, StreamFailure
 from interview_app.problems import CANCELLED, INTERNAL, STORE_DOWN, Problem
 from interview_app.streaming import metrics
+from interview_app.streaming.forecast import Flow, Forecast
 from interview_app.streaming.sse import PING, json_event, retry, text_event
 from interview_app.streaming.store import StoreUnavailable, Stream
 
 log = logging.getLogger(__name__)
 
 _MAX_WAIT = 5.0
+_UNCOUNTED = Forecast(0.0).flow()  # a generation opened outside the gates (tests)
 _ERROR_CODE = re.compile(rb'^event: error\n.*"code":"([a-z_]+)"', re.MULTILINE | re.DOTALL)
 
 
@@ -122,8 +124,11 @@ class Generation:
         on_end: Callable[[str], None],
         started: float,
         recorder: Recorder | None = None,
+        flow: Flow | None = None,
     ) -> None:
         self.completion = completion
+        # Its share of the worker's token load (forecast.py): each token observed.
+        self.flow = flow or _UNCOUNTED
         self.started = started
         self.stopped: Problem | None = None
         self.parts: Text | None = Text() if recorder is not None else None
@@ -173,6 +178,7 @@ class Generation:
             self.record(outcome)  # no `done` was written: still kept
         except Exception:
             log.exception("recording the generation failed")
+        self.flow.end()
         metrics.TOKENS_RELAYED.inc(tokens)
         metrics.STREAMS_FINISHED.labels(outcome).inc()
         metrics.STREAMS_ACTIVE.dec()
@@ -196,11 +202,13 @@ def pump(generation: Generation, stream: Stream, request_id: str | None) -> None
     metrics.PRODUCERS.inc()
     try:
         parts = generation.parts
+        counted = generation.flow.token
         for text in completion.texts():
             if not tokens:
                 generation.ttft = time.monotonic() - generation.started
                 metrics.TIME_TO_FIRST_TOKEN.observe(generation.ttft)
             tokens += 1
+            counted()
             if parts is not None:
                 parts.append(text)
             if not stream.append_text(text):
@@ -329,6 +337,7 @@ def direct(
         yield retry(retry_ms)
         ending: Problem | None = None
         parts = generation.parts
+        counted = generation.flow.token
         try:
             for text in completion.texts(heartbeat):
                 if generation.stopped is not None:
@@ -340,6 +349,7 @@ def direct(
                     tally.ttft = generation.ttft = time.monotonic() - generation.started
                     metrics.TIME_TO_FIRST_TOKEN.observe(tally.ttft)
                 tokens += 1
+                counted()
                 if parts is not None:
                     parts.append(text)
                 yield text_event(text, tokens)

@@ -1,0 +1,127 @@
+"""Admission by forecast (`streaming/forecast.py`, issue 35): each stream's token rate as it
+relays, the worker's cost per token, and the gate that holds a new stream while the
+admitted streams' load plus its own would pass the worker's capacity."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from interview_app.streaming import forecast as module
+from interview_app.streaming.forecast import FIRST_RATE, OWN_AFTER, Forecast
+from tests.helpers.server import ROOT
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.cpu = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def thread_time(self) -> float:
+        return self.cpu
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(module, "time", fake)
+    return fake
+
+
+def _relay(flow: Any, clock: Clock, tokens: int, every: float) -> None:
+    for _ in range(tokens):
+        flow.token()
+        clock.now += every
+
+
+def test_a_stream_counts_as_the_median_until_it_has_a_rate_of_its_own(clock: Clock) -> None:
+    f = Forecast(0.7)
+    first = f.flow()
+    f.admit(first)
+    assert f.load == FIRST_RATE and f.flows == 1
+    _relay(first, clock, OWN_AFTER - 1, 0.1)
+    assert first.rate == FIRST_RATE  # too few tokens to say
+    _relay(first, clock, 20, 0.1)
+    assert first.rate == pytest.approx(10.0) and f.load == pytest.approx(10.0)
+    first.end()
+    first.end()  # once
+    assert f.load == 0 and f.flows == 0
+    second = f.flow()
+    f.admit(second)
+    assert second.rate == pytest.approx(10.0)  # the median of the streams that ended
+    never = f.flow()
+    never.end()  # refused before it was admitted: nothing to give back
+    f.admit(never)
+    assert f.flows == 1
+
+
+def test_capacity_comes_from_the_measured_cost_per_token_not_a_burst_of_requests(
+    clock: Clock,
+) -> None:
+    f = Forecast(0.5)
+    assert f.capacity() == float("inf")  # nothing measured yet: the lag gate alone
+    f.measure()
+    f.tokens, clock.cpu = 1000, 1000 * 2**-13  # 122 us of the hub's CPU per token
+    f.measure()
+    assert f.cost == 2**-13
+    assert f.capacity() == 4096  # tokens a second at half a core
+    f.tokens, clock.cpu = 1050, 0.5  # a quiet second: too few tokens to measure
+    f.measure()
+    assert f.cost == 2**-13
+    f.tokens, clock.cpu = 1300, 1.0  # a burst accepted: its CPU is not the tokens'
+    f.measure()
+    assert f.cost == 2**-13
+    flows = [f.flow() for _ in range(205)]
+    for flow in flows[:204]:
+        assert f.fits()
+        f.admit(flow)
+    assert not f.fits()  # 204 x 20 + 20 = 4,100: one more would not fit
+    flows[0].end()
+    assert f.fits()
+
+
+_GATE_UNDER_GEVENT = r"""
+from gevent import monkey; monkey.patch_all()
+import json, gevent
+from interview_app.problems import Refused
+from interview_app.streaming.forecast import Forecast
+from interview_app.streaming.hub import Hub
+
+forecast = Forecast(0.7)
+forecast.cost = 0.7 / 45  # room for two streams at 20 tokens a second
+hub = Hub(bound=0.02, max_wait=0.5, per_tick=8, forecast=forecast)
+hub.start()
+gevent.sleep(0.05)
+flows = [forecast.flow() for _ in range(4)]
+waited = [hub.wait_turn(flows[0]), hub.wait_turn(flows[1])]
+third = gevent.spawn(hub.wait_turn, flows[2])
+gevent.sleep(0.2)
+held = not third.ready()
+flows[0].end()  # a stream ended: the one waiting takes its place
+third.join(1)
+fourth = None
+try:
+    hub.wait_turn(flows[3])
+except Refused as refused:
+    fourth = [refused.problem.code, refused.retry_after]
+print(json.dumps({"waited": waited, "held": held, "third": third.value, "fourth": fourth,
+                  "flows": forecast.flows}))
+"""
+
+
+def test_a_new_stream_waits_while_the_forecast_load_is_full_then_is_refused() -> None:
+    out = subprocess.run([sys.executable, "-c", _GATE_UNDER_GEVENT], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
+    found = json.loads(out.strip().splitlines()[-1])
+    assert found["waited"] == [0.0, 0.0], found  # room for two: at once
+    assert found["held"], found  # the third waited while two ran
+    assert 0.15 < found["third"] < 0.5, found  # and went when one ended
+    assert found["fourth"] == ["server_busy", 2], found  # past the wait: a clean refusal
+    assert found["flows"] == 2, found
