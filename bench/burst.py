@@ -50,9 +50,9 @@ def scenarios(smoke: bool) -> list[tuple[str, Scenario, bool]]:
     feedback = replace(ours, env=(("RUBRIC", "model"),), **FEEDBACK)
     rows = [
         ("answer", ours, False),
-        ("answer, forecast off", replace(ours, env=OFF), False),
+        ("answer (forecast off)", replace(ours, env=OFF), False),
         ("feedback", feedback, False),
-        ("feedback, forecast off", replace(feedback, env=(*feedback.env, *OFF)), False),
+        ("feedback (forecast off)", replace(feedback, env=(*feedback.env, *OFF)), False),
         ("node answer", node, False),
     ]
     for m in small:
