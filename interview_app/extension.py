@@ -221,6 +221,8 @@ class Coach:
         )
         opening = threading.BoundedSemaphore(settings.max_opening_streams)
         hub = _hub(settings)
+        if isinstance(llm, OpenAIBackend):
+            llm.wait_turn = hub.wait_turn  # its rubric requests wait for the gate too
 
         history = interviews = None
         if settings.history:

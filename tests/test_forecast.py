@@ -68,14 +68,21 @@ def test_capacity_comes_from_the_measured_cost_per_token_not_a_burst_of_requests
     f = Forecast(0.5)
     assert f.capacity() == float("inf")  # nothing measured yet: the lag gate alone
     f.measure()
-    f.tokens, clock.cpu = 1000, 1000 * 2**-13  # 122 us of the hub's CPU per token
+    clock.now += 1
+    f.tokens, clock.cpu = 1000, 0.125  # a light second: 125 us a token, an eighth of a core
+    f.measure()
+    assert f.cost is None  # not busy enough to tell what the load costs
+    clock.now += 1
+    f.tokens, clock.cpu = 9000, 0.125 + 8000 * 2**-13  # a busy one: 122 us a token
     f.measure()
     assert f.cost == 2**-13
     assert f.capacity() == 4096  # tokens a second at half a core
-    f.tokens, clock.cpu = 1050, 0.5  # a quiet second: too few tokens to measure
+    clock.now += 1
+    f.tokens, clock.cpu = 9050, 1.0  # too few tokens to measure
     f.measure()
     assert f.cost == 2**-13
-    f.tokens, clock.cpu = 1300, 1.0  # a burst accepted: its CPU is not the tokens'
+    clock.now += 1
+    f.tokens, clock.cpu = 9300, 2.0  # a burst accepted: its CPU is not the tokens'
     f.measure()
     assert f.cost == 2**-13
     flows = [f.flow() for _ in range(205)]

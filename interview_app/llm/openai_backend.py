@@ -323,6 +323,10 @@ class OpenAIBackend:
         self.rubric_timeout = settings.rubric_timeout_seconds
         self.rubric_max_tokens = settings.rubric_max_tokens
         self.rubric_format = RubricFormat()
+        # Waits for the worker's turn before a side request (a feedback's rubric) is sent:
+        # the extension sets it to the hub's gate. A burst of feedbacks asked for 1,000
+        # rubrics at their first text, past every gate.
+        self.wait_turn: Callable[[], object] = lambda: None
         self.max_line = settings.upstream_max_line_bytes
         self.max_tokens = {
             "answer": settings.max_tokens_answer,
@@ -366,7 +370,11 @@ class OpenAIBackend:
             return None
         if self.rubric != "model":
             return Deferred(None, lambda: compose.rules_rubric(request))
-        job = RubricJob(self.structured, request, self.rubric_max_tokens)
+        def ask(*args: Any) -> str | None:
+            self.wait_turn()
+            return self.structured(*args)
+
+        job = RubricJob(ask, request, self.rubric_max_tokens)
         return Deferred(job.start, lambda: job.analysis(self.rubric_timeout))
 
     def _inline(self, request: CoachingRequest) -> Completion:

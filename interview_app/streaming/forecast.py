@@ -6,18 +6,20 @@ the time between its tokens); until it has `OWN_AFTER` tokens of its own it coun
 the median of the last streams that ended (or `FIRST_RATE` before any has). The worker
 knows its cost per token: the hub's CPU time (`time.thread_time()` read in the hub's own
 thread by the monitor, so recognition threads and the like are not counted) over the
-tokens relayed, measured each second there were enough tokens to measure, and the lowest
-of the last `WINDOWS` such seconds taken: a second in which a burst was being accepted
-spends most of its CPU on requests, not tokens, and read as the cost per token it would
-shut the gate on the very streams the burst brought; and the cost per token falls as the
-load grows (a busy relay reads several tokens a wake-up: 120-130 us a token at 2,000
-tokens a second here, 74 us at 25,000 in the bench's CPU row), so the lowest recent cost
-is the one nearest the load the gate decides on. (A least-squares fit of CPU on tokens,
-streams opened and ended was tried: under steady load the three move together and it
-could not tell them apart, and the windows with no stream opened still read 120-130 us,
-so it was not the requests that made the cost high.) Its capacity is `target` (a share
-of one core) over that cost. Until it has
-measured, capacity is unbounded: the loop-lag gate (`hub.py`) brakes alone.
+tokens relayed, measured each second the hub was busy (`BUSY_SHARE` of a core or more)
+relaying enough tokens to tell, the lowest of the last `WINDOWS` such seconds. Its
+capacity is `target` (a share of one core) over that cost; until it has measured, the
+capacity is unbounded and the loop-lag gate (`hub.py`) brakes alone.
+
+Why the busy seconds and their lowest cost: the cost per token falls as the load grows
+(a busy relay reads several tokens a wake-up: 120-130 us a token at 2,000 tokens a second
+here, 74 us at 25,000 in the bench's CPU row), and a second spent accepting a burst
+spends its CPU on requests, not tokens. Read from every second, the cost let 117-180 of
+a burst of 1,000 streams run and refused the rest after their wait, while the same
+worker relayed 992 of them on time with the forecast off. A least-squares fit of CPU on
+tokens, streams opened and streams ended was tried instead: under steady load the three
+move together and it could not tell them apart, and seconds with no stream opened still
+read 120-130 us a token, so it was not the requests that made the cost high.
 
 Why: 1,000 streams started at once were all admitted and every one stuttered (added
 latency p99 2.9-6.4 s against Node's 0.13-0.21 s, issue 35) though our CPU per token was
@@ -49,6 +51,7 @@ OWN_AFTER = 5  # tokens a stream relays before its own rate replaces the median
 ALPHA = 0.2  # weight of the newest interval in a stream's EWMA
 WINDOWS = 10  # seconds of measures the cost per token is the lowest of
 MIN_TOKENS = 200  # tokens in a second for that second to measure the cost
+BUSY_SHARE = 0.5  # the share of a core the hub spent in a second for it to measure
 RECENT = 128  # ended streams whose rates make the median
 
 
@@ -107,7 +110,7 @@ class Forecast:
         self._recent: deque[float] = deque(maxlen=RECENT)
         self._expected = FIRST_RATE
         self._lock = threading.Lock()
-        self._measured = (0.0, 0)  # (hub CPU time, tokens) when last measured
+        self._measured = (0.0, 0, 0.0)  # (hub CPU time, tokens, wall time) when last measured
 
     def flow(self) -> Flow:
         """A flow for a stream about to be admitted (counted from `admit`)."""
@@ -147,16 +150,15 @@ class Forecast:
 
     def measure(self) -> None:
         """Called by the monitor, in the hub's thread, about once a second: the cost per
-        token over the last interval, if enough tokens were relayed to tell."""
-        cpu, tokens = time.thread_time(), self.tokens
-        last_cpu, last_tokens = self._measured
-        relayed = tokens - last_tokens
-        if relayed < MIN_TOKENS:
-            if relayed <= 0:
-                self._measured = (cpu, tokens)
+        token over the last interval, when the hub was busy (`BUSY_SHARE` of a core or
+        more) relaying enough tokens to tell."""
+        cpu, tokens, now = time.thread_time(), self.tokens, time.monotonic()
+        last_cpu, last_tokens, last_now = self._measured
+        self._measured = (cpu, tokens, now)
+        relayed, spent = tokens - last_tokens, cpu - last_cpu
+        if relayed < MIN_TOKENS or spent < BUSY_SHARE * (now - last_now):
             return
-        self._measured = (cpu, tokens)
-        self._costs.append((cpu - last_cpu) / relayed)
+        self._costs.append(spent / relayed)
         self.cost = min(self._costs)
         COST.set(self.cost)
         LOAD.labels("load").set(self.load)
