@@ -370,6 +370,7 @@ class OpenAIBackend:
             return None
         if self.rubric != "model":
             return Deferred(None, lambda: compose.rules_rubric(request))
+
         def ask(*args: Any) -> str | None:
             self.wait_turn()
             return self.structured(*args)
