@@ -20,10 +20,8 @@ Each of ours also reports the worker's longest event-loop stall
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from bench.run import (
@@ -33,6 +31,7 @@ from bench.run import (
     install_node_baseline,
     median_row,
     ms,
+    part_args,
     run_scenario,
 )
 from tests.helpers.rubrics import ANSWER
@@ -117,14 +116,8 @@ def report(rows: list[tuple[str, dict[str, Any]]], smoke: bool) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs")
-    parser.add_argument("--only", default="", help="scenario names; runs when 'burst' is one")
-    parser.add_argument("--repeat", type=int, default=0, help="runs per row (median): 3")
-    parser.add_argument("--rows", default="", help="comma-separated row labels (default: all)")
-    args, _ = parser.parse_known_args()  # scripts/bench passes the relay bench's too
-    if args.only and "burst" not in args.only.split(","):
+    args = part_args(__doc__ or "", "burst")
+    if args is None:
         return
     repeat = args.repeat or (1 if args.smoke else 3)
     install_node_baseline()

@@ -530,6 +530,19 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def part_args(doc: str, name: str) -> argparse.Namespace | None:
+    """The arguments of a part of `scripts/bench` (`bench.burst`, `bench.voice`), which
+    takes the relay bench's too; None when `--only` names other scenarios."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--only", default="", help=f"scenario names; runs when '{name}' is one")
+    parser.add_argument("--repeat", type=int, default=0, help="runs per row (median)")
+    parser.add_argument("--rows", default="", help="comma-separated row labels (default: all)")
+    args, _ = parser.parse_known_args()
+    return None if args.only and name not in args.only.split(",") else args
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny loads, for the test suite")

@@ -20,7 +20,6 @@ It writes `docs/benchmarks-voice.md`. `--smoke` runs tiny loads (the test suite)
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -33,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.run import BIN, PY, ROOT, Tree, free_port, procfile_command, wait_port
+from bench.run import BIN, PY, ROOT, Tree, free_port, part_args, procfile_command, wait_port
 
 TEXT = (
     "In short I cut our checkout errors by sixty percent in six weeks. Our payment page "
@@ -339,12 +338,8 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs")
-    parser.add_argument("--only", default="", help="scenario names; runs when 'voice' is one")
-    args, _ = parser.parse_known_args()  # scripts/bench passes the relay bench's too
-    if args.only and "voice" not in args.only.split(","):
+    args = part_args(__doc__ or "", "voice")
+    if args is None:
         return
     seconds, count = (5.0, 2) if args.smoke else (30.0, 8)
     folder = Path(tempfile.mkdtemp(prefix="bench-voice-"))

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.helpers import voice
-from tests.helpers.browsing import watched, with_microphone
+from tests.helpers.browsing import speaking, watched, with_microphone
 from tests.helpers.server import Server
 
 SPOKEN = "I traced the failures and I rewrote the retry logic"
@@ -40,17 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def page(mic_browser: Browser, server: Server) -> Iterator[Page]:
-    context = mic_browser.new_context(locale="en-US", bypass_csp=True)
-    context.grant_permissions(["microphone"])
     # speechSynthesis does not speak in headless Chromium: a stub that keeps what it was asked.
-    context.add_init_script(
-        "window.__spoken = [];"
-        "window.SpeechSynthesisUtterance = function (text) { this.text = text; };"
-        "Object.defineProperty(window, 'speechSynthesis', { value: {"
-        " speak: (u) => { window.__spoken.push(u.text);"
-        "   setTimeout(() => u.onend && u.onend(), 50); },"
-        " cancel: () => {} } });"
-    )
+    context = speaking(mic_browser, "en-US", voices=False)
     with watched(context) as pg:
         yield pg
 

@@ -9,6 +9,24 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page
 
 
+def speaking(browser: Browser, locale: str, voices: bool = True) -> BrowserContext:
+    """A context of `browser` allowed the microphone, whose `speechSynthesis` (silent in
+    headless Chromium) is a stub that keeps what it was asked to say (`__spoken`) and in
+    which language (`__spokenLangs`), and says it ended 50 ms later."""
+    context = browser.new_context(locale=locale, bypass_csp=True)
+    context.grant_permissions(["microphone"])
+    listed = f"getVoices: () => [{{ lang: '{locale}' }}], " if voices else ""
+    context.add_init_script(
+        "window.__spoken = []; window.__spokenLangs = [];"
+        "window.SpeechSynthesisUtterance = function (text) { this.text = text; };"
+        "Object.defineProperty(window, 'speechSynthesis', { value: {"
+        " speak: (u) => { window.__spoken.push(u.text); window.__spokenLangs.push(u.lang);"
+        "   setTimeout(() => u.onend && u.onend(), 50); },"
+        f" {listed}cancel: () => {{}} }} }});"
+    )
+    return context
+
+
 @contextmanager
 def watched(context: BrowserContext) -> Iterator[Page]:
     """A new page of `context` (closed after); any uncaught error on it fails the test."""
