@@ -66,7 +66,7 @@ class Opened:
     stream: Stream | None
 
 
-def _log_failed_open(exc: Exception) -> None:
+def _log_failed_open(exc: BaseException) -> None:
     """The log line and metric of an upstream that failed to open."""
     if isinstance(exc, Refused):
         # The gate's wait ran out (hub.py): a burst of these is one event, logged once.
@@ -163,6 +163,13 @@ class Generations:
                 # Nobody will read it (its id is never given out); ended, it expires.
                 stream.finish("error", exc.problem.event())
             raise Refused(exc.problem, retry_after=exc.retry_after) from None
+        except Refused as refused:  # the gate's wait ran out within the grace
+            ticket.release()
+            flow.end()
+            _log_failed_open(refused)
+            if stream is not None:
+                stream.finish("error", refused.problem.event())
+            raise
         except BaseException:
             ticket.release()
             flow.end()
@@ -202,7 +209,7 @@ class Generations:
         started = time.monotonic()
         flow = self.hub.forecast.flow()
         try:
-            completion = self.hub.admit(self.opening, open_, flow)
+            completion = self.hub.admit(self.opening, open_, flow, refuse=False)
         except Refused as refused:
             flow.end()
             raise UpstreamError(refused.problem, retry_after=refused.retry_after) from None

@@ -118,12 +118,17 @@ try:
     hub.wait_turn(flows[3])
 except Refused as refused:
     fourth = [refused.problem.code, refused.retry_after]
+flows_before = forecast.flows
+# The interviewer's next words in a saved turn: never refused, they go after the wait.
+spoken = hub.wait_turn(forecast.flow(), refuse=False)
 print(json.dumps({"waited": waited, "held": held, "third": third.value, "fourth": fourth,
-                  "flows": forecast.flows}))
+                  "flows": flows_before, "spoken": spoken, "after": forecast.flows}))
 """
 
 
 def test_a_new_stream_waits_while_the_forecast_load_is_full_then_is_refused() -> None:
+    """...and the interviewer's next words were refused too, leaving an interview whose
+    turn was saved standing still: they wait, then go."""
     out = subprocess.run([sys.executable, "-c", _GATE_UNDER_GEVENT], cwd=ROOT,
                          capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
     found = json.loads(out.strip().splitlines()[-1])
@@ -132,3 +137,4 @@ def test_a_new_stream_waits_while_the_forecast_load_is_full_then_is_refused() ->
     assert 0.15 < found["third"] < 0.5, found  # and went when one ended
     assert found["fourth"] == ["server_busy", 2], found  # past the wait: a clean refusal
     assert found["flows"] == 2, found
+    assert found["spoken"] >= 0.45 and found["after"] == 3, found  # waited, then went

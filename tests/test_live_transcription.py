@@ -283,3 +283,33 @@ def test_twenty_text_streams_keep_their_pace_while_four_live_sessions_run(
     row = live_load("en", recording(10.0, tmp_path), 4, text_streams=20)
     assert row["p95"] < 60  # every session got its final text
     assert row["text_gap"] < 1.0, row
+
+
+def test_the_cut_in_came_after_the_candidate_had_stopped() -> None:
+    """The budget is read by the audio's clock, and recognition may lag: the batch that
+    carried the last piece crossed the mark and the interviewer said "Let me stop you
+    there" to a candidate who had already stopped (and the answer was sent as cut)."""
+    from interview_app.coaching.interview import CutIn
+    from interview_app.speech.live import MemoryInbox, Piece, Session
+    from interview_app.speech.recognizers import Heard
+
+    class Rambling:
+        def feed(self, pcm: Any) -> tuple[str, str]:
+            return ("so our team ran the payments system and we had many servers " * 3, "")
+
+        def finish(self) -> list[Heard]:
+            return []
+
+    events: list[str] = []
+    inbox = MemoryInbox()
+    second = b"\0\0" * 16000
+    for seq in range(25):  # 25 s of audio, the last piece among them: it all lands at once
+        inbox.put(Piece(seq, second, end=seq == 24))
+    session = Session(
+        id="s", language="en", live=Rambling(), emit=lambda e, _d: events.append(e) or True,
+        finish=lambda e, _d: events.append(e) or True, inbox=inbox, source="offline",
+        model="m", long_pause=1.5, max_seconds=600, idle_seconds=5, released=lambda: None,
+        cut_in=CutIn(budget=30, story=True, language="en"),
+    )  # fmt: skip
+    session.run()
+    assert events[-1] == "done" and "interrupt" not in events, events

@@ -373,6 +373,9 @@ class OpenAIBackend:
 
         def ask(*args: Any) -> str | None:
             self.wait_turn()
+            cancel = args[4] if len(args) > 4 else None
+            if isinstance(cancel, Cancel) and cancel.cancelled:
+                return None  # given up on while it waited: the upstream is not asked
             return self.structured(*args)
 
         job = RubricJob(ask, request, self.rubric_max_tokens)

@@ -162,10 +162,10 @@ class Forecast:
         last_cpu, last_tokens, last_now = self._measured
         self._measured = (cpu, tokens, now)
         relayed, spent = tokens - last_tokens, cpu - last_cpu
+        LOAD.labels("load").set(self.load)
         if relayed < MIN_TOKENS or spent < BUSY_SHARE * (now - last_now):
             return
         self._costs.append(spent / relayed)
         self.cost = min(self._costs)
         COST.set(self.cost)
-        LOAD.labels("load").set(self.load)
         LOAD.labels("capacity").set(self.capacity())

@@ -115,6 +115,8 @@ class Hub:
         next one's forecast load fits."""
         forecast = self.forecast
         with self._lock:
+            while self._waiting and self._waiting[0][1] is not None and self._waiting[0][1].ended:
+                self._waiting.popleft()[0].set()  # its reader left: it fails at once, unopened
             while (self._waiting and self.lag <= self.bound and forecast.fits()
                    and self._room()):  # fmt: skip
                 turn, flow = self._waiting.popleft()
@@ -123,21 +125,28 @@ class Hub:
                 turn.set()
 
     def admit(
-        self, opening: threading.BoundedSemaphore, open_: Callable[[], T], flow: Flow | None = None
+        self,
+        opening: threading.BoundedSemaphore,
+        open_: Callable[[], T],
+        flow: Flow | None = None,
+        *,
+        refuse: bool = True,
     ) -> T:
         """`open_()` once its turn has come (`wait_turn`) and one of the worker's
         MAX_OPENING_STREAMS places (`opening`) is free: how every generation is opened,
         a candidate's and the interviewer's alike. `flow` counts its tokens from then."""
-        self.wait_turn(flow)
+        self.wait_turn(flow, refuse=refuse)
         with opening:
             return open_()
 
-    def wait_turn(self, flow: Flow | None = None) -> float:
+    def wait_turn(self, flow: Flow | None = None, *, refuse: bool = True) -> float:
         """Wait, at most `max_wait`, until the hub runs on time, the forecast load has room
         for one more stream and a tick has room for this opening (after those that came
         first); returns the seconds waited. Past `max_wait`: `Refused` (`server_busy`, a
         retry may land on a worker with room) rather than one more stream for all to
-        share the stutter of."""
+        share the stutter of; unless not `refuse` (the interviewer's next words, in an
+        interview whose turn is already saved: refused, it would stand still), when it
+        goes anyway, counted."""
         if self.bound <= 0 or not self._started:
             if flow is not None:
                 self.forecast.admit(flow)
@@ -155,5 +164,8 @@ class Hub:
             with self._lock:
                 if (turn, flow) in self._waiting:  # not let through meanwhile
                     self._waiting.remove((turn, flow))
-                    raise Refused(problems.SERVER_BUSY, retry_after=BUSY_RETRY_SECONDS)
+                    if refuse:
+                        raise Refused(problems.SERVER_BUSY, retry_after=BUSY_RETRY_SECONDS)
+                    if flow is not None:
+                        self.forecast.admit(flow)
         return time.monotonic() - began

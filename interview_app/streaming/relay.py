@@ -214,6 +214,9 @@ def pump(generation: Generation, stream: Stream, request_id: str | None) -> None
             if not stream.append_text(text):
                 outcome = (generation.stopped or CANCELLED).code
                 return
+        # Its tokens are over: its load is given back before `done` runs what follows
+        # (an interview's next question waited behind the feedback that asked for it).
+        generation.flow.end()
         if not stream.finish("done", generation.done()):
             outcome = (generation.stopped or CANCELLED).code
     except StreamFailure as exc:
@@ -368,6 +371,7 @@ def direct(
             yield json_event(ending.event(), event="error", id=tokens + 1)
         else:
             outcome = "done"
+            generation.flow.end()
             yield json_event(generation.done(), event="done", id=tokens + 1)
     except GeneratorExit:
         metrics.CLIENT_DISCONNECTS.inc()

@@ -26,6 +26,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from interview_app import problems
 from interview_app.coaching.interview import CutIn
 from interview_app.coaching.request import Language
+from interview_app.history.db import HistoryUnavailable
 from interview_app.llm.openai_backend import upstream_error
 from interview_app.problems import Problem, Refused, invalid
 from interview_app.speech.audio import TYPES, Audio
@@ -45,7 +46,7 @@ from interview_app.streaming import relay
 from interview_app.streaming.sse import PING, json_event, retry, text_event
 from interview_app.web import identity, urls
 from interview_app.web.services import services
-from interview_app.web.shared import call, client, decoded, json_body
+from interview_app.web.shared import client, decoded, json_body
 from interview_app.web.sse_response import sse_response
 
 speech_bp = Blueprint("speech", __name__)
@@ -276,7 +277,11 @@ def _cut_in() -> CutIn | None:
     if not interview_id:
         return None
     interviews, who = services().interviews_or_off(), identity.current()
-    return call(lambda: interviews.cut_in(who, interview_id))
+    try:
+        return interviews.cut_in(who, interview_id)
+    except HistoryUnavailable:  # the transcript matters more than the cut-in
+        log.warning("interview not read: a live transcription without its cut-in")
+        return None
 
 
 @speech_bp.post("/api/transcriptions/live")

@@ -47,11 +47,12 @@ let cutIn = null; // why the interviewer cut the answer being recorded short
 // The interviewer cuts in: said and shown, and the answer so far is the answer (sent
 // once its text is final, with the interruption noted).
 function interrupted(data) {
-  if (cutIn || iv.box.hidden) return;
+  // After "stop" the recording's text is the candidate's own ending: nothing to cut.
+  if (cutIn || iv.box.hidden || !voice.recording()) return;
   cutIn = data.reason;
   item("interrupt", t("ivCutIn")).textContent = data.text;
   iv.status.textContent = data.text; // announced (aria-live)
-  speak(data.text, true);
+  speak(data.text, { always: true });
   voice.stop();
 }
 const SPEAK_KEY = "ia_speak_questions";
@@ -138,9 +139,9 @@ function startTimer() {
 // the browser's speechSynthesis, else a message (the text is always there). Resolves
 // when the reading ends, so that the answer's countdown starts then, not while it reads.
 let lastRead = "";
-async function speak(text, always = false) {
+async function speak(text, { always = false } = {}) {
   if ((!iv.speak.checked && !always) || !text.trim()) return;
-  lastRead = text;
+  if (!always) lastRead = text; // the replay button replays the question, not a cut-in
   iv.reading.hidden = false;
   iv.replay.hidden = true;
   iv.readingState.textContent = t("reading");
