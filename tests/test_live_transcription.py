@@ -208,8 +208,11 @@ def interviewing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _said_live(client: httpx.Client, base: str, query: str, pcm: bytes) -> list[sse_client.Event]:
-    """`pcm` through a live session opened with `query`; its events to the last."""
+def _said_live(
+    client: httpx.Client, base: str, query: str, pcm: bytes, pace: float = 0.1
+) -> list[sse_client.Event]:
+    """`pcm` through a live session opened with `query`, a quarter second of it every
+    `pace` seconds; its events to the last."""
     created = client.post(f"{base}/api/transcriptions/live?language=ko{query}")
     assert created.status_code == 201, created.text
     session = created.json()
@@ -219,7 +222,7 @@ def _said_live(client: httpx.Client, base: str, query: str, pcm: bytes) -> list[
     for seq, piece in enumerate(pieces):
         assert client.post(f"{base}{session['audio']}?seq={seq}", content=piece,
                            headers=PCM).status_code == 204  # fmt: skip
-        time.sleep(0.1)  # faster than it is said, as slow as the cut-in's clock needs
+        time.sleep(pace)  # faster than it is said, as slow as the cut-in's clock needs
     client.post(f"{base}{session['audio']}?seq={len(pieces)}&end=1", headers=PCM)
     reader.join(60)
     return events
@@ -264,7 +267,7 @@ def test_the_interviewer_cuts_in_on_a_long_answer_with_no_result(
         # `interrupt: false` in the setup: the same answer runs on uncut.
         quiet = _interview(client, base, interrupt=False)
         assert client.get(base + quiet["url"]).json()["setup"]["interrupt"] is False
-        events = _said_live(client, base, f"&interview={quiet['id']}", rambling)
+        events = _said_live(client, base, f"&interview={quiet['id']}", rambling, pace=0)
         assert events[-1].event == "done" and "interrupt" not in [e.event for e in events]
 
         # Another identity's interview is not found (its setup is nobody else's to read).
@@ -280,7 +283,7 @@ def test_twenty_text_streams_keep_their_pace_while_four_live_sessions_run(
     that worker meanwhile never wait a second for a token (the bench's live row)."""
     from bench.voice import live_load, recording
 
-    row = live_load("en", recording(10.0, tmp_path), 4, text_streams=20)
+    row = live_load("en", recording(6.0, tmp_path), 4, text_streams=20)
     assert row["p95"] < 60  # every session got its final text
     assert row["text_gap"] < 1.0, row
 
