@@ -78,7 +78,8 @@ def test_a_hands_free_answer_transcribed_as_it_is_said(page: Page, server: Serve
     # Sent without a click: the answer, then its feedback and the report.
     page.get_by_test_id("iv-report-link").wait_for(timeout=60_000)
     answer = page.locator("#iv-transcript li[data-kind=answer]").first.inner_text().lower()
-    assert "retry" in answer, answer
+    # The first stretch ("retry" is heard as "rotary try" some runs: tests/test_page_voice.py).
+    assert "trace" in answer, answer
     # The pause inside the answer (shorter than TURN_END_SECONDS) did not end it.
     assert "every" in answer, answer
 
@@ -99,7 +100,7 @@ def test_the_transcript_grows_while_recording_in_practice(page: Page, server: Se
     )
     assert seen[0].strip(), "no text while recording"
     final = page.get_by_test_id("answer").input_value().lower()
-    assert "retry" in final and "every" in final, final
+    assert "trace" in final and "every" in final, final  # both stretches of speech
     assert page.get_by_test_id("delivery").is_visible()
 
 
