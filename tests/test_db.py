@@ -97,3 +97,25 @@ def test_the_release_command_warned_of_unpredictable_behaviour(tmp_path: Path) -
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "RuntimeWarning" not in done.stderr and "migrated" in done.stderr
+
+
+def test_a_worker_starting_while_another_held_the_file_said_the_database_was_down(
+    tmp_path: Path,
+) -> None:
+    # Regression (a CI run): four workers starting together on a fresh file; one found the
+    # file locked by another's first connection (switching it to WAL) or its migration, gave
+    # up after SQLite's 10 ms busy wait and said "down" for its whole life.
+    import sqlite3
+    import threading
+
+    path = tmp_path / "held.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        url = f"sqlite:///{path}"
+        assert prepare(url, make_engine(url), auto_migrate=True) == "ok"
+    finally:
+        release.join()
+        holder.close()

@@ -174,31 +174,45 @@ def code_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(_config()).get_heads())  # type: ignore[arg-type]
 
 
-def schema(engine: Engine) -> Schema:
-    """Whether the database's schema is this code's (`ok`), older (`behind`), or unreachable."""
+def schema(engine: Engine, *, lock_wait: float = 0.0) -> Schema:
+    """Whether the database's schema is this code's (`ok`), older (`behind`), or unreachable;
+    a SQLite file locked by another process is waited for up to `lock_wait` seconds."""
     from alembic.runtime.migration import MigrationContext
 
-    try:
-        with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    except SQLAlchemyError:
-        return "down"
+    deadline = time.monotonic() + lock_wait
+    while True:
+        try:
+            with engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+        except OperationalError as exc:
+            if _locked(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            return "down"
+        except SQLAlchemyError:
+            return "down"
+        return "ok" if current == code_heads() else "behind"
 
-    return "ok" if current == code_heads() else "behind"
+
+START_LOCK_WAIT = 30.0  # at start a worker may wait for another's first connection or migration
 
 
 def prepare(url: str, engine: Engine, *, auto_migrate: bool) -> Schema:
     """At start: migrate the embedded SQLite file (once, whichever worker comes first);
     elsewhere say clearly, once, when the schema is behind and which command migrates it."""
-    found = schema(engine)
     path = url.removeprefix("sqlite:///")
-    if found == "behind" and auto_migrate and url.startswith("sqlite:///") and path:
-        # Several workers start at once: one migrates, the others wait, then see it done.
+    if auto_migrate and url.startswith("sqlite:///") and path and path != ":memory:":
+        # Several workers start at once: one migrates, the others wait, then see it done. The
+        # first look is under the lock too: a fresh file is locked while the first connection
+        # switches it to WAL, and a worker that looked then read "down" (a CI run).
         with FileLock(f"{path}.migrate.lock", timeout=60):
-            if schema(engine) == "behind":
+            found = schema(engine, lock_wait=START_LOCK_WAIT)
+            if found == "behind":
                 migrate(url)
                 log.info("migrated the practice-history database")
-        found = schema(engine)
+                found = schema(engine, lock_wait=START_LOCK_WAIT)
+    else:
+        found = schema(engine, lock_wait=START_LOCK_WAIT if url.startswith("sqlite") else 0.0)
     if found == "behind":
         log.warning(
             "the practice-history database is behind this code: nothing will be saved until "
