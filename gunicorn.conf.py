@@ -119,6 +119,23 @@ def post_worker_init(worker):
     signal.signal(signal.SIGTERM, handle_exit)
     _quiet_descriptor_exhaustion(worker)
     _fewer_collections()
+    _one_accept_at_a_time()
+
+
+# --- One new connection per turn of the event loop -------------------------------
+# gevent's server accepts up to 100 waiting connections each time the listener is
+# readable, and each starts a request (HTTP parsing, Flask, admission: a few ms of CPU)
+# before the streams already running get their next token: a burst landed on them in
+# lumps of 100. gunicorn itself accepts one at a time when there are several workers; one
+# worker (no REDIS_URL) kept gevent's 100. Measured with `python -m bench.burst` (1,000
+# streams in 0.5 s, medians of three, Node's in the same run): added latency p50 / p99
+# 41 / 199 -> 9.4 / 88 ms on /api/answer (Node 15 / 98) and 44 / 1331 -> 8.5 / 63 ms on
+# /api/feedback; the price is TTFB p99 1.4 -> 7.0 s (Node 5.9 s), the wait moved to the
+# kernel's accept queue. MAX_ACCEPT raises it (2: 16 / 87 ms, TTFB p99 6.2 s).
+def _one_accept_at_a_time():
+    from gevent.server import StreamServer
+
+    StreamServer.max_accept = max(1, int(os.environ.get("MAX_ACCEPT", "") or 1))
 
 
 # --- Garbage collection ----------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from bench.run import longest_stall
 from tests.helpers.server import ROOT
 
 
@@ -67,3 +68,14 @@ def test_a_curve_verdict_came_from_a_single_run() -> None:
     assert repeated(Scenario("curve", "node_express", 1000, 60, 20), 3)
     assert not repeated(Scenario("curve", "flask_typed", 1000, 60, 20), 3)
     assert not repeated(Scenario("cpu", "interview_app", 500, 100, 50), 3)
+
+
+def test_the_stall_is_read_over_the_burst_not_since_the_worker_started() -> None:
+    # Regression: the burst rows reported the worker's longest stall since it started,
+    # its first request's 160-180 ms, so 100 streams read as 1,000.
+    inf = float("inf")
+    warm = {0.01: 5.0, 0.1: 6.0, 0.25: 7.0, inf: 7.0}  # one stall of 100-250 ms at start
+    burst = {0.01: 100.0, 0.1: 106.0, 0.25: 107.0, inf: 107.0}  # then 5 of 10-100 ms
+    assert longest_stall(warm, burst) == 0.1
+    assert longest_stall(warm, {**burst, 0.25: 108.0, inf: 108.0}) == 0.25
+    assert longest_stall(None, burst) is None

@@ -1,5 +1,6 @@
-"""A WSGI app that reports the worker's garbage-collector settings, for the test of
-gunicorn.conf.py's worker hooks (it is served by our gunicorn config, as deployed)."""
+"""A WSGI app that reports the worker's garbage-collector settings and how many connections
+its server accepts at once, for the test of gunicorn.conf.py's worker hooks (it is served
+by our gunicorn config, as deployed)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    body = json.dumps({"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()})
+    from gevent.server import StreamServer
+
+    found = {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+    body = json.dumps({**found, "max_accept": StreamServer.max_accept})
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body.encode()]
