@@ -119,23 +119,30 @@ def post_worker_init(worker):
     signal.signal(signal.SIGTERM, handle_exit)
     _quiet_descriptor_exhaustion(worker)
     _fewer_collections()
-    _one_accept_at_a_time()
+    _accepts_per_turn()
 
 
-# --- One new connection per turn of the event loop -------------------------------
+# --- New connections per turn of the event loop (MAX_ACCEPT) ---------------------
 # gevent's server accepts up to 100 waiting connections each time the listener is
 # readable, and each starts a request (HTTP parsing, Flask, admission: a few ms of CPU)
-# before the streams already running get their next token: a burst landed on them in
-# lumps of 100. gunicorn itself accepts one at a time when there are several workers; one
-# worker (no REDIS_URL) kept gevent's 100. Measured with `python -m bench.burst` (1,000
-# streams in 0.5 s, medians of three, Node's in the same run): added latency p50 / p99
-# 41 / 199 -> 9.4 / 88 ms on /api/answer (Node 15 / 98) and 44 / 1331 -> 8.5 / 63 ms on
-# /api/feedback; the price is TTFB p99 1.4 -> 7.0 s (Node 5.9 s), the wait moved to the
-# kernel's accept queue. MAX_ACCEPT raises it (2: 16 / 87 ms, TTFB p99 6.2 s).
-def _one_accept_at_a_time():
+# before the streams already running get their next token: a burst lands on them in
+# lumps. gunicorn accepts one at a time when there are several workers (and this setting
+# then does nothing); one worker (no REDIS_URL) keeps gevent's 100 unless MAX_ACCEPT says
+# otherwise. Measured (`python -m bench.burst`, docs/benchmarks-burst.md, and bench/run.py's
+# rows, one worker): with 1, a burst of 1,000 streams in 0.5 s keeps its pace (added
+# latency p99 on /api/feedback 1.1 s -> 54 ms, Node 84 ms; on a machine made busy, 1000
+# of 1000 complete instead of about 600), but the burst waits in the kernel's accept
+# queue without headers: time to first byte p99 1.3 -> 5.4 s (answer), 1.2 -> 2.2 s at 500
+# streams, and 3.3 -> 40 s for 5,000 slow streams started in 3 s, past the 30 s a router
+# such as Heroku's gives a first byte. CPU per token also reads higher in the burst rows
+# (81 -> 91 us, medians of five) because tokens no longer queue up behind stalls and
+# travel several to a write; on a load that does not overload the worker (300 streams
+# started over 5 s) it is 132 -> 116 us, memory per stream 32.5 KB either way. So 100
+# stays the default, and 1 is for a worker whose bursts are of short streams.
+def _accepts_per_turn():
     from gevent.server import StreamServer
 
-    StreamServer.max_accept = max(1, int(os.environ.get("MAX_ACCEPT", "") or 1))
+    StreamServer.max_accept = max(1, int(os.environ.get("MAX_ACCEPT", "") or 100))
 
 
 # --- Garbage collection ----------------------------------------------------------
