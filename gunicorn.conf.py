@@ -129,12 +129,13 @@ def post_worker_init(worker):
 # lumps. gunicorn accepts one at a time when there are several workers (and this setting
 # then does nothing); one worker (no REDIS_URL) keeps gevent's 100 unless MAX_ACCEPT says
 # otherwise. Measured (`python -m bench.burst`, docs/benchmarks-burst.md, and bench/run.py's
-# rows, one worker): with 1, a burst of 1,000 streams in 0.5 s keeps its pace (added
-# latency p99 on /api/feedback 1.1 s -> 54 ms, Node 84 ms; on a machine made busy, 1000
-# of 1000 complete instead of about 600), but the burst waits in the kernel's accept
-# queue without headers: time to first byte p99 1.3 -> 5.4 s (answer), 1.2 -> 2.2 s at 500
-# streams, and 3.3 -> 40 s for 5,000 slow streams started in 3 s, past the 30 s a router
-# such as Heroku's gives a first byte. CPU per token also reads higher in the burst rows
+# rows, one worker, medians of three): with 1, a burst of 1,000 streams in 0.5 s keeps its
+# pace (added latency p99 on /api/feedback 965 -> 56 ms, on /api/answer 243 -> 95 ms,
+# Node 118 ms; on a machine made busy, 1000 of 1000 complete instead of about 800), but
+# the burst waits in the kernel's accept queue without headers: time to first byte p99
+# 1.6 -> 6.8 s (answer; Node 8.0 s), 1.1 -> 2.2 s at 500 streams, and 3.3 -> 40 s for
+# 5,000 slow streams started in 3 s, past the 30 s a router such as Heroku's gives a
+# first byte. CPU per token also reads higher in the burst rows
 # (81 -> 91 us, medians of five) because tokens no longer queue up behind stalls and
 # travel several to a write; on a load that does not overload the worker (300 streams
 # started over 5 s) it is 132 -> 116 us, memory per stream 32.5 KB either way. So 100
