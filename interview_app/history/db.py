@@ -130,18 +130,27 @@ class Database:
             if inode is None or (self.inode is not None and inode != self.inode):
                 raise HistoryUnavailable("the database file is gone")
             self.inode = inode
-        deadline = time.monotonic() + self.lock_wait
-        pause = 0.005
-        while True:
-            try:
-                return work()
-            except OperationalError as exc:
-                if not _locked(exc) or time.monotonic() > deadline:
-                    raise HistoryUnavailable(type(exc).__name__) from None
-            except SQLAlchemyError as exc:
-                raise HistoryUnavailable(type(exc).__name__, refused=True) from None
-            time.sleep(pause)  # yields to every other stream while the lock is held
-            pause = min(pause * 2, 0.1)
+        try:
+            return _while_locked(work, self.lock_wait)
+        except OperationalError as exc:
+            raise HistoryUnavailable(type(exc).__name__) from None
+        except SQLAlchemyError as exc:
+            raise HistoryUnavailable(type(exc).__name__, refused=True) from None
+
+
+def _while_locked(work: Callable[[], T], wait: float) -> T:
+    """`work()`, asked again while another process holds the SQLite file's lock, for at most
+    `wait` seconds; any other failure, or the lock held past it, is raised."""
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            return work()
+        except OperationalError as exc:
+            if not _locked(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)  # yields to every other stream while the lock is held
+        pause = min(pause * 2, 0.1)
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
@@ -179,19 +188,15 @@ def schema(engine: Engine, *, lock_wait: float = 0.0) -> Schema:
     a SQLite file locked by another process is waited for up to `lock_wait` seconds."""
     from alembic.runtime.migration import MigrationContext
 
-    deadline = time.monotonic() + lock_wait
-    while True:
-        try:
-            with engine.connect() as connection:
-                current = set(MigrationContext.configure(connection).get_current_heads())
-        except OperationalError as exc:
-            if _locked(exc) and time.monotonic() < deadline:
-                time.sleep(0.05)
-                continue
-            return "down"
-        except SQLAlchemyError:
-            return "down"
-        return "ok" if current == code_heads() else "behind"
+    def heads() -> set[str]:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+
+    try:
+        current = _while_locked(heads, lock_wait)
+    except SQLAlchemyError:
+        return "down"
+    return "ok" if current == code_heads() else "behind"
 
 
 START_LOCK_WAIT = 30.0  # at start a worker may wait for another's first connection or migration
