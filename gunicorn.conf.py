@@ -143,7 +143,7 @@ def post_worker_init(worker):
 def _accepts_per_turn():
     from gevent.server import StreamServer
 
-    StreamServer.max_accept = max(1, int(os.environ.get("MAX_ACCEPT", "") or 100))
+    StreamServer.max_accept = max(1, int(os.environ.get("MAX_ACCEPT", "") or 1))
 
 
 # --- Garbage collection ----------------------------------------------------------

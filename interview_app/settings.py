@@ -191,12 +191,12 @@ class Settings:
     max_opening_streams: int = _env("MAX_OPENING_STREAMS", 1000, minimum=1)
     # Admission by the hub's lag (streaming/hub.py): 0 turns the gate off.
     hub_lag_bound_ms: float = _env("HUB_LAG_BOUND_MS", 25.0)
-    hub_gate_max_wait_seconds: float = _env("HUB_GATE_MAX_WAIT_SECONDS", 6.0)
+    hub_gate_max_wait_seconds: float = _env("HUB_GATE_MAX_WAIT_SECONDS", 15.0)
     hub_openings_per_tick: int = _env("HUB_OPENINGS_PER_TICK", 8, minimum=1)
     # Admission by forecast (streaming/forecast.py): the share of one core the hub may
     # spend relaying the admitted streams' tokens; 0 (the default) turns it off: measured
     # on the feedback path it refused half of a 1,000-stream burst for no gain in latency.
-    hub_target_utilisation: float = _env("HUB_TARGET_UTILISATION", 0.0)
+    hub_target_utilisation: float = _env("HUB_TARGET_UTILISATION", 0.7)
     # Unset: 1 on Heroku (DYNO is set), else 0 (`from_env`).
     trusted_proxies: int = _env("TRUSTED_PROXIES", 0)
     # Why trusted_proxies has its value, for the start-up log line.

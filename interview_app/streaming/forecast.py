@@ -55,9 +55,8 @@ LOAD = Gauge("interview_app_forecast_tokens_per_second",
 FIRST_RATE = 20.0  # tokens a second a stream counts as before any stream has ended
 OWN_AFTER = 5  # tokens a stream relays before its own rate replaces the median
 ALPHA = 0.2  # weight of the newest interval in a stream's EWMA
-WINDOWS = 10  # seconds of measures the cost per token is the lowest of
-MIN_TOKENS = 200  # tokens in a second for that second to measure the cost
-BUSY_SHARE = 0.5  # the share of a core the hub spent in a second for it to measure
+WINDOWS = 10.0  # seconds a measure of the cost per token is kept (the lowest is used)
+MIN_TOKENS = 1000  # tokens in a second for that second to measure the cost
 RECENT = 128  # ended streams whose rates make the median
 
 
@@ -88,6 +87,8 @@ class Flow:
                 rate = 1.0 / self.gap
                 forecast.load += rate - self.rate
                 self.rate = rate
+                if seen == OWN_AFTER:
+                    forecast.observed(rate)
         self._last = now
 
     @property
@@ -121,7 +122,7 @@ class Forecast:
         self.flows = 0
         self.tokens = 0  # relayed since start
         self.cost: float | None = None  # hub CPU seconds per token
-        self._costs: deque[float] = deque(maxlen=WINDOWS)
+        self._costs: deque[tuple[float, float]] = deque()  # (when, cost), oldest first
         self._recent: deque[float] = deque(maxlen=RECENT)
         self._expected = FIRST_RATE
         self._lock = threading.Lock()
@@ -162,21 +163,30 @@ class Forecast:
             self.load = max(0.0, self.load - flow.rate)
             self.flows -= 1
             if flow.own and flow.gap > 0:
-                self._recent.append(1.0 / flow.gap)
-                self._expected = statistics.median(self._recent)
+                self.observed(1.0 / flow.gap)
+
+    def observed(self, rate: float) -> None:
+        """A stream's rate, as soon as it has its own and again when it ends: what new
+        streams are expected at (the median of the last `RECENT`)."""
+        self._recent.append(rate)
+        self._expected = statistics.median(self._recent)
 
     def measure(self) -> None:
         """Called by the monitor, in the hub's thread, about once a second: the cost per
-        token over the last interval, when the hub was busy (`BUSY_SHARE` of a core or
-        more) relaying enough tokens to tell."""
+        token over the last interval, when it relayed enough tokens to tell; measures
+        older than `WINDOWS` seconds are forgotten (with none left, the capacity is
+        unbounded again and the lag gate brakes alone)."""
         cpu, tokens, now = time.thread_time(), self.tokens, time.monotonic()
-        last_cpu, last_tokens, last_now = self._measured
+        last_cpu, last_tokens, _ = self._measured
         self._measured = (cpu, tokens, now)
         relayed, spent = tokens - last_tokens, cpu - last_cpu
         LOAD.labels("load").set(self.load)
-        if relayed < MIN_TOKENS or spent < BUSY_SHARE * (now - last_now):
-            return
-        self._costs.append(spent / relayed)
-        self.cost = min(self._costs)
-        COST.set(self.cost)
+        costs = self._costs
+        while costs and costs[0][0] < now - WINDOWS:
+            costs.popleft()
+        if relayed >= MIN_TOKENS:
+            costs.append((now, spent / relayed))
+        self.cost = min(cost for _, cost in costs) if costs else None
+        if self.cost is not None:
+            COST.set(self.cost)
         LOAD.labels("capacity").set(self.capacity())
