@@ -134,18 +134,19 @@ class Generations:
         opening: Opening | None = None
         flow = self.hub.forecast.flow()  # its share of the worker's token load
 
-        def open_now() -> Completion:
-            if opening is not None and opening.abandoned:
-                # The reader left while it waited its turn: the model server is not asked.
-                raise UpstreamError(problems.CANCELLED)
-            return llm.open(req)
-
-        def open_upstream() -> Completion:
+        def open_upstream(this: Opening) -> Completion:
             REQUEST_ID.set(who.request_id)  # its log lines name the request, in its greenlet
+
+            def open_now() -> Completion:
+                if this.abandoned:
+                    # The reader left while it waited its turn: the model server is not asked.
+                    raise UpstreamError(problems.CANCELLED)
+                return llm.open(req)
+
             # A burst of new streams must not starve the tokens of running ones: each
             # waits while the worker's loop runs late (streaming/hub.py), and at most
             # MAX_OPENING_STREAMS upstream requests are being opened at once.
-            return self.hub.admit(self.opening, open_now, flow)
+            return self.hub.admit(self.opening, open_now, flow, queued=this.queued)
 
         try:
             # The stream first: if the store is down, no upstream request is spent.

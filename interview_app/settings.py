@@ -194,8 +194,9 @@ class Settings:
     hub_gate_max_wait_seconds: float = _env("HUB_GATE_MAX_WAIT_SECONDS", 15.0)
     hub_openings_per_tick: int = _env("HUB_OPENINGS_PER_TICK", 8, minimum=1)
     # Admission by forecast (streaming/forecast.py): the share of one core the hub may
-    # spend relaying the admitted streams' tokens; 0 (the default) turns it off: measured
-    # on the feedback path it refused half of a 1,000-stream burst for no gain in latency.
+    # spend relaying the admitted streams' tokens; 0 turns it off. On by default with
+    # MAX_ACCEPT=1 (gunicorn.conf.py): a burst's streams wait with their headers sent and
+    # the running ones keep their pace (docs/benchmarks-burst.md).
     hub_target_utilisation: float = _env("HUB_TARGET_UTILISATION", 0.7)
     # Unset: 1 on Heroku (DYNO is set), else 0 (`from_env`).
     trusted_proxies: int = _env("TRUSTED_PROXIES", 0)

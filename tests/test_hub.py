@@ -151,3 +151,29 @@ def test_one_late_wake_up_held_new_streams_for_several_ticks() -> None:
     found = json.loads(out.strip().splitlines()[-1])
     assert found["late"] >= 0.4, found
     assert found["waited"] < 0.05, found  # one tick or two, not nine
+
+
+def test_a_stream_held_at_the_gate_sent_no_byte_until_the_grace_ran_out(
+    upstream: FakeUpstream,
+) -> None:
+    """Regression (issue 35, the burst bench): a new stream waiting its turn at the gate
+    got its headers only when the one-second grace for a prompt HTTP refusal ran out, so
+    1,000 streams in half a second waited 2.2 s (p99) for a first byte. Held, it begins at
+    once; the gate holds every stream here (a bound no loop meets) and refuses it within
+    the grace, which before came back as a bare 503 and now ends the begun stream."""
+    server = Server(relay_env(upstream, HUB_LAG_BOUND_MS="0.000001",
+                              HUB_GATE_MAX_WAIT_SECONDS="0.5"))  # fmt: skip
+    try:
+        conn = server.connection()
+        conn.request("POST", "/api/answer", json.dumps({"question": "Why this role?"}),
+                     {"Content-Type": "application/json"})  # fmt: skip
+        response = conn.getresponse()
+        body = response.read().decode()
+        conn.close()
+    finally:
+        server.stop()
+    assert response.status == 200, body
+    assert response.getheader("Content-Type", "").startswith("text/event-stream")
+    assert body.startswith("retry:"), body
+    assert "event: error" in body and '"server_busy"' in body, body
+    assert upstream.total_streams == 0  # refused at the gate: never asked

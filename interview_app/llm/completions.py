@@ -115,12 +115,16 @@ class Opening:
     model given the inline rubric's prompt, during which the candidate's browser got no
     byte at all (Heroku's router gives up at 30 s). The open runs in its own thread; the
     view waits `result(grace)` for it, so that a prompt refusal is still a real HTTP
-    status, and past that streams a `Pending` completion that pings meanwhile.
+    status, and past that streams a `Pending` completion that pings meanwhile. An open
+    that is `queued` (held at the worker's gate, streaming/hub.py) ends that wait at once:
+    the stream begins while it waits its turn, as issue 35 asked, instead of a second
+    later with no byte sent (1,000 streams in half a second: first byte p99 2.2 s).
     """
 
-    def __init__(self, open_: Callable[[], Completion]) -> None:
+    def __init__(self, open_: Callable[[Opening], Completion]) -> None:
         self._open = open_
         self._ready = threading.Event()
+        self._settled = threading.Event()  # ready, or queued: no use waiting the grace
         self._lock = threading.Lock()
         self._abandoned = False
         self.completion: Completion | None = None
@@ -129,7 +133,7 @@ class Opening:
 
     def _run(self) -> None:
         try:
-            completion = self._open()
+            completion = self._open(self)
         except BaseException as exc:  # handed to whoever waits, raised there
             self.error = exc
         else:
@@ -140,14 +144,20 @@ class Opening:
                 completion.close()  # the reader left while it opened
         finally:
             self._ready.set()
+            self._settled.set()
+
+    def queued(self) -> None:
+        """It waits its turn at the gate: whoever waits on `result` stops waiting."""
+        self._settled.set()
 
     def wait(self, seconds: float | None) -> bool:
         """Whether the open has ended (with a completion or an error) within `seconds`."""
         return self._ready.wait(seconds)
 
     def result(self, grace: float) -> Completion | None:
-        """The completion if opened within `grace` seconds (its error raised), else None."""
-        if not self._ready.wait(grace):
+        """The completion if opened within `grace` seconds (its error raised), else None
+        (also at once when it is queued)."""
+        if not self._settled.wait(grace) or not self._ready.is_set():
             return None
         if self.error is not None:
             raise self.error

@@ -131,22 +131,29 @@ class Hub:
         flow: Flow | None = None,
         *,
         refuse: bool = True,
+        queued: Callable[[], None] | None = None,
     ) -> T:
         """`open_()` once its turn has come (`wait_turn`) and one of the worker's
         MAX_OPENING_STREAMS places (`opening`) is free: how every generation is opened,
         a candidate's and the interviewer's alike. `flow` counts its tokens from then."""
-        self.wait_turn(flow, refuse=refuse)
+        self.wait_turn(flow, refuse=refuse, queued=queued)
         with opening:
             return open_()
 
-    def wait_turn(self, flow: Flow | None = None, *, refuse: bool = True) -> float:
+    def wait_turn(
+        self,
+        flow: Flow | None = None,
+        *,
+        refuse: bool = True,
+        queued: Callable[[], None] | None = None,
+    ) -> float:
         """Wait, at most `max_wait`, until the hub runs on time, the forecast load has room
         for one more stream and a tick has room for this opening (after those that came
         first); returns the seconds waited. Past `max_wait`: `Refused` (`server_busy`, a
         retry may land on a worker with room) rather than one more stream for all to
         share the stutter of; unless not `refuse` (the interviewer's next words, in an
         interview whose turn is already saved: refused, it would stand still), when it
-        goes anyway, counted."""
+        goes anyway, counted. `queued` is called if it has to wait."""
         if self.bound <= 0 or not self._started:
             if flow is not None:
                 self.forecast.admit(flow)
@@ -159,6 +166,8 @@ class Hub:
                 return 0.0
             turn = threading.Event()
             self._waiting.append((turn, flow))
+        if queued is not None:
+            queued()
         began = time.monotonic()
         if not turn.wait(self.max_wait):
             with self._lock:
