@@ -124,22 +124,20 @@ def post_worker_init(worker):
 
 # --- New connections per turn of the event loop (MAX_ACCEPT) ---------------------
 # gevent's server accepts up to 100 waiting connections each time the listener is
-# readable, and each starts a request (HTTP parsing, Flask, admission: a few ms of CPU)
-# before the streams already running get their next token: a burst lands on them in
-# lumps. gunicorn accepts one at a time when there are several workers (and this setting
-# then does nothing); one worker (no REDIS_URL) keeps gevent's 100 unless MAX_ACCEPT says
-# otherwise. Measured (`python -m bench.burst`, docs/benchmarks-burst.md, and bench/run.py's
-# rows, one worker, medians of three): with 1, a burst of 1,000 streams in 0.5 s keeps its
-# pace (added latency p99 on /api/feedback 965 -> 56 ms, on /api/answer 243 -> 95 ms,
-# Node 118 ms; on a machine made busy, 1000 of 1000 complete instead of about 800), but
-# the burst waits in the kernel's accept queue without headers: time to first byte p99
-# 1.6 -> 6.8 s (answer; Node 8.0 s), 1.1 -> 2.2 s at 500 streams, and 3.3 -> 40 s for
-# 5,000 slow streams started in 3 s, past the 30 s a router such as Heroku's gives a
-# first byte. CPU per token also reads higher in the burst rows
-# (81 -> 91 us, medians of five) because tokens no longer queue up behind stalls and
-# travel several to a write; on a load that does not overload the worker (300 streams
-# started over 5 s) it is 132 -> 116 us, memory per stream 32.5 KB either way. So 100
-# stays the default, and 1 is for a worker whose bursts are of short streams.
+# readable, and each starts a request (HTTP parsing, Flask, admission: 1.6 ms of CPU in
+# the 500-stream burst, py-spy) before the streams already running get their next token:
+# a burst lands on them in lumps. gunicorn accepts one at a time when there are several
+# workers (and this setting then does nothing); one worker (no REDIS_URL) takes one too
+# unless MAX_ACCEPT says otherwise. One a turn alone kept a burst at pace but left it in
+# the kernel's accept queue without headers (1,000 streams: first byte p99 6.8-9.6 s;
+# 5,000 slow streams: 40 s, past a router's 30 s); with admission by forecast on
+# (HUB_TARGET_UTILISATION, streaming/forecast.py) the streams it holds cost little, so
+# the loop turns fast, the burst is accepted, and each held stream gets its headers at
+# once. Measured (`python -m bench.burst`, docs/benchmarks-burst.md, medians of three,
+# one worker): 1,000 streams in 0.5 s, added latency p99 298 ms -> 59 ms on /api/answer
+# and 2.7 s -> 78 ms on /api/feedback (Node 91 ms), first byte p99 0.7 -> 2.6 s and
+# 0.9 -> 1.9 s (Node 9.4 s); the price is a small burst's first byte, 100 streams 122 ->
+# 233 ms, 500 streams 0.71 -> 1.3 s (Node 190 ms, 3.7 s).
 def _accepts_per_turn():
     from gevent.server import StreamServer
 

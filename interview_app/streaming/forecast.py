@@ -3,23 +3,29 @@ running, plus its own, stays under what the worker can relay.
 
 Every admitted stream is a `Flow`: its token rate is observed as it relays (an EWMA of
 the time between its tokens); until it has `OWN_AFTER` tokens of its own it counts as
-the median of the last streams that ended (or `FIRST_RATE` before any has). The worker
-knows its cost per token: the hub's CPU time (`time.thread_time()` read in the hub's own
-thread by the monitor, so recognition threads and the like are not counted) over the
-tokens relayed, measured each second the hub was busy (`BUSY_SHARE` of a core or more)
-relaying enough tokens to tell, the lowest of the last `WINDOWS` such seconds. Its
-capacity is `target` (a share of one core) over that cost; until it has measured, the
-capacity is unbounded and the loop-lag gate (`hub.py`) brakes alone.
+the median of the last `RECENT` rates seen, each stream's taken when it first has one
+of its own and again when it ends (`FIRST_RATE` before any). The worker knows its cost
+per token: the hub's CPU time (`time.thread_time()` read in the hub's own thread by the
+monitor, so recognition threads and the like are not counted) over the tokens relayed,
+measured each second that relayed `MIN_TOKENS` or more, the lowest of the measures of
+the last `WINDOWS` seconds. Its capacity is `target` (a share of one core) over that
+cost; with no measure that recent, the capacity is unbounded and the loop-lag gate
+(`hub.py`) brakes alone.
 
-Why the busy seconds and their lowest cost: the cost per token falls as the load grows
-(a busy relay reads several tokens a wake-up: 120-130 us a token at 2,000 tokens a second
-here, 74 us at 25,000 in the bench's CPU row), and a second spent accepting a burst
-spends its CPU on requests, not tokens. Read from every second, the cost let 117-180 of
-a burst of 1,000 streams run and refused the rest after their wait, while the same
-worker relayed 992 of them on time with the forecast off. A least-squares fit of CPU on
-tokens, streams opened and streams ended was tried instead: under steady load the three
-move together and it could not tell them apart, and seconds with no stream opened still
-read 120-130 us a token, so it was not the requests that made the cost high.
+Why the lowest recent cost: the cost per token falls as the load grows (a busy relay
+reads several tokens a wake-up: 120-130 us a token at 2,000 tokens a second here, 74 us
+at 25,000 in the bench's CPU row), and a second spent accepting a burst spends its CPU
+on requests, not tokens. Read from every second, the cost let 117-180 of a burst of
+1,000 streams run and refused the rest after their wait, while the same worker relayed
+992 of them on time with the forecast off. A least-squares fit of CPU on tokens, streams
+opened and streams ended was tried instead: under steady load the three move together
+and it could not tell them apart. Why recent: measures were kept until ten newer ones
+replaced them, and the only seconds that measured were those busy with half a core or
+more, so a cost read while 5,000 slow streams (2 tokens a second) were being accepted
+(about 600 us a token, their requests' CPU) held the streams admitted after it to too
+few ever to make a second busy again: 472 of 5,000 ran, the rest were refused. Why a
+stream's own rate as soon as it has one: those streams ran 30 s, and each new one was
+counted at 20 tokens a second, ten times its rate, until the first of them ended.
 
 Why: 1,000 streams started at once were all admitted and every one stuttered (added
 latency p99 2.9-6.4 s against Node's 0.13-0.21 s, issue 35) though our CPU per token was
@@ -29,11 +35,22 @@ their tokens arrive, so by the time the hub is late it has admitted too many. Th
 forecast counts tokens that have not arrived yet. Written here because no library
 forecasts an event loop's load; the arithmetic is a few lines.
 
-Off by default (`HUB_TARGET_UTILISATION=0`): on a 1,000-stream burst, medians of three
-(docs/benchmarks-burst.md), it lowered added latency a little on `/api/answer` (p50 /
-p99 29 / 383 ms against 42 / 431 ms, as many complete) but refused half of the
-`/api/feedback` burst (475 of 1,000 complete against 1,000) for no gain (p99 1.39 s
-against 1.51 s): what stutters there is not the relayed tokens it counts.
+On by default (`HUB_TARGET_UTILISATION=0.7`) since it is paired with one new connection
+a turn of the loop (`MAX_ACCEPT=1`, gunicorn.conf.py): alone, the connections it held
+were accepted 100 at a time and their requests stalled the running streams anyway
+(1,000-stream burst, added latency p99 323 / 736 ms on `/api/answer` / `/api/feedback`)
+and 14-20% were refused after 6 s at the gate; `MAX_ACCEPT=1` alone kept the pace but
+left the burst unaccepted, without headers, for up to 9.6 s. Together, with 15 s at the
+gate, medians of three (docs/benchmarks-burst.md): 1,000 streams in 0.5 s all complete,
+added latency p50 / p99 7.3 / 59 ms on `/api/answer` and 10 / 78 ms on `/api/feedback`
+(Node 28 / 91 ms), first byte p99 2.6 and 1.9 s (Node 9.4 s). What it costs: the first
+token, p99 12 s against Node's 9.4 s (500 streams: 4.7 against 3.7 s), since a cost per
+token read while a burst is accepted is higher than the relay's alone, and so is the
+capacity it admits to (300 streams started over 5 s, which one worker carries: first
+token p99 0.33 s with the forecast off, 1.1-1.3 s on); and CPU per token in the bench's
+CPU row, which overloads the worker (medians of three, 91 -> 121 us), where tokens no
+longer queue behind stalls and travel one to a write (on the 300-stream load, 151-154
+against 145-151 us).
 """
 
 from __future__ import annotations
