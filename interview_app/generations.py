@@ -164,7 +164,7 @@ class Generations:
                 # Nobody will read it (its id is never given out); ended, it expires.
                 stream.finish("error", exc.problem.event())
             raise Refused(exc.problem, retry_after=exc.retry_after) from None
-        except Refused as refused:  # the gate's wait ran out within the grace
+        except Refused as refused:  # the gate's wait ran out before the stream began
             ticket.release()
             flow.end()
             _log_failed_open(refused)
@@ -173,9 +173,9 @@ class Generations:
             raise
         except BaseException:
             ticket.release()
-            flow.end()
             if opening is not None:
-                opening.abandon()
+                opening.abandon()  # before its flow ends: a turn given meanwhile is not sent
+            flow.end()
             if stream is not None:
                 # Ended, it expires; unended, it would wait for a producer that never comes.
                 try:

@@ -7,6 +7,9 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+from interview_app.streaming.hub import QUEUED_AFTER
 from tests.helpers.env import relay_env
 from tests.helpers.fakes import FakeUpstream
 from tests.helpers.server import ROOT, Server
@@ -153,16 +156,18 @@ def test_one_late_wake_up_held_new_streams_for_several_ticks() -> None:
     assert found["waited"] < 0.05, found  # one tick or two, not nine
 
 
+@pytest.mark.parametrize("max_wait", ["0.5", "0.1"])
 def test_a_stream_held_at_the_gate_sent_no_byte_until_the_grace_ran_out(
-    upstream: FakeUpstream,
+    upstream: FakeUpstream, max_wait: str
 ) -> None:
     """Regression (issue 35, the burst bench): a new stream waiting its turn at the gate
     got its headers only when the one-second grace for a prompt HTTP refusal ran out, so
-    1,000 streams in half a second waited 2.2 s (p99) for a first byte. Held, it begins at
-    once; the gate holds every stream here (a bound no loop meets) and refuses it within
-    the grace, which before came back as a bare 503 and now ends the begun stream."""
+    500 streams in half a second waited 1.9 s (p99) for a first byte. Held past
+    `QUEUED_AFTER` it begins at once: the gate here holds every stream (a bound no loop
+    meets) and refuses it after `max_wait`, which came back as a bare 503 and now ends
+    the begun stream; a hold shorter than that is still a prompt HTTP status."""
     server = Server(relay_env(upstream, HUB_LAG_BOUND_MS="0.000001",
-                              HUB_GATE_MAX_WAIT_SECONDS="0.5"))  # fmt: skip
+                              HUB_GATE_MAX_WAIT_SECONDS=max_wait))  # fmt: skip
     try:
         conn = server.connection()
         conn.request("POST", "/api/answer", json.dumps({"question": "Why this role?"}),
@@ -172,8 +177,29 @@ def test_a_stream_held_at_the_gate_sent_no_byte_until_the_grace_ran_out(
         conn.close()
     finally:
         server.stop()
+    assert upstream.total_streams == 0  # refused at the gate: never asked
+    if float(max_wait) < QUEUED_AFTER:
+        assert response.status == 503 and response.getheader("Retry-After") == "2", body
+        assert json.loads(body)["error"]["code"] == "server_busy"
+        return
     assert response.status == 200, body
     assert response.getheader("Content-Type", "").startswith("text/event-stream")
     assert body.startswith("retry:"), body
     assert "event: error" in body and '"server_busy"' in body, body
-    assert upstream.total_streams == 0  # refused at the gate: never asked
+
+
+def test_the_interviewers_words_waited_the_whole_gate_though_they_go_anyway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An opening that is never refused (an interview's next question) waits at most
+    `UNREFUSED_MAX_WAIT`, not the gate's 15 s: its caller holds a request until then."""
+    from interview_app.streaming import hub as module
+
+    monkeypatch.setattr(module, "UNREFUSED_MAX_WAIT", 0.2)
+    hub = module.Hub(bound=0.02, max_wait=30.0)
+    hub._started = True  # no monitor: nothing lets it through
+    hub.lag = 1.0
+    flow = hub.forecast.flow()
+    waited = hub.wait_turn(flow, refuse=False)
+    assert 0.2 <= waited < 5.0
+    assert flow.active and hub.forecast.flows == 1  # it went, counted

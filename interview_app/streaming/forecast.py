@@ -69,12 +69,12 @@ LOAD = Gauge("interview_app_forecast_tokens_per_second",
              "The admitted streams' token rates, summed, against the capacity.",
              ["of"], multiprocess_mode="livesum")  # fmt: skip
 
-FIRST_RATE = 20.0  # tokens a second a stream counts as before any stream has ended
+FIRST_RATE = 20.0  # tokens a second a stream counts as before any rate is known
 OWN_AFTER = 5  # tokens a stream relays before its own rate replaces the median
 ALPHA = 0.2  # weight of the newest interval in a stream's EWMA
 WINDOWS = 10.0  # seconds a measure of the cost per token is kept (the lowest is used)
 MIN_TOKENS = 1000  # tokens in a second for that second to measure the cost
-RECENT = 128  # ended streams whose rates make the median
+RECENT = 128  # streams' rates (each when first its own and when it ended) in the median
 
 
 class Flow:
@@ -180,11 +180,15 @@ class Forecast:
             self.load = max(0.0, self.load - flow.rate)
             self.flows -= 1
             if flow.own and flow.gap > 0:
-                self.observed(1.0 / flow.gap)
+                self._observe(1.0 / flow.gap)
 
     def observed(self, rate: float) -> None:
         """A stream's rate, as soon as it has its own and again when it ends: what new
         streams are expected at (the median of the last `RECENT`)."""
+        with self._lock:
+            self._observe(rate)
+
+    def _observe(self, rate: float) -> None:
         self._recent.append(rate)
         self._expected = statistics.median(self._recent)
 

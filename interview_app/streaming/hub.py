@@ -43,6 +43,8 @@ from interview_app.streaming.forecast import Flow, Forecast
 T = TypeVar("T")
 INTERVAL = 0.01  # how long the monitor asks to sleep
 BUSY_RETRY_SECONDS = 2  # Retry-After of an opening refused past the gate's wait
+QUEUED_AFTER = 0.25  # seconds held before the stream begins while it waits (`queued`)
+UNREFUSED_MAX_WAIT = 6.0  # the longest an opening that is never refused waits its turn
 MEASURE_TICKS = 100  # ticks between two measures of the cost per token (about a second)
 
 HUB_LAG = Histogram(
@@ -153,7 +155,8 @@ class Hub:
         retry may land on a worker with room) rather than one more stream for all to
         share the stutter of; unless not `refuse` (the interviewer's next words, in an
         interview whose turn is already saved: refused, it would stand still), when it
-        goes anyway, counted. `queued` is called if it has to wait."""
+        goes anyway, counted, after at most `UNREFUSED_MAX_WAIT`. `queued` is called once
+        it has waited `QUEUED_AFTER`."""
         if self.bound <= 0 or not self._started:
             if flow is not None:
                 self.forecast.admit(flow)
@@ -166,10 +169,15 @@ class Hub:
                 return 0.0
             turn = threading.Event()
             self._waiting.append((turn, flow))
-        if queued is not None:
-            queued()
         began = time.monotonic()
-        if not turn.wait(self.max_wait):
+        # Not refusable, it goes after the earlier, shorter wait: a caller holds its request
+        # (an interview's first question) until then, and it goes anyway.
+        limit = self.max_wait if refuse else min(self.max_wait, UNREFUSED_MAX_WAIT)
+        # A hold of a tick or two keeps a prompt refusal of the upstream an HTTP status; a
+        # longer one begins the stream (`queued`) so that its reader has its headers.
+        if queued is not None and limit > QUEUED_AFTER and not turn.wait(QUEUED_AFTER):
+            queued()
+        if not turn.wait(max(0.0, limit - (time.monotonic() - began))):
             with self._lock:
                 if (turn, flow) in self._waiting:  # not let through meanwhile
                     self._waiting.remove((turn, flow))
