@@ -134,10 +134,10 @@ def post_worker_init(worker):
 # (HUB_TARGET_UTILISATION, streaming/forecast.py) the streams it holds cost little, so
 # the loop turns fast, the burst is accepted, and each held stream gets its headers at
 # once. Measured (`python -m bench.burst`, docs/benchmarks-burst.md, medians of three,
-# one worker): 1,000 streams in 0.5 s, added latency p99 298 ms -> 59 ms on /api/answer
-# and 2.7 s -> 78 ms on /api/feedback (Node 91 ms), first byte p99 0.7 -> 2.6 s and
-# 0.9 -> 1.9 s (Node 9.4 s); the price is a small burst's first byte, 100 streams 122 ->
-# 233 ms, 500 streams 0.71 -> 1.3 s (Node 190 ms, 3.7 s).
+# one worker): 1,000 streams in 0.5 s, added latency p99 497 ms -> 65 ms on /api/answer
+# and 2.0 s -> 63 ms on /api/feedback (Node 99 ms), first byte p99 1.2 -> 2.6 s and
+# 1.3 -> 2.1 s (Node 8.9 s); the price is a small burst's first byte, 100 streams 157 ->
+# 218 ms, 500 streams 0.97 -> 1.0 s (Node 144 ms, 3.8 s).
 def _accepts_per_turn():
     from gevent.server import StreamServer
 

@@ -42,9 +42,9 @@ were accepted 100 at a time and their requests stalled the running streams anywa
 and 14-20% were refused after 6 s at the gate; `MAX_ACCEPT=1` alone kept the pace but
 left the burst unaccepted, without headers, for up to 9.6 s. Together, with 15 s at the
 gate, medians of three (docs/benchmarks-burst.md): 1,000 streams in 0.5 s all complete,
-added latency p50 / p99 7.3 / 59 ms on `/api/answer` and 10 / 78 ms on `/api/feedback`
-(Node 28 / 91 ms), first byte p99 2.6 and 1.9 s (Node 9.4 s). What it costs: the first
-token, p99 12 s against Node's 9.4 s (500 streams: 4.7 against 3.7 s), since a cost per
+added latency p50 / p99 7.1 / 65 ms on `/api/answer` and 8.6 / 63 ms on `/api/feedback`
+(Node 25 / 99 ms), first byte p99 2.6 and 2.1 s (Node 8.9 s). What it costs: the first
+token, p99 12 s against Node's 8.9 s (500 streams: 3.7 s, as Node's), since a cost per
 token read while a burst is accepted is higher than the relay's alone, and so is the
 capacity it admits to (300 streams started over 5 s, which one worker carries: first
 token p99 0.33 s with the forecast off, 1.1-1.3 s on); and CPU per token in the bench's
