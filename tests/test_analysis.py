@@ -9,6 +9,7 @@ from interview_app.coaching.analysis import (
     _check_direct,
     _read,
     analyse,
+    scored_length,
     sentences_of,
 )
 from tests.helpers.answers import (
@@ -138,6 +139,8 @@ def test_as_dict_has_the_contract_keys() -> None:
         "bound_by",
         "owned",
         "length_range",
+        # Added: the length a 5 allows (a story's good length below it is advice).
+        "length_scored",
     }
     assert 1 <= d["score"] <= 5
     assert d["version"] == 2 and d["source"] == "rules"
@@ -165,6 +168,27 @@ def test_length_thresholds_agree_with_the_advice(lang: str, words: int) -> None:
     a = analyse("Tell me about a time you failed.", answer, lang)  # type: ignore[arg-type]
     notes = [s for s in a.suggestions if "150-300" in s or "80~200" in s]
     assert len(notes) == 1, a.suggestions
+
+
+def test_a_5_sat_beside_a_red_length_on_its_own_checklist() -> None:
+    """Regression: the page crossed out "100 words" under a 5/5, since it read the good
+    length (150-300) as the scale's, which gives a complete story of 50 words a 5."""
+    d = analyse(BEHAVIOURAL_EN, STRONG_EN, "en").as_dict()
+    assert d["score"] == 5
+    assert d["word_count"] < d["length_range"][0]
+    low, high = d["length_scored"]
+    assert low <= d["word_count"] <= high
+
+
+@pytest.mark.parametrize(
+    ("lang", "behavioural", "scored"),
+    [("en", True, (50, 300)), ("ko", True, (27, 200)), ("en", False, (40, 200)),
+     ("ko", False, (25, 120))],
+)  # fmt: skip
+def test_the_length_a_5_allows_is_the_scales(
+    lang: str, behavioural: bool, scored: tuple[int, int]
+) -> None:
+    assert scored_length(lang, behavioural) == scored  # type: ignore[arg-type]
 
 
 # --- The rubric's rules, calibrated (issue: coaching you can trust) -------------------

@@ -106,12 +106,18 @@ def test_the_published_scale_holds_on_every_answer(case: tuple[str, str]) -> Non
         assert score <= 3
     if score >= 4:
         assert star["action"] and star["result"]
+    # The page's checklist crosses out what the scale reads and misses (rubric.js): a 5
+    # leaves none of it crossed, and a score set by length has its length crossed.
+    low, high = d["length_scored"]
+    scored = low <= d["word_count"] <= high
     if score == 5:
         assert star["situation"] and d["quantified_result"] and d["conclusion_first"]
-        assert d["owned"] and d["filler_words"] <= 2
+        assert d["owned"] and d["filler_words"] <= 2 and scored
         assert d["bound_by"] is None
     else:
         assert d["bound_by"] is not None
+    if d["bound_by"] == "length":
+        assert not scored
     for part, quote in d["evidence"].items():
         assert (quote is None) or (star[part] and quote in answer)
 

@@ -184,6 +184,43 @@ def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
         srv.stop()
 
 
+FIVE_IN_100_WORDS = (
+    "I cut our checkout latency by 60% in six weeks. At my previous company, the checkout "
+    "page took 2 seconds to load and customers were abandoning carts. My task was to bring "
+    "it under 800 ms before the holiday sale. I profiled the service, found that we made "
+    "twelve sequential database calls, and I rewrote them as two batched queries. I then "
+    "added a cache for the product catalogue and set up an alert on the p95. As a result, "
+    "latency dropped from 2 s to 800 ms and conversion increased by 4%, which was worth "
+    "about $200k that quarter."
+)
+
+
+def test_a_5_sat_beside_a_red_length_on_its_own_checklist(browser: Browser) -> None:
+    """Regression: a complete, quantified 100-word story scored 5/5 (the scale allows 50
+    words and more) beside a red "✗ 100 words" (the good length, 150-300, is advice)."""
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "400"})
+    context = browser.new_context(locale="en-US", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{srv.port}/")
+        page.wait_for_selector("[data-testid=offline-badge]:not([hidden])")
+        page.get_by_test_id("question").fill("Tell me about a time you improved a system.")
+        page.get_by_test_id("answer").fill(FIVE_IN_100_WORDS)
+        page.get_by_test_id("ask-feedback").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
+            timeout=20_000,
+        )
+        assert "5/5" in page.get_by_test_id("analysis").inner_text()
+        assert page.locator("#checklist li.missing").count() == 0
+        advice = page.locator("#checklist li.advice")
+        assert advice.count() == 1 and advice.inner_text() == "○ 100 words"
+        assert "150-300" in page.get_by_test_id("output").inner_text()  # still advised
+    finally:
+        context.close()
+        srv.stop()
+
+
 def test_csp_forbids_inline_script(browser: Browser, server: Server) -> None:
     context = browser.new_context()
     try:
@@ -263,7 +300,9 @@ def test_the_rubric_shows_for_the_model_with_its_evidence(
         assert page.get_by_test_id("evidence").inner_text() == ANSWER
         page.get_by_role("button", name="✓ Result").click()
         assert page.locator("#evidence mark").inner_text() == "churn fell by 3%"
-        assert page.locator("#checklist li.missing").count() >= 1  # Task: no button, a cross
+        # Task, which the scale never reads, is advice: no button and no cross.
+        assert page.locator("#checklist li.advice").inner_text() == "○ Task"
+        assert page.locator("#checklist li.missing").count() >= 1  # what the 4 misses
         page.locator("details.how summary").click()
         assert "quantified" in page.locator("details.how [data-i18n=howText]").inner_text()
     finally:

@@ -469,6 +469,8 @@ class Analysis:
     bound_by: str | None = None
     owned: bool = False  # "I" at least once, and "we" not more than twice as often
     length: tuple[int, int] = (0, 0)  # the good length of this kind of answer, in words
+    # The length a 5 allows (`scored_length`): outside it, length holds the score down.
+    scored: tuple[int, int] = (0, 0)
 
     def as_dict(self) -> dict[str, Any]:
         """The `analysis` object of the `done` event (rubric version 2, source `rules`)."""
@@ -488,6 +490,7 @@ class Analysis:
             "bound_by": self.bound_by,
             "owned": self.owned,
             "length_range": list(self.length),
+            "length_scored": list(self.scored),
         }
 
 
@@ -856,6 +859,15 @@ def length_range(lang: Language, behavioural: bool) -> tuple[int, int]:
     return LENGTH[lang] if behavioural else SHORT_LENGTH[lang]
 
 
+def scored_length(lang: Language, behavioural: bool) -> tuple[int, int]:
+    """The length a 5 allows, in words (eojeol). A story from a third of the shortest good
+    one: the labelled scale gives a complete, quantified story of 100 words a 5 (every
+    labelled 5 story is shorter than 150 words), so below the good length it is advice,
+    not a mark. A direct answer needs the good length itself."""
+    low, high = length_range(lang, behavioural)
+    return (VERY_SHORT[lang], high) if behavioural else (low, high)
+
+
 def bound_of(analysis: dict[str, Any], lang: Language) -> str | None:
     """What set a score, read from an `analysis` object (a model's, whose reading the rules
     do not have): the first mark of the scale its checklist misses; None for a 5."""
@@ -864,7 +876,7 @@ def bound_of(analysis: dict[str, Any], lang: Language) -> str | None:
     star, words = analysis["star"], analysis["word_count"]
     low, high = length_range(lang, analysis["behavioural"])
     if analysis["behavioural"]:
-        marks = [(star["action"], "action"), (words >= VERY_SHORT[lang], "length"),
+        marks = [(star["action"], "action"), (words >= scored_length(lang, True)[0], "length"),
                  (star["result"], "result"), (star["situation"], "situation"),
                  (analysis["quantified_result"], "quantified_result")]  # fmt: skip
     else:
@@ -888,7 +900,8 @@ def _story_score(r: _Reading) -> tuple[int, str | None]:
         return 1, "action"
     if not star["action"]:
         return 2, "action"
-    if r.words < VERY_SHORT[r.lang]:
+    shortest, longest = scored_length(r.lang, True)
+    if r.words < shortest:
         return 2, "length"
     if not star["result"]:
         return 3, "result"
@@ -896,7 +909,7 @@ def _story_score(r: _Reading) -> tuple[int, str | None]:
         return 3, "scene"
     five = [(star["situation"], "situation"), (r.quantified, "quantified_result"),
             (r.conclusion, "conclusion_first"), (not r.we_heavy, "first_person"),
-            (r.fillers <= 2, "fillers"), (r.words <= LENGTH[r.lang][1], "length")]  # fmt: skip
+            (r.fillers <= 2, "fillers"), (r.words <= longest, "length")]  # fmt: skip
     missing = _first_missing(five)
     return (4, missing) if missing else (5, None)
 
@@ -904,7 +917,7 @@ def _story_score(r: _Reading) -> tuple[int, str | None]:
 def _direct_score(r: _Reading) -> tuple[int, str | None]:
     """The anchored scale for a question that is not a story (motivation, strengths,
     plans, technical): the answer, why, and something concrete of the candidate's own."""
-    low, high = SHORT_LENGTH[r.lang]
+    low, high = scored_length(r.lang, False)
     if r.words < low / 3:
         return 1, "length"
     if not (r.reasons or r.concrete):
@@ -998,4 +1011,5 @@ def analyse(
         bound_by=bound,
         owned=r.first > 0 and not r.we_heavy,
         length=(low, high),
+        scored=scored_length(r.lang, r.behavioural),
     )

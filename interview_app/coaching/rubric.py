@@ -17,7 +17,7 @@ import re
 from typing import Any, Protocol
 
 from interview_app.coaching import anchors
-from interview_app.coaching.analysis import PARTS, bound_of, length_range
+from interview_app.coaching.analysis import PARTS, bound_of, length_range, scored_length
 from interview_app.coaching.prompts import tagged
 from interview_app.coaching.request import CoachingRequest, Language
 
@@ -241,6 +241,7 @@ def from_model(reply: str, request: CoachingRequest, rules: Counted) -> dict[str
         analysis["bound_by"] = bound_of(analysis, request.language)
         analysis["owned"] = analysis["first_person"]
         analysis["length_range"] = list(length_range(request.language, behavioural))
+        analysis["length_scored"] = list(scored_length(request.language, behavioural))
     except (ValueError, KeyError, TypeError):
         return None
     return analysis

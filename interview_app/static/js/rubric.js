@@ -3,8 +3,19 @@
 // a ticked part is a button that shows the words of the answer that earned it.
 import { TEXT, state, t } from "./texts.js";
 
+// `ok`: true (ticked), false (a mark of the score the answer misses: a cross) or ADVICE
+// (missed, but not a mark the score reads: a 5/5 sat beside a red "✗ 100 words", since
+// the scale gives a complete story of 50 words a 5 and only advises 150-300).
+const ADVICE = "advice";
+
 function item(label, ok, quote) {
   const li = document.createElement("li");
+  if (ok === ADVICE) {
+    li.className = ADVICE;
+    li.title = t("adviceOnly");
+    li.textContent = `○ ${label}`;
+    return li;
+  }
   li.className = ok ? "ok" : "missing";
   if (ok && quote) {
     const button = document.createElement("button");
@@ -31,16 +42,29 @@ export function checklist(analysis, showEvidence = null) {
     items.push(note, item(t("conclusionFirst"), analysis.conclusion_first));
   } else {
     for (const [part, ok] of Object.entries(analysis.star)) {
-      items.push(item(TEXT[state.lang].star[part], ok, quote(part)));
+      // The scale never reads Task (docs/labelling.md): a story without it can score 5.
+      const mark = ok || (part === "task" ? ADVICE : false);
+      items.push(item(TEXT[state.lang].star[part], mark, quote(part)));
     }
     items.push(item(t("quantified"), analysis.quantified_result));
   }
-  // As the coaching reads it: "I" at least once and not outweighed by "we".
-  items.push(item(t("firstPerson"), analysis.owned ?? analysis.first_person));
+  // As the coaching reads it: "I" at least once and not outweighed by "we"; outweighed
+  // is a mark of a story's scale only.
+  const owned = analysis.owned ?? analysis.first_person;
+  const story = analysis.behavioural !== false;
+  items.push(item(t("firstPerson"), owned || (analysis.first_person && !story ? ADVICE : false)));
   items.push(item(t("fillers", { n: analysis.filler_words }), analysis.filler_words <= 2));
-  // Ticked only within the good length the score reads (a green "45 words" sat next to
-  // "too short"); older attempts without the range keep a plain count.
-  const [low, high] = analysis.length_range || [0, Infinity];
-  items.push(item(t("words", { n: analysis.word_count }), low <= analysis.word_count && analysis.word_count <= high));
+  items.push(item(t("words", { n: analysis.word_count }), lengthMark(analysis)));
   return items;
+}
+
+// Ticked within the good length (a green "45 words" sat next to "too short"); outside
+// it, a cross where the length holds the score down and advice where it does not. Older
+// attempts without the ranges keep a plain count.
+function lengthMark(analysis) {
+  const n = analysis.word_count;
+  const within = ([low, high]) => low <= n && n <= high;
+  const good = analysis.length_range || [0, Infinity];
+  if (within(good)) return true;
+  return within(analysis.length_scored || good) ? ADVICE : false;
 }
