@@ -24,8 +24,15 @@ class Problem:
     retry_after: int | None = None  # seconds, for `Retry-After` (429/503)
 
     def event(self) -> dict[str, Any]:
-        """The payload of the `error` event that ends a stream with this problem."""
-        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+        """The payload of the `error` event that ends a stream with this problem: with
+        `retry_after` when it has one, the seconds a `Retry-After` would say (a stream
+        refused at the gate after it began had only `retryable`)."""
+        event: dict[str, Any] = {
+            "code": self.code, "message": self.message, "retryable": self.retryable
+        }  # fmt: skip
+        if self.retry_after is not None:
+            event["retry_after"] = self.retry_after
+        return event
 
     def saying(self, message: str) -> Problem:
         """The same problem worded for this occasion."""

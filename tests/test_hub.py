@@ -188,6 +188,34 @@ def test_a_stream_held_at_the_gate_sent_no_byte_until_the_grace_ran_out(
     assert "event: error" in body and '"server_busy"' in body, body
 
 
+def test_a_refusal_at_the_gate_after_the_stream_began_was_counted_as_an_upstream_failure(
+    upstream: FakeUpstream,
+) -> None:
+    """Regression: a stream that began while it waited its turn and was then refused ended
+    with `server_busy` but without `retry_after`, and counted in
+    `interview_app_upstream_errors_total` with an "upstream failed mid-stream" warning,
+    though the model server was never asked."""
+    server = Server(relay_env(upstream, HUB_LAG_BOUND_MS="0.000001",
+                              HUB_GATE_MAX_WAIT_SECONDS="0.5"))  # fmt: skip
+    try:
+        conn = server.connection()
+        conn.request("POST", "/api/answer", json.dumps({"question": "Why this role?"}),
+                     {"Content-Type": "application/json"})  # fmt: skip
+        body = conn.getresponse().read().decode()
+        conn.request("GET", "/metrics")
+        metrics = conn.getresponse().read().decode()
+        conn.close()
+        log = server.output()
+    finally:
+        server.stop()
+    error = body.split("event: error\n", 1)[1]
+    data = json.loads(error.split("data: ", 1)[1].splitlines()[0])
+    assert data["code"] == "server_busy" and data["retry_after"] == 2, data
+
+    assert 'interview_app_upstream_errors_total{kind="server_busy"}' not in metrics
+    assert "upstream failed mid-stream" not in log
+
+
 def test_the_interviewers_words_waited_the_whole_gate_though_they_go_anyway(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

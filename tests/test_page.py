@@ -157,6 +157,32 @@ def test_upstream_busy_is_explained(page: Page, server: Server, upstream: FakeUp
     assert "12 seconds" in page.get_by_test_id("status").inner_text()
 
 
+def test_a_full_worker_refused_a_begun_stream_in_the_servers_english(
+    browser: Browser, upstream_server: FakeUpstream
+) -> None:
+    """Regression: a stream refused at a full worker's gate after it began ended with a
+    `server_busy` event the page did not know, so a Korean candidate read "문제가 생겼습니다:
+    This server is at capacity..." The gate here holds every stream (a bound no loop
+    meets) and refuses it after half a second."""
+    srv = Server(relay_env(upstream_server, HUB_LAG_BOUND_MS="0.000001",
+                           HUB_GATE_MAX_WAIT_SECONDS="0.5"))  # fmt: skip
+    context = browser.new_context(locale="ko-KR", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{srv.port}/")
+        page.get_by_test_id("question").fill("지원 동기를 말해 주세요.")
+        page.get_by_test_id("ask-answer").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=status]').dataset.state === 'error'"
+        )
+        status = page.get_by_test_id("status").inner_text()
+        assert "붐빕니다" in status and "2초" in status, status
+        assert "capacity" not in status
+    finally:
+        context.close()
+        srv.stop()
+
+
 def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
     srv = Server({"OFFLINE_TOKENS_PER_SECOND": "200"})
     context = browser.new_context(locale="ko-KR", bypass_csp=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from interview_app.llm.port import Completion, StreamFailure
@@ -206,7 +207,11 @@ class Pending:
             if not isinstance(error, Exception):
                 raise error
             self._failed(error)
-            raise StreamFailure(self._problem_of(error))
+            problem = self._problem_of(error)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after is not None:  # the refusal's own (an upstream's 429 says how long)
+                problem = replace(problem, retry_after=retry_after)
+            raise StreamFailure(problem, counted=True)
         self._inner = self._opening.completion
         assert self._inner is not None
         yield from self._inner.texts(idle)

@@ -33,7 +33,16 @@ class UpstreamError(_Failure):
 
 
 class StreamFailure(_Failure):
-    """The stream failed after it began; becomes an `error` event."""
+    """The stream failed after it began; becomes an `error` event. `counted`: its log
+    line and metric were already written where it failed (an open that failed after the
+    stream began, `Pending`), so the relay writes none: a refusal at the gate was counted
+    as an upstream failure mid-stream, and an upstream that failed to open, twice."""
+
+    def __init__(
+        self, problem: Problem, *, retry_after: int | None = None, counted: bool = False
+    ) -> None:
+        super().__init__(problem, retry_after=retry_after)
+        self.counted = counted
 
 
 class Cancel:

@@ -186,6 +186,8 @@ class Generation:
 
 
 def _failed(exc: StreamFailure, request_id: str | None) -> None:
+    if exc.counted:
+        return
     metrics.UPSTREAM_ERRORS.labels(exc.code).inc()
     extra = (
         {"code": exc.code} if request_id is None else {"code": exc.code, "request_id": request_id}

@@ -209,6 +209,8 @@ export function explain(status, body, retryAfter) {
 // An `error` event that ended a stream, in words.
 export function explainEvent(data) {
   if (data.code === "server_restarting") return t("restarting");
+  // Refused at a full worker after it began: in the page's words, not the server's English.
+  if (data.code === "server_busy") return t("busy", { s: data.retry_after || "2" });
   if (data.code && data.code.startsWith("upstream")) return t("cut");
   if (data.code === "stream_abandoned") return t("lost");
   return t("failed", { m: data.message || data.code });
