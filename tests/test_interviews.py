@@ -471,3 +471,25 @@ def test_an_interrupted_answer_is_noted_in_its_feedback_and_counted_in_the_repor
     assert "The interviewer cut in once." in markdown
     bad_setup = client.post("/api/interviews", json={"language": "en", "interrupt": "no"})
     assert bad_setup.status_code == 400
+
+
+def test_the_interviewers_next_turn_failing_on_our_side_leaked_its_ticket(
+    offline: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the next question failing to open with anything but an upstream error
+    (a bug of ours, inside the feedback's `done`) kept its quota ticket for good and left
+    its stream without an ending, so the page waited on it until it expired."""
+    client = offline()
+    created = start(client, questions=2)
+    read(client, created["next"]["stream"])
+    services = client.application.extensions["interview_app"]
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(services.llm, "converse", broken)
+    done = answer(client, created["id"], STRONG_KO)
+    assert done["saved"] is True
+    events = sse_client.messages(client.get(done["next"]["stream"]).get_data())
+    assert events[-1].event == "error" and events[-1].json()["code"] == "internal"
+    assert services.quotas.active == {}  # every ticket given back

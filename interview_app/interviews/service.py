@@ -327,6 +327,23 @@ class InterviewService:
 
         The utterance may end (and record its text) before this returns.
         """
+        try:
+            generation = self._utterance(state, position, hint, ticket, caller, interview_id)
+        except Exception as exc:
+            _unsaid(exc, stream, ticket)
+            return
+        self._run(generation, stream, ticket, caller)
+
+    def _utterance(
+        self,
+        state: State,
+        position: int,
+        hint: str,
+        ticket: Ticket,
+        caller: Caller,
+        interview_id: str,
+    ) -> relay.Generation:
+        """Turn `position`'s generation, opened (its prompt built from the saved state)."""
         setup = state.setup
         turn = state.turns[position]
         messages = interview.prompts(
@@ -349,18 +366,12 @@ class InterviewService:
                 log.warning("interview state not saved after an utterance")
             return {}
 
-        try:
-            generation = self._generations.utterance(
-                lambda: self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint),
-                "follow_up" if turn.kind == "follow_up" else "question",
-                ticket,
-                heard,
-            )
-        except UpstreamError as exc:
-            ticket.release()
-            stream.finish("error", exc.problem.event())  # the page shows it and may retry
-            return
-        self._run(generation, stream, ticket, caller)
+        return self._generations.utterance(
+            lambda: self._llm.converse(messages, UTTERANCE_TOKENS, turn.text or hint),
+            "follow_up" if turn.kind == "follow_up" else "question",
+            ticket,
+            heard,
+        )
 
     def _run(
         self, generation: relay.Generation, stream: Stream, ticket: Ticket, caller: Caller
@@ -385,9 +396,8 @@ class InterviewService:
                 generation = self._generations.utterance(
                     lambda: self._llm.say(markdown, {"report": report}), "report", ticket
                 )
-            except UpstreamError as exc:
-                ticket.release()
-                stream.finish("error", exc.problem.event())
+            except Exception as exc:
+                _unsaid(exc, stream, ticket)
                 return
             self._run(generation, stream, ticket, caller)
 
@@ -427,6 +437,19 @@ class InterviewService:
             tell(report, markdown)
 
         threading.Thread(target=write, daemon=True).start()
+
+
+def _unsaid(exc: Exception, stream: Stream, ticket: Ticket) -> None:
+    """An utterance that could not be opened: its ticket given back and its stream ended
+    with why (the page shows it and may retry). Only an upstream's refusal was handled so:
+    anything else, raised inside a feedback's `done`, kept the ticket for good and left the
+    stream to expire unended."""
+    ticket.release()
+    if isinstance(exc, UpstreamError):
+        _drop(stream, exc.problem)
+    else:
+        log.exception("the interviewer's turn could not be opened", exc_info=exc)
+        _drop(stream)
 
 
 def _drop(stream: Stream, problem: Problem = problems.INTERNAL) -> None:
