@@ -196,8 +196,10 @@ class Settings:
     # Admission by forecast (streaming/forecast.py): the share of one core the hub may
     # spend relaying the admitted streams' tokens; 0 turns it off. On by default with
     # MAX_ACCEPT=1 (gunicorn.conf.py): a burst's streams wait with their headers sent and
-    # the running ones keep their pace (docs/benchmarks-burst.md).
-    hub_target_utilisation: float = _env("HUB_TARGET_UTILISATION", 0.7)
+    # the running ones keep their pace (docs/benchmarks-burst.md). 0.85, not 0.7: its cost
+    # per token is read in seconds that also open streams, so at 0.7 a load one worker
+    # carries (300 streams started over 5 s) waited 0.6-1.2 s for its first token.
+    hub_target_utilisation: float = _env("HUB_TARGET_UTILISATION", 0.85)
     # Unset: 1 on Heroku (DYNO is set), else 0 (`from_env`).
     trusted_proxies: int = _env("TRUSTED_PROXIES", 0)
     # Why trusted_proxies has its value, for the start-up log line.
