@@ -99,7 +99,7 @@ def report(rows: list[tuple[str, dict[str, Any]]], smoke: bool) -> str:
         "median of its runs (`runs`); `complete` is the fewest complete in any run, and a",
         "stream that is not complete was refused cleanly (`server_busy`, counted under",
         "errors) unless errors say otherwise. Ours runs as shipped (admission by forecast at",
-        "`HUB_TARGET_UTILISATION=0.7`, one new connection a turn of its event loop,",
+        "`HUB_TARGET_UTILISATION=0.85`, one new connection a turn of its event loop,",
         "`MAX_ACCEPT=1`, at most 15 s at the gate) unless the row says `before`: as shipped",
         "before issue 35 (forecast off, gevent's 100 connections a turn, 6 s). `stall` is",
         "our worker's longest event-loop stall during the burst, to its lag histogram's",

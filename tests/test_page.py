@@ -183,31 +183,41 @@ def test_a_full_worker_refused_a_begun_stream_in_the_servers_english(
         srv.stop()
 
 
-def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
-    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "200"})
-    context = browser.new_context(locale="ko-KR", bypass_csp=True)
+@contextlib.contextmanager
+def offline_feedback(browser: Browser, locale: str, answer: str, *, question: str = "",
+                     bank: str = "") -> Iterator[Page]:  # fmt: skip
+    """A page of the offline coach in `locale` after the feedback on `answer` (to a typed
+    `question`, or the `bank`'s) has streamed to its end."""
+    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "400"})
+    context = browser.new_context(locale=locale, bypass_csp=True)
     try:
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{srv.port}/")
         page.wait_for_selector("[data-testid=offline-badge]:not([hidden])")
-        page.get_by_test_id("bank").select_option(
-            label="실패했던 경험과 그로부터 배운 점을 말해 주세요."
-        )
-        assert "실패" in page.get_by_test_id("question").input_value()
-        page.get_by_test_id("answer").fill(
-            "음... 저희 팀이 프로젝트를 할 때 일정이 밀렸습니다. 저희가 열심히 했습니다."
-        )
+        if bank:
+            page.get_by_test_id("bank").select_option(label=bank)
+        else:
+            page.get_by_test_id("question").fill(question)
+        page.get_by_test_id("answer").fill(answer)
         page.get_by_test_id("ask-feedback").click()
         page.wait_for_function(
             "document.querySelector('[data-testid=status]').dataset.state === 'done'",
             timeout=20_000,
         )
-        assert page.get_by_test_id("analysis").is_visible()
-        assert "다듬을 점" in page.get_by_test_id("output").inner_text()
-        assert page.locator("#checklist li").count() == 8
+        yield page
     finally:
         context.close()
         srv.stop()
+
+
+def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:
+    answer = "음... 저희 팀이 프로젝트를 할 때 일정이 밀렸습니다. 저희가 열심히 했습니다."
+    bank = "실패했던 경험과 그로부터 배운 점을 말해 주세요."
+    with offline_feedback(browser, "ko-KR", answer, bank=bank) as page:
+        assert "실패" in page.get_by_test_id("question").input_value()
+        assert page.get_by_test_id("analysis").is_visible()
+        assert "다듬을 점" in page.get_by_test_id("output").inner_text()
+        assert page.locator("#checklist li").count() == 8
 
 
 FIVE_IN_100_WORDS = (
@@ -224,27 +234,13 @@ FIVE_IN_100_WORDS = (
 def test_a_5_sat_beside_a_red_length_on_its_own_checklist(browser: Browser) -> None:
     """Regression: a complete, quantified 100-word story scored 5/5 (the scale allows 50
     words and more) beside a red "✗ 100 words" (the good length, 150-300, is advice)."""
-    srv = Server({"OFFLINE_TOKENS_PER_SECOND": "400"})
-    context = browser.new_context(locale="en-US", bypass_csp=True)
-    try:
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{srv.port}/")
-        page.wait_for_selector("[data-testid=offline-badge]:not([hidden])")
-        page.get_by_test_id("question").fill("Tell me about a time you improved a system.")
-        page.get_by_test_id("answer").fill(FIVE_IN_100_WORDS)
-        page.get_by_test_id("ask-feedback").click()
-        page.wait_for_function(
-            "document.querySelector('[data-testid=status]').dataset.state === 'done'",
-            timeout=20_000,
-        )
+    question = "Tell me about a time you improved a system."
+    with offline_feedback(browser, "en-US", FIVE_IN_100_WORDS, question=question) as page:
         assert "5/5" in page.get_by_test_id("analysis").inner_text()
         assert page.locator("#checklist li.missing").count() == 0
         advice = page.locator("#checklist li.advice")
         assert advice.count() == 1 and advice.inner_text() == "○ 100 words"
         assert "150-300" in page.get_by_test_id("output").inner_text()  # still advised
-    finally:
-        context.close()
-        srv.stop()
 
 
 def test_csp_forbids_inline_script(browser: Browser, server: Server) -> None:

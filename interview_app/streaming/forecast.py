@@ -35,22 +35,26 @@ their tokens arrive, so by the time the hub is late it has admitted too many. Th
 forecast counts tokens that have not arrived yet. Written here because no library
 forecasts an event loop's load; the arithmetic is a few lines.
 
-On by default (`HUB_TARGET_UTILISATION=0.7`) since it is paired with one new connection
+On by default (`HUB_TARGET_UTILISATION=0.85`) since it is paired with one new connection
 a turn of the loop (`MAX_ACCEPT=1`, gunicorn.conf.py): alone, the connections it held
 were accepted 100 at a time and their requests stalled the running streams anyway
 (1,000-stream burst, added latency p99 323 / 736 ms on `/api/answer` / `/api/feedback`)
 and 14-20% were refused after 6 s at the gate; `MAX_ACCEPT=1` alone kept the pace but
 left the burst unaccepted, without headers, for up to 9.6 s. Together, with 15 s at the
 gate, medians of three (docs/benchmarks-burst.md): 1,000 streams in 0.5 s all complete,
-added latency p50 / p99 7.1 / 65 ms on `/api/answer` and 8.6 / 63 ms on `/api/feedback`
-(Node 25 / 99 ms), first byte p99 2.6 and 2.1 s (Node 8.9 s). What it costs: the first
-token, p99 12 s against Node's 8.9 s (500 streams: 3.7 s, as Node's), since a cost per
-token read while a burst is accepted is higher than the relay's alone, and so is the
-capacity it admits to (300 streams started over 5 s, which one worker carries: first
-token p99 0.33 s with the forecast off, 1.1-1.3 s on); and CPU per token in the bench's
-CPU row, which overloads the worker (medians of three, 91 -> 121 us), where tokens no
-longer queue behind stalls and travel one to a write (on the 300-stream load, 151-154
-against 145-151 us).
+added latency p50 / p99 7.0 / 95 ms on `/api/answer` and 8.2 / 63 ms on `/api/feedback`
+(Node 24 / 107 ms), first byte p99 1.5 s (Node 7.3 s). What it costs: the first token,
+p99 8.9 s against Node's 7.3 s (500 streams: 3.6 against 2.3 s), since a cost per token
+read while streams are being opened includes their requests' CPU (a second of 14
+openings and 3,384 tokens: 137 us a token, against about 100 us for the relay alone),
+and so admits fewer streams than the worker could carry. Why 0.85 and not 0.7: at 0.7,
+300 streams started over 5 s at 20 tokens a second, which one worker carries (first
+token p99 0.35 s with the forecast off), waited 0.6-1.2 s for their first token (at
+0.85: 0.19-0.28 s), while 1,000 streams in 0.5 s kept their pace at either (three runs
+each, p50 / p99 4-6 / 52-81 ms at 0.7, 8-10 / 65-95 ms at 0.85). And CPU per token in
+the bench's CPU row, which overloads the worker (three runs alternated, medians 91 us
+before issue 35, 91 at 0.7 and 100 at 0.85, each spreading 80-120 us from run to run),
+where tokens no longer queue behind stalls and travel one to a write.
 """
 
 from __future__ import annotations
