@@ -134,10 +134,13 @@ def post_worker_init(worker):
 # (HUB_TARGET_UTILISATION, streaming/forecast.py) the streams it holds cost little, so
 # the loop turns fast, the burst is accepted, and each held stream gets its headers at
 # once. Measured (`python -m bench.burst`, docs/benchmarks-burst.md, medians of three,
-# one worker): 1,000 streams in 0.5 s, added latency p99 497 ms -> 65 ms on /api/answer
-# and 2.0 s -> 63 ms on /api/feedback (Node 99 ms), first byte p99 1.2 -> 2.6 s and
-# 1.3 -> 2.1 s (Node 8.9 s); the price is a small burst's first byte, 100 streams 157 ->
-# 218 ms, 500 streams 0.97 -> 1.0 s (Node 144 ms, 3.8 s).
+# one worker): 1,000 streams in 0.5 s, added latency p99 313 ms -> 95 ms on /api/answer
+# and 439 -> 63 ms on /api/feedback (Node 107 ms), first byte p99 1.2 -> 1.5 s (Node
+# 7.3 s); the price is a small burst's first byte, 100 streams 182 -> 211 ms, 500 streams
+# 0.61 -> 0.96 s (Node 174 ms, 2.3 s). Tried and not kept (single runs): 4 or 16 a turn
+# (100 streams: 203-229 or 166-196 ms; 1,000 streams: p99 86 ms or 1.3 s); every waiting
+# connection while the running streams relay under 2,000 tokens a second and none waits
+# at the gate (100 streams: 175-185 ms, but 500 streams' first byte p99 0.9 -> 1.7 s).
 def _accepts_per_turn():
     from gevent.server import StreamServer
 
