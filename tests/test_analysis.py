@@ -141,6 +141,8 @@ def test_as_dict_has_the_contract_keys() -> None:
         "length_range",
         # Added: the length a 5 allows (a story's good length below it is advice).
         "length_scored",
+        # Added: what a story's scale reads of "I" (a story may name no subject at all).
+        "we_heavy",
     }
     assert 1 <= d["score"] <= 5
     assert d["version"] == 2 and d["source"] == "rules"
@@ -178,6 +180,23 @@ def test_a_5_sat_beside_a_red_length_on_its_own_checklist() -> None:
     assert d["word_count"] < d["length_range"][0]
     low, high = d["length_scored"]
     assert low <= d["word_count"] <= high
+
+
+SUBJECTLESS_KO = (
+    "결론부터 말씀드리면 결제 장애 복구 시간을 40분에서 8분으로 줄였습니다. 당시 결제 서버 장애가 "
+    "잦아서 고객 불만이 계속 늘고 있었고, 온콜 리더 역할을 맡았습니다. 알림 기준을 다시 정하고 "
+    "롤백 스크립트를 직접 작성해서 배포 절차에 넣었습니다. 그 결과 월 장애 시간이 70% 감소했고 "
+    "고객 문의도 절반으로 줄었습니다."
+)
+
+
+def test_a_korean_story_naming_no_subject_sat_beside_a_crossed_first_person() -> None:
+    """Regression (a fresh-eyes review): a Korean story may name no subject at all, and the
+    scale reads only "we" outweighing "I", so it scored 5 while the page crossed out
+    "'제가'로 말하기" (not owned: no "I"). `we_heavy` says what the scale reads."""
+    d = analyse(BEHAVIOURAL_KO, SUBJECTLESS_KO, "ko").as_dict()
+    assert d["score"] == 5
+    assert not d["first_person"] and not d["owned"] and not d["we_heavy"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ against the local upstream), on a real database."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -492,4 +494,42 @@ def test_the_interviewers_next_turn_failing_on_our_side_leaked_its_ticket(
     assert done["saved"] is True
     events = sse_client.messages(client.get(done["next"]["stream"]).get_data())
     assert events[-1].event == "error" and events[-1].json()["code"] == "internal"
-    assert services.quotas.active == {}  # every ticket given back
+    # Every ticket given back (the feedback's as its producer ends, just after `done`).
+    deadline = time.monotonic() + 5
+    while services.quotas.active and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert services.quotas.active == {}
+
+
+def test_the_model_report_failing_on_our_side_left_its_stream_unended(
+    offline: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (a fresh-eyes review): the report is written in a thread of its own, and
+    anything it raised there but a refused save kept the interview's ticket for good and
+    never ended the report's stream: its reader waited until it expired."""
+    client = offline()
+    created = start(client, questions=1)
+    read(client, created["next"]["stream"])
+    services = client.application.extensions["interview_app"]
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(services.llm, "structured", broken)
+    nxt = answer(client, created["id"], STRONG_KO)["next"]
+    while nxt["kind"] == "follow_up":
+        read(client, nxt["stream"])
+        nxt = answer(client, created["id"], STRONG_KO)["next"]
+    assert nxt["kind"] == "report"
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(client.get(nxt["stream"]).get_data()),
+                              daemon=True)  # fmt: skip
+    reader.start()
+    reader.join(20)
+    assert got, "the report's stream never ended"
+    events = sse_client.messages(got[0])
+    assert events[-1].event == "error" and events[-1].json()["code"] == "internal"
+    deadline = time.monotonic() + 5
+    while services.quotas.active and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert services.quotas.active == {}

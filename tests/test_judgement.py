@@ -112,7 +112,7 @@ def test_the_published_scale_holds_on_every_answer(case: tuple[str, str]) -> Non
     scored = low <= d["word_count"] <= high
     if score == 5:
         assert star["situation"] and d["quantified_result"] and d["conclusion_first"]
-        assert d["owned"] and d["filler_words"] <= 2 and scored
+        assert not d["we_heavy"] and d["filler_words"] <= 2 and scored
         assert d["bound_by"] is None
     else:
         assert d["bound_by"] is not None

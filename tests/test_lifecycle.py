@@ -93,6 +93,7 @@ def test_sigterm_lets_short_streams_finish_and_ends_long_ones(upstream: FakeUpst
         "code": "server_restarting",
         "message": "The server is restarting. Reconnect or try again in a moment.",
         "retryable": True,
+        "retry_after": 5,
     }
     assert upstream.wait_for(lambda: upstream.open_streams == 0, 5)
     assert "Worker graceful timeout" not in server.output()

@@ -14,6 +14,7 @@ from interview_app.coaching.analysis import analyse
 from interview_app.coaching.request import CoachingRequest
 from interview_app.coaching.rubric import MARKER, from_model
 from tests.helpers import agreement, sse_client
+from tests.helpers.answers import BEHAVIOURAL_EN, STRONG_EN
 from tests.helpers.env import relay_env
 from tests.helpers.fakes import FakeUpstream, Script
 from tests.helpers.rubrics import ANSWER, BODY, QUESTION, model_rubric
@@ -143,6 +144,20 @@ def test_evidence_that_is_not_in_the_answer_is_never_shown() -> None:
         "action": None,
         "result": "churn fell by 3%",
     }
+
+
+def test_a_models_5_sat_beside_a_mark_its_own_checklist_misses() -> None:
+    """Regression: a model's 5 with no number for its result was kept, so the page showed
+    a cross under a top score; such a 5 now gives way to the rules' rubric."""
+    answer = STRONG_EN  # a complete, quantified story the rules give a 5
+    request = CoachingRequest("feedback", BEHAVIOURAL_EN, answer, "en", None)
+    rules = analyse(BEHAVIOURAL_EN, answer, "en")
+    evidence = dict.fromkeys(("situation", "task", "action", "result"))
+    five = {"score": 5, "conclusion_first": True, "evidence": evidence}
+    kept = from_model(model_rubric(**five), request, rules)
+    assert kept is not None and kept["score"] == 5 and kept["bound_by"] is None
+    assert from_model(model_rubric(**five, quantified_result=False), request, rules) is None
+    assert from_model(model_rubric(**five, first_person=False), request, rules) is None
 
 
 def test_rubric_off_sends_no_analysis(

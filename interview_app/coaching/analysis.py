@@ -468,6 +468,9 @@ class Analysis:
     # What set the score (the first rule of the scale that applied): "length", "action"...
     bound_by: str | None = None
     owned: bool = False  # "I" at least once, and "we" not more than twice as often
+    # "We" more than twice as often as "I": what a story's scale reads, not the absence of
+    # "I" (a Korean story may name no subject at all and score 5).
+    we_heavy: bool = False
     length: tuple[int, int] = (0, 0)  # the good length of this kind of answer, in words
     # The length a 5 allows (`scored_length`): outside it, length holds the score down.
     scored: tuple[int, int] = (0, 0)
@@ -489,6 +492,7 @@ class Analysis:
             "verdict": self.verdict,
             "bound_by": self.bound_by,
             "owned": self.owned,
+            "we_heavy": self.we_heavy,
             "length_range": list(self.length),
             "length_scored": list(self.scored),
         }
@@ -878,7 +882,8 @@ def bound_of(analysis: dict[str, Any], lang: Language) -> str | None:
     if analysis["behavioural"]:
         marks = [(star["action"], "action"), (words >= scored_length(lang, True)[0], "length"),
                  (star["result"], "result"), (star["situation"], "situation"),
-                 (analysis["quantified_result"], "quantified_result")]  # fmt: skip
+                 (analysis["quantified_result"], "quantified_result"),
+                 (not analysis.get("we_heavy", False), "first_person")]  # fmt: skip
     else:
         marks = [(words >= low / 3, "length")]
     marks += [(analysis["conclusion_first"], "conclusion_first"),
@@ -1010,6 +1015,7 @@ def analyse(
         suggestions=r.fix,
         bound_by=bound,
         owned=r.first > 0 and not r.we_heavy,
+        we_heavy=r.we_heavy,
         length=(low, high),
         scored=scored_length(r.lang, r.behavioural),
     )

@@ -240,8 +240,14 @@ def from_model(reply: str, request: CoachingRequest, rules: Counted) -> dict[str
         # The fields the rules' rubric has too, so that every view reads one shape.
         analysis["bound_by"] = bound_of(analysis, request.language)
         analysis["owned"] = analysis["first_person"]
+        # The model is not asked how often "we" outweighs "I": no first person is its word.
+        analysis["we_heavy"] = not analysis["first_person"]
         analysis["length_range"] = list(length_range(request.language, behavioural))
         analysis["length_scored"] = list(scored_length(request.language, behavioural))
+        if score == 5 and bound_of({**analysis, "score": 4}, request.language) is not None:
+            # A 5 beside a mark its own checklist misses (no number for the result, say):
+            # the page would show a cross under a top score.
+            raise ValueError("a 5 its checklist contradicts")
     except (ValueError, KeyError, TypeError):
         return None
     return analysis

@@ -189,7 +189,7 @@ class InterviewService:
             stream = self._store.create()
             status, state = flow.begin(setup, questions, path(stream), scripted=self._llm.scripted)
             interview_id = self.repo.create(caller.identity, status, state.to_json())
-            self._speak(caller, interview_id, state, 0, questions[0], stream, ticket)
+            self._speak(caller, interview_id, state, 0, questions[0], stream, ticket, ours=False)
         except BaseException:
             # Whatever step failed, what it took is given back (releasing twice is a no-op).
             ticket.release()
@@ -322,14 +322,21 @@ class InterviewService:
         hint: str,
         stream: Stream,
         ticket: Ticket,
+        *,
+        ours: bool = True,
     ) -> None:
         """Say turn `position` into `stream` (already in the saved state).
 
-        The utterance may end (and record its text) before this returns.
+        The utterance may end (and record its text) before this returns. An upstream's
+        refusal ends the stream; any other failure does too when `ours` (inside a
+        feedback's `done`, where nobody could answer it), else it is raised (the
+        interview being created is given up, and answered 500).
         """
         try:
             generation = self._utterance(state, position, hint, ticket, caller, interview_id)
         except Exception as exc:
+            if not (ours or isinstance(exc, UpstreamError)):
+                raise
             _unsaid(exc, stream, ticket)
             return
         self._run(generation, stream, ticket, caller)
@@ -402,6 +409,12 @@ class InterviewService:
             self._run(generation, stream, ticket, caller)
 
         def write() -> None:
+            try:
+                compose()
+            except Exception as exc:  # in a thread of its own: nobody else would end it
+                _unsaid(exc, stream, ticket)
+
+        def compose() -> None:
             assert state.report is not None and state.report_md is not None
             turns = [flow.as_dict(t) for t in state.turns]
             messages = interview.report_messages(turns, setup.language, setup.role)

@@ -51,7 +51,8 @@ and so admits fewer streams than the worker could carry. Why 0.85 and not 0.7: a
 300 streams started over 5 s at 20 tokens a second, which one worker carries (first
 token p99 0.35 s with the forecast off), waited 0.6-1.2 s for their first token (at
 0.85: 0.19-0.28 s), while 1,000 streams in 0.5 s kept their pace at either (three runs
-each, p50 / p99 4-6 / 52-81 ms at 0.7, 8-10 / 65-95 ms at 0.85). And CPU per token in
+each alternated, apart from the bench's: p50 / p99 4-6 / 52-81 ms at 0.7, 8-10 / 65-95
+ms at 0.85). And CPU per token in
 the bench's CPU row, which overloads the worker (three runs alternated, medians 91 us
 before issue 35, 91 at 0.7 and 100 at 0.85, each spreading 80-120 us from run to run),
 where tokens no longer queue behind stalls and travel one to a write.

@@ -48,11 +48,13 @@ export function checklist(analysis, showEvidence = null) {
     }
     items.push(item(t("quantified"), analysis.quantified_result));
   }
-  // As the coaching reads it: "I" at least once and not outweighed by "we"; outweighed
-  // is a mark of a story's scale only.
+  // As the coaching reads it: "I" at least once and not outweighed by "we". A story's
+  // scale reads only "we" outweighing "I" (a Korean story may name no subject and score
+  // 5); the other answers' scale, only whether "I" is there at all.
   const owned = analysis.owned ?? analysis.first_person;
   const story = analysis.behavioural !== false;
-  items.push(item(t("firstPerson"), owned || (analysis.first_person && !story ? ADVICE : false)));
+  const read = story ? analysis.we_heavy ?? true : !analysis.first_person;
+  items.push(item(t("firstPerson"), owned || (read ? false : ADVICE)));
   items.push(item(t("fillers", { n: analysis.filler_words }), analysis.filler_words <= 2));
   items.push(item(t("words", { n: analysis.word_count }), lengthMark(analysis)));
   return items;
@@ -66,5 +68,8 @@ function lengthMark(analysis) {
   const within = ([low, high]) => low <= n && n <= high;
   const good = analysis.length_range || [0, Infinity];
   if (within(good)) return true;
-  return within(analysis.length_scored || good) ? ADVICE : false;
+  // Stored before `length_scored`: a story's scale allows a third of the shortest good one.
+  const story = analysis.behavioural !== false && analysis.length_range;
+  const scored = analysis.length_scored || (story ? [Math.ceil(good[0] / 3), good[1]] : good);
+  return within(scored) ? ADVICE : false;
 }
