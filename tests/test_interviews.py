@@ -475,30 +475,44 @@ def test_an_interrupted_answer_is_noted_in_its_feedback_and_counted_in_the_repor
     assert bad_setup.status_code == 400
 
 
-def test_the_interviewers_next_turn_failing_on_our_side_leaked_its_ticket(
-    offline: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Regression: the next question failing to open with anything but an upstream error
-    (a bug of ours, inside the feedback's `done`) kept its quota ticket for good and left
-    its stream without an ending, so the page waited on it until it expired."""
+def _begun_with_a_bug_in(
+    offline: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch, method: str,
+    questions: int,
+) -> tuple[FlaskClient, dict[str, Any], Any]:  # fmt: skip
+    """An interview whose first question was heard, the backend's `method` raising from
+    now on (a bug of ours): its client, its creation and the app's services."""
     client = offline()
-    created = start(client, questions=2)
+    created = start(client, questions=questions)
     read(client, created["next"]["stream"])
     services = client.application.extensions["interview_app"]
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("a bug of ours")
 
-    monkeypatch.setattr(services.llm, "converse", broken)
-    done = answer(client, created["id"], STRONG_KO)
-    assert done["saved"] is True
-    events = sse_client.messages(client.get(done["next"]["stream"]).get_data())
+    monkeypatch.setattr(services.llm, method, broken)
+    return client, created, services
+
+
+def _ended_with_every_ticket_back(body: bytes, services: Any) -> None:
+    events = sse_client.messages(body)
     assert events[-1].event == "error" and events[-1].json()["code"] == "internal"
-    # Every ticket given back (the feedback's as its producer ends, just after `done`).
+    # The feedback's ticket comes back as its producer ends, just after its `done`.
     deadline = time.monotonic() + 5
     while services.quotas.active and time.monotonic() < deadline:
         time.sleep(0.01)
     assert services.quotas.active == {}
+
+
+def test_the_interviewers_next_turn_failing_on_our_side_leaked_its_ticket(
+    offline: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the next question failing to open with anything but an upstream error
+    (a bug of ours, inside the feedback's `done`) kept its quota ticket for good and left
+    its stream without an ending, so the page waited on it until it expired."""
+    client, created, services = _begun_with_a_bug_in(offline, monkeypatch, "converse", 2)
+    done = answer(client, created["id"], STRONG_KO)
+    assert done["saved"] is True
+    _ended_with_every_ticket_back(client.get(done["next"]["stream"]).get_data(), services)
 
 
 def test_the_model_report_failing_on_our_side_left_its_stream_unended(
@@ -507,15 +521,7 @@ def test_the_model_report_failing_on_our_side_left_its_stream_unended(
     """Regression (a fresh-eyes review): the report is written in a thread of its own, and
     anything it raised there but a refused save kept the interview's ticket for good and
     never ended the report's stream: its reader waited until it expired."""
-    client = offline()
-    created = start(client, questions=1)
-    read(client, created["next"]["stream"])
-    services = client.application.extensions["interview_app"]
-
-    def broken(*_: Any, **__: Any) -> Any:
-        raise RuntimeError("a bug of ours")
-
-    monkeypatch.setattr(services.llm, "structured", broken)
+    client, created, services = _begun_with_a_bug_in(offline, monkeypatch, "structured", 1)
     nxt = answer(client, created["id"], STRONG_KO)["next"]
     while nxt["kind"] == "follow_up":
         read(client, nxt["stream"])
@@ -527,9 +533,4 @@ def test_the_model_report_failing_on_our_side_left_its_stream_unended(
     reader.start()
     reader.join(20)
     assert got, "the report's stream never ended"
-    events = sse_client.messages(got[0])
-    assert events[-1].event == "error" and events[-1].json()["code"] == "internal"
-    deadline = time.monotonic() + 5
-    while services.quotas.active and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert services.quotas.active == {}
+    _ended_with_every_ticket_back(got[0], services)
