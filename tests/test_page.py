@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -208,6 +209,34 @@ def offline_feedback(browser: Browser, locale: str, answer: str, *, question: st
     finally:
         context.close()
         srv.stop()
+
+
+def test_a_korean_candidate_read_our_own_failures_in_english(
+    browser: Browser, server: Server
+) -> None:
+    """Regression: a stream ended by a failure of ours (`internal`, `store_unavailable`,
+    `history_unavailable`) or lost or stopped showed a Korean candidate "문제가 생겼습니다:"
+    and the server's English message. Every code a stream can end with after it began is
+    worded in the page's language (only an unknown one keeps the server's message)."""
+    context = browser.new_context(locale="ko-KR", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        codes = ["internal", "store_unavailable", "history_unavailable", "cancelled",
+                 "stream_lost", "stream_abandoned", "server_busy", "server_restarting",
+                 "upstream_timeout"]  # fmt: skip
+        said = page.evaluate(
+            """async (codes) => {
+              const texts = await import(document.querySelector("script[type=module]").src
+                .replace("main.js", "texts.js"));
+              return codes.map((code) => texts.explainEvent({code, message: "In English."}));
+            }""",
+            codes,
+        )
+        for code, words in zip(codes, said, strict=True):
+            assert "English" not in words and re.search("[가-힣]", words), (code, words)
+    finally:
+        context.close()
 
 
 def test_offline_mode_shows_badge_and_analysis(browser: Browser) -> None:

@@ -148,7 +148,7 @@ class Forecast:
         self._recent: deque[float] = deque(maxlen=RECENT)
         self._expected = FIRST_RATE
         self._lock = threading.Lock()
-        self._measured = (0.0, 0, 0.0)  # (hub CPU time, tokens, wall time) when last measured
+        self._measured = (0.0, 0)  # (hub CPU time, tokens) when last measured
 
     def flow(self) -> Flow:
         """A flow for a stream about to be admitted (counted from `admit`); with the
@@ -203,8 +203,8 @@ class Forecast:
         older than `WINDOWS` seconds are forgotten (with none left, the capacity is
         unbounded again and the lag gate brakes alone)."""
         cpu, tokens, now = time.thread_time(), self.tokens, time.monotonic()
-        last_cpu, last_tokens, _ = self._measured
-        self._measured = (cpu, tokens, now)
+        last_cpu, last_tokens = self._measured
+        self._measured = (cpu, tokens)
         relayed, spent = tokens - last_tokens, cpu - last_cpu
         LOAD.labels("load").set(self.load)
         costs = self._costs

@@ -51,6 +51,7 @@ export const TEXT = {
     restarting: "서버가 재시작 중입니다. 잠시 뒤 다시 시도하세요.",
     lost: "스트림을 더 이상 받을 수 없습니다. 다시 시도하세요.",
     failed: "문제가 생겼습니다: {m}",
+    ours: "서버 쪽 문제로 멈췄습니다. 잠시 뒤 다시 시도하세요.",
     star: { situation: "상황 (S)", task: "과제 (T)", action: "행동 (A)", result: "결과 (R)" },
     firstPerson: "'제가'로 말하기", quantified: "숫자로 된 결과", fillers: "군말 {n}개",
     words: "{n}어절", conclusionFirst: "결론 먼저 (두괄식)",
@@ -130,6 +131,7 @@ export const TEXT = {
     restarting: "The server is restarting. Try again in a moment.",
     lost: "The stream is no longer available. Try again.",
     failed: "Something went wrong: {m}",
+    ours: "It stopped because of a problem on our side. Try again in a moment.",
     star: { situation: "Situation", task: "Task", action: "Action", result: "Result" },
     firstPerson: "Speaks in the first person", quantified: "Quantified result",
     fillers: "{n} {fillerWord}", words: "{n} {wordWord}", conclusionFirst: "Conclusion first",
@@ -212,7 +214,10 @@ export function explainEvent(data) {
   // Refused at a full worker after it began: in the page's words, not the server's English.
   if (data.code === "server_busy") return t("busy", { s: data.retry_after || "2" });
   if (data.code && data.code.startsWith("upstream")) return t("cut");
-  if (data.code === "stream_abandoned") return t("lost");
+  if (data.code === "stream_abandoned" || data.code === "stream_lost") return t("lost");
+  if (data.code === "cancelled") return t("stopped");
+  // Ours, not the candidate's: said in the page's language, not the server's English.
+  if (["internal", "store_unavailable", "history_unavailable"].includes(data.code)) return t("ours");
   return t("failed", { m: data.message || data.code });
 }
 
