@@ -91,8 +91,14 @@ def test_the_transcript_grows_while_recording_in_practice(page: Page, server: Se
     page.wait_for_function(
         "document.querySelector('[data-testid=record]').getAttribute('aria-pressed') === 'true'"
     )
-    page.wait_for_timeout(8000)  # the two stretches of speech and the pause
+    # Text while recording. Not after a fixed 8 s: a full suite once saw none by then (the
+    # looping fake microphone is not always at its file's start when capture begins).
+    page.wait_for_function(
+        "document.querySelector('[data-testid=answer]').value.trim() !== ''", timeout=30_000
+    )
     seen = [page.get_by_test_id("answer").input_value()]
+    assert page.get_by_test_id("record").get_attribute("aria-pressed") == "true"
+    page.wait_for_timeout(6000)  # the pause and the second stretch of speech
     page.get_by_test_id("record").click()
     page.wait_for_function(
         "document.querySelector('[data-testid=record-status]').textContent.startsWith('Transcribed')",
