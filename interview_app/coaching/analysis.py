@@ -947,6 +947,11 @@ def _scored(r: _Reading) -> tuple[int, str, str | None]:
     text = TEXT[r.lang]
     score, bound = (_story_score if r.behavioural else _direct_score)(r)
     verdict = text["verdicts"][score]
+    if score == 5 and not r.behavioural:
+        verdict = text["verdicts_5"]["direct"]
+    elif score == 5 and not r.first:
+        # A Korean story may name no subject at all: owned by the scale, "제가" unsaid.
+        verdict = text["verdicts_5"]["unowned"]
     if bound == "length" and score == 2:
         # A 2 set by length alone: "the core of it is missing" sat above a full checklist.
         verdict = text["verdict_short"]

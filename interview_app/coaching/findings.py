@@ -45,6 +45,13 @@ TEXT: dict[str, dict[str, Any]] = {
             2: "A weak answer: the core of it is missing.",
             1: "Not an answer yet: build it up with the shape below.",
         },
+        # A 5 is praised for what its scale read: a story without "I" (nor a "we" to
+        # outweigh it) is not "owned", and a direct answer needs no numbers.
+        "verdicts_5": {
+            "unowned": "A strong answer: clear and backed by numbers.",
+            "direct": "A strong answer: your point comes first and an example of your own "
+            "backs it.",
+        },
         "gaps": {
             "action": "Say what you did yourself.",
             "result": "Say what changed because of it.",
@@ -100,6 +107,10 @@ TEXT: dict[str, dict[str, Any]] = {
             3: "무난한 답변이지만 채울 부분이 분명합니다.",
             2: "약한 답변입니다: 핵심이 빠져 있습니다.",
             1: "아직 답변의 뼈대가 없습니다. 아래 구성으로 다시 세워 보세요.",
+        },
+        "verdicts_5": {
+            "unowned": "훌륭한 답변입니다: 명확하고, 결과가 숫자로 분명합니다.",
+            "direct": "훌륭한 답변입니다: 요점을 먼저 말하고, 본인의 사례로 뒷받침합니다.",
         },
         "gaps": {
             "action": "제가 직접 한 일을 말하세요.",
