@@ -68,13 +68,24 @@ import glob  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 
+# A folder of our own is removed when the master exits: on a host that restarts the
+# service it would otherwise be left behind at every start.
+_OUR_METRICS_DIR = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="interview_app-metrics-")
+    _OUR_METRICS_DIR = tempfile.mkdtemp(prefix="interview_app-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OUR_METRICS_DIR
 
 
 def on_starting(server):
     for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(path)
+
+
+def on_exit(server):
+    if _OUR_METRICS_DIR is not None:
+        import shutil
+
+        shutil.rmtree(_OUR_METRICS_DIR, ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -204,10 +204,11 @@ def run_scenario(s: Scenario, *, release: bool = True) -> dict[str, Any]:
         "WORKER_CONNECTIONS": "12000",
         **dict(s.env),
     }
+    # Removed when the scenario ends: a 1,000-stream run leaves a 5 MB database.
+    folder = tempfile.TemporaryDirectory(prefix="bench-history-")
     if s.relay == "interview_app" and "DATABASE_URL" not in relay_env:
         # History on, as deployed: a fresh SQLite file, migrated by the release command.
-        db = Path(tempfile.mkdtemp(prefix="bench-history-")) / "history.db"
-        relay_env["DATABASE_URL"] = f"sqlite:///{db}"
+        relay_env["DATABASE_URL"] = f"sqlite:///{Path(folder.name) / 'history.db'}"
         relay_env["SECRET_KEY"] = "bench"
     if s.relay == "interview_app" and release:
         subprocess.run(
@@ -241,6 +242,7 @@ def run_scenario(s: Scenario, *, release: bool = True) -> dict[str, Any]:
     finally:
         server.stop()
         upstream.stop()
+        folder.cleanup()
     tokens = max(1, out["delivered"])
     return {
         **s.__dict__,

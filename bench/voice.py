@@ -342,15 +342,16 @@ def main() -> None:
     if args is None:
         return
     seconds, count = (5.0, 2) if args.smoke else (30.0, 8)
-    folder = Path(tempfile.mkdtemp(prefix="bench-voice-"))
-    wav = recording(seconds, folder)
-    costs = model_costs(wav)
-    loads = [under_load("model", wav, count), under_load("offline", wav, count)]
     live_seconds, counts = (3.0, (2,)) if args.smoke else (60.0, (4, 8))
-    korean = recording(live_seconds, folder, text=_KO_TEXT, voice="ko")
-    english = recording(live_seconds, folder)
-    lives = [live_load(lang, audio, n) for lang, audio in (("en", english), ("ko", korean))
-             for n in counts]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-voice-") as name:
+        folder = Path(name)
+        wav = recording(seconds, folder)
+        costs = model_costs(wav)
+        loads = [under_load("model", wav, count), under_load("offline", wav, count)]
+        korean = recording(live_seconds, folder, text=_KO_TEXT, voice="ko")
+        english = recording(live_seconds, folder)
+        lives = [live_load(lang, audio, n) for lang, audio in (("en", english), ("ko", korean))
+                 for n in counts]  # fmt: skip
     for c in costs:
         print(f"voice  {c['model']:20} {c['rss_mb']:.0f} MB, RTF {c['cpu_s'] / c['audio_s']:.3f}")
     for row in loads:

@@ -90,7 +90,7 @@ def client(make_client: Callable[..., FlaskClient]) -> FlaskClient:
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
-    server.stop()
+    server.cleanup()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,14 +11,20 @@ from tests.helpers.server import ROOT
 
 
 def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     done = subprocess.run(
         ["scripts/bench", "--smoke", "--out", str(tmp_path)],
         cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(scratch)},
         capture_output=True,
         text=True,
         timeout=240,  # a smoke: about a minute and a half on a quiet machine
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    # Each full run left a history database, a metrics folder per server and the
+    # voice recordings behind: 5 MB a scenario, a thousand folders in a day of runs.
+    assert sorted(p.name for p in scratch.iterdir()) == []
     report = (tmp_path / "benchmarks.md").read_text()
     # Generated figures only: the analysis (with its own, older figures) is by hand.
     assert "benchmarks-analysis.md" in report

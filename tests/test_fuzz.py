@@ -103,13 +103,15 @@ def test_any_request_gets_a_proper_answer(
 
 
 # --- With history on: the history and interview APIs, queries and setups ---------------
+# Removed when the interpreter exits (TemporaryDirectory's finalizer).
+_FOLDER = tempfile.TemporaryDirectory(prefix="fuzz-")
 HISTORY_APP = create_app(
     Settings(
         offline_tokens_per_second=0,
         rate_limit_per_minute=0,
         max_streams_per_client=0,
         log_json=False,
-        database_url=f"sqlite:///{tempfile.mkdtemp(prefix='fuzz-')}/fuzz.db",
+        database_url=f"sqlite:///{_FOLDER.name}/fuzz.db",
         secret_key="fuzz",
     )
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.helpers.server import Server
@@ -33,3 +34,12 @@ def test_max_accept_says_how_many_new_connections_a_worker_takes_per_turn() -> N
     # the running streams in lumps (docs/benchmarks-burst.md).
     assert _probe({})["max_accept"] == 1
     assert _probe({"MAX_ACCEPT": "100"})["max_accept"] == 100
+
+
+def test_the_metrics_folder_was_left_behind_at_every_start(tmp_path: Path) -> None:
+    server = Server({"TMPDIR": str(tmp_path)})
+    try:
+        assert [p.name for p in tmp_path.glob("interview_app-metrics-*")], "no metrics folder"
+    finally:
+        assert server.stop() == 0
+    assert list(tmp_path.glob("interview_app-metrics-*")) == []

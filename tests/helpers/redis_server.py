@@ -63,6 +63,10 @@ class RedisServer:
             self.process.wait(10)
             self.process = None
 
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def flush(self) -> None:
         client = redis.Redis(port=self.port)
         client.flushall()

@@ -53,6 +53,7 @@ class Server:
         self.health = health
         command = [app if part == "wsgi:app" else part for part in procfile_command()]
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        self._output: str | None = None
         bin_dir = str(Path(sys.executable).parent)
         full_env = {
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
@@ -96,6 +97,8 @@ class Server:
         raise AssertionError(f"server not ready:\n{self.output()}")
 
     def output(self) -> str:
+        if self._output is not None:
+            return self._output
         return Path(self.log.name).read_text(errors="replace")
 
     def connection(self, timeout: float = 30) -> http.client.HTTPConnection:
@@ -111,4 +114,8 @@ class Server:
             self.process.wait()
             raise
         finally:
-            self.log.close()
+            # Kept in memory, not on disk: a suite starts some sixty servers.
+            if self._output is None:
+                self._output = self.output()
+                self.log.close()
+                Path(self.log.name).unlink(missing_ok=True)
