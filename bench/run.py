@@ -94,6 +94,9 @@ class Tree:
     """A started process and its children, measured together."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        # Killed, gunicorn's master cannot remove the metrics folder it makes: ours is.
+        self.metrics = tempfile.TemporaryDirectory(prefix="bench-metrics-")
+        env = {"PROMETHEUS_MULTIPROC_DIR": self.metrics.name, **env}
         self.popen = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -133,6 +136,7 @@ class Tree:
             except psutil.NoSuchProcess:
                 pass
         self.popen.wait(30)
+        self.metrics.cleanup()
 
 
 NODE_BASELINE = ROOT / "bench" / "baselines" / "node_express"
