@@ -66,6 +66,12 @@ def _interview(page: Page, answer: str, questions: int = 1) -> None:
     _answer_all(page, answer)
 
 
+# Answers in the transcript: each sent answer adds one. (The test waited for the answer
+# box to hide, but with instant streams the next question can show it again before a
+# poll sees it hidden: a 30 s timeout once, with two test processes on two cores.)
+ANSWERS = "document.querySelectorAll('#iv-transcript li[data-kind=answer]').length"
+
+
 def _answer_all(page: Page, answer: str) -> None:
     while True:
         page.wait_for_function(
@@ -75,10 +81,11 @@ def _answer_all(page: Page, answer: str) -> None:
         )
         if page.get_by_test_id("iv-report-link").is_visible():
             return
+        sent = page.evaluate(ANSWERS)
         page.get_by_test_id("iv-answer").fill(answer)
         page.get_by_test_id("iv-answer").press("Control+Enter")
         try:
-            page.wait_for_function("document.getElementById('iv-answer-box').hidden")
+            page.wait_for_function(f"{ANSWERS} > {sent}")
         except Exception as exc:  # say what the page said instead of a bare timeout
             raise AssertionError(page.get_by_test_id("iv-status").inner_text()) from exc
 
@@ -349,7 +356,7 @@ def test_the_microphone_was_an_emoji_and_a_stale_status_stayed(
         )  # as a recording leaves it
         page.get_by_test_id("iv-answer").fill(STRONG_EN)
         page.get_by_test_id("iv-answer").press("Control+Enter")
-        page.wait_for_function("document.getElementById('iv-answer-box').hidden")
+        page.wait_for_function(f"{ANSWERS} > 0")
         page.wait_for_selector("[data-testid=iv-answer-box]:not([hidden])")
         assert page.get_by_test_id("iv-record-status").inner_text() == ""
         # The left column follows the interview rather than standing empty.
