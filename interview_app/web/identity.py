@@ -13,6 +13,7 @@ still read, and renewed at once.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from pathlib import Path
@@ -29,15 +30,32 @@ RENEW_AFTER = YEAR // 4  # seconds since signing after which a visit signs it ag
 
 
 def secret_key(configured: str | None, instance: Path) -> str:
-    """`SECRET_KEY`, or one generated once and kept in the instance folder (not on Heroku)."""
+    """`SECRET_KEY`, or one generated once and kept in the instance folder (not on Heroku).
+
+    Workers start together: the key appears whole or not at all (written aside, then
+    linked into place, which fails if another got there first), and every process reads
+    the one that won. (It was touched, then written: a worker reading in between signed
+    with an empty key, another with a key of its own; 6 of 30 trials of six at once.)
+    """
     if configured:
         return configured
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        aside = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process's key is in place: that one is read below
+        finally:
+            aside.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it, or set SECRET_KEY")
+    return key
 
 
 def _serializer() -> URLSafeTimedSerializer:
