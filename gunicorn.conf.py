@@ -68,12 +68,14 @@ import glob  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 
-# A folder of our own is removed when the master exits: on a host that restarts the
-# service it would otherwise be left behind at every start.
-_OUR_METRICS_DIR = None
+# A folder of our own is removed when the master that made it exits: on a host that
+# restarts the service it would otherwise be left behind at every start. Whose it is
+# lives in the environment, not in this module: a reload (SIGHUP) runs this file again
+# with the folder already set. An operator's folder is never removed.
+_METRICS_OWNER = "INTERVIEW_APP_METRICS_OWNER"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _OUR_METRICS_DIR = tempfile.mkdtemp(prefix="interview_app-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OUR_METRICS_DIR
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="interview_app-metrics-")
+    os.environ[_METRICS_OWNER] = f"{os.getpid()}:{os.environ['PROMETHEUS_MULTIPROC_DIR']}"
 
 
 def on_starting(server):
@@ -82,10 +84,11 @@ def on_starting(server):
 
 
 def on_exit(server):
-    if _OUR_METRICS_DIR is not None:
+    pid, _, folder = os.environ.get(_METRICS_OWNER, "").partition(":")
+    if pid == str(os.getpid()) and folder == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         import shutil
 
-        shutil.rmtree(_OUR_METRICS_DIR, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,28 @@ def test_max_accept_says_how_many_new_connections_a_worker_takes_per_turn() -> N
     assert _probe({"MAX_ACCEPT": "100"})["max_accept"] == 100
 
 
+def _metrics_folders(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.glob("interview_app-metrics-*"))
+
+
 def test_the_metrics_folder_was_left_behind_at_every_start(tmp_path: Path) -> None:
-    server = Server({"TMPDIR": str(tmp_path)})
+    server = Server({"TMPDIR": str(tmp_path), "HISTORY": "off"})
     try:
-        assert [p.name for p in tmp_path.glob("interview_app-metrics-*")], "no metrics folder"
+        assert _metrics_folders(tmp_path), "no metrics folder"
+        # A reload runs the configuration again, with the folder already set: it is
+        # still the master's own, and still removed when it exits.
+        server.process.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        server.wait_ready()
+        assert len(_metrics_folders(tmp_path)) == 1
     finally:
         assert server.stop() == 0
-    assert list(tmp_path.glob("interview_app-metrics-*")) == []
+    assert _metrics_folders(tmp_path) == []
+
+
+def test_an_operators_metrics_folder_is_never_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    server = Server({"PROMETHEUS_MULTIPROC_DIR": str(folder), "HISTORY": "off"})
+    assert server.stop() == 0
+    assert folder.is_dir()

@@ -71,7 +71,7 @@ class Server:
             preexec_fn=None if nofile is None else (lambda: _limit_files(nofile)),
         )
         try:
-            self._wait_ready()
+            self.wait_ready()
         except BaseException:
             # A server that never became ready is stopped and its log closed here: left
             # open, the log file was an unraisable ResourceWarning in a later test's setup
@@ -79,7 +79,7 @@ class Server:
             self.stop(signal.SIGKILL)
             raise
 
-    def _wait_ready(self, timeout: float = 90) -> None:
+    def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
