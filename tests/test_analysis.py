@@ -16,6 +16,7 @@ from interview_app.coaching.findings import TEXT
 from tests.helpers.answers import (
     BEHAVIOURAL_EN,
     BEHAVIOURAL_KO,
+    DIRECT_5,
     STRONG_EN,
     STRONG_KO,
     WE_ONLY_EN,
@@ -205,26 +206,6 @@ def test_a_korean_story_naming_no_subject_was_praised_for_its_role() -> None:
     a = analyse(BEHAVIOURAL_KO, SUBJECTLESS_KO, "ko")
     assert a.score == 5 and a.verdict == TEXT["ko"]["verdicts_5"]["unowned"]
     assert "역할" not in a.verdict
-
-
-DIRECT_5 = {
-    "en": ("Why do you want to join our company?",
-           "I want to join because your payments platform is the kind of system I love to "
-           "build. In my current job I rebuilt our billing service myself, and I learned how "
-           "much careful design matters when money moves. For example, I wrote the retry "
-           "logic that stopped double charges, and I explained it to our support team so "
-           "they could answer customers. I also read your engineering blog, and the post "
-           "about your ledger convinced me that you care about correctness the way I do. I "
-           "would bring that care, my experience with queues and databases, and my habit of "
-           "writing clear documents for others."),
-    "ko": ("우리 회사에 지원한 이유는 무엇인가요?",
-           "결론부터 말씀드리면 저는 결제 시스템을 가장 잘 만들 수 있는 곳이 이 회사라고 "
-           "생각해서 지원했습니다. 현재 회사에서 제가 정산 서비스를 직접 다시 만들면서 돈이 "
-           "오가는 시스템에서 설계가 얼마나 중요한지 배웠습니다. 예를 들어 중복 결제를 막는 "
-           "재시도 로직을 제가 작성했고, 고객 지원팀이 설명할 수 있도록 문서도 만들었습니다. "
-           "귀사의 기술 블로그에서 원장 설계에 관한 글을 읽고, 정확성을 중요하게 여기는 "
-           "문화가 저와 맞는다고 느꼈습니다."),
-}  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

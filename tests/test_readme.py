@@ -13,6 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser
 
+from interview_app.coaching.anchors import ANCHORS, DIRECT
 from interview_app.settings import CONFIG_PREFIX, Settings
 from tests.helpers import sse_client
 from tests.helpers.fakes import FakeUpstream, Script
@@ -109,6 +110,14 @@ def test_browser_examples_work(browser: Browser, upstream: FakeUpstream) -> None
     finally:
         context.close()
         server.stop()
+
+
+def test_the_readmes_scale_drifted_from_the_one_the_model_and_the_page_read() -> None:
+    """The README said a 5 story is "spoken as 'I'" after the anchors (the model's prompt,
+    the page's note) said what the scale reads: "we" outweighing "I"."""
+    for table in (ANCHORS, DIRECT):
+        for score, words in table.items():
+            assert f"| {score} | {words['en']} | {words['ko']} |" in README, (score, words)
 
 
 def test_the_product_declares_python_311() -> None:

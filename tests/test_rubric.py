@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from interview_app.coaching.analysis import analyse
+from interview_app.coaching.analysis import PARTS, analyse
 from interview_app.coaching.request import CoachingRequest
 from interview_app.coaching.rubric import MARKER, from_model
 from tests.helpers import agreement, sse_client
-from tests.helpers.answers import BEHAVIOURAL_EN, STRONG_EN
+from tests.helpers.answers import BEHAVIOURAL_EN, DIRECT_5, STRONG_EN
 from tests.helpers.env import relay_env
 from tests.helpers.fakes import FakeUpstream, Script
 from tests.helpers.rubrics import ANSWER, BODY, QUESTION, model_rubric
@@ -158,6 +158,24 @@ def test_a_models_5_sat_beside_a_mark_its_own_checklist_misses() -> None:
     assert kept is not None and kept["score"] == 5 and kept["bound_by"] is None
     assert from_model(model_rubric(**five, quantified_result=False), request, rules) is None
     assert from_model(model_rubric(**five, first_person=False), request, rules) is None
+
+
+def test_a_models_5_for_a_short_direct_answer_without_i_sat_above_two_crosses() -> None:
+    """A direct answer's 5 needs "I" and the good length (40-200 words): the model's 5
+    for 20 words with no "I" was kept, under a crossed first person and a crossed length."""
+    question = "Why do you want to join our company?"
+    short = "Because the product is great and the team is kind, and it is a good place to grow."
+    request = CoachingRequest("feedback", question, short, "en", None)
+    rules = analyse(question, short, "en")
+    five = {"score": 5, "behavioural": False, "conclusion_first": True,
+            "quantified_result": False, "star": dict.fromkeys(PARTS, False),
+            "evidence": dict.fromkeys(PARTS)}  # fmt: skip
+    assert from_model(model_rubric(**five, first_person=False), request, rules) is None
+    assert from_model(model_rubric(**five, first_person=True), request, rules) is None
+    question_answer = DIRECT_5["en"]
+    long_enough = CoachingRequest("feedback", *question_answer, "en", None)
+    kept = from_model(model_rubric(**five), long_enough, analyse(*question_answer, "en"))
+    assert kept is not None and kept["score"] == 5 and kept["bound_by"] is None
 
 
 def test_rubric_off_sends_no_analysis(

@@ -877,17 +877,21 @@ def bound_of(analysis: dict[str, Any], lang: Language) -> str | None:
     do not have): the first mark of the scale its checklist misses; None for a 5."""
     if analysis["score"] >= 5:
         return None
-    star, words = analysis["star"], analysis["word_count"]
+    star, words, fillers = analysis["star"], analysis["word_count"], analysis["filler_words"]
     low, high = length_range(lang, analysis["behavioural"])
     if analysis["behavioural"]:
         marks = [(star["action"], "action"), (words >= scored_length(lang, True)[0], "length"),
                  (star["result"], "result"), (star["situation"], "situation"),
                  (analysis["quantified_result"], "quantified_result"),
                  (not analysis.get("we_heavy", False), "first_person")]  # fmt: skip
+        marks += [(analysis["conclusion_first"], "conclusion_first"),
+                  (fillers <= 2, "fillers"), (words <= high, "length")]  # fmt: skip
     else:
-        marks = [(words >= low / 3, "length")]
-    marks += [(analysis["conclusion_first"], "conclusion_first"),
-              (analysis["filler_words"] <= 2, "fillers"), (words <= high, "length")]  # fmt: skip
+        # As `_direct_score` reads it: "I" at all, and the good length itself for a 5 (a
+        # model's 5 for 20 words without "I" sat above two crosses).
+        marks = [(words >= low / 3, "length"), (analysis["first_person"], "first_person"),
+                 (analysis["conclusion_first"], "conclusion_first"),
+                 (low <= words <= high, "length"), (fillers <= 2, "fillers")]  # fmt: skip
     return _first_missing(marks)
 
 

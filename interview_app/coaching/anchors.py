@@ -34,17 +34,19 @@ ANCHORS: dict[int, dict[Language, str]] = {
     },
     4: {
         "en": "The candidate's own action and a result, with something of 5 missing: no "
-        'number in the result, the point not first, no situation, "we" more than "I", or '
-        "more than two fillers.",
+        'number in the result, the point not first, no situation, "we" more than twice as '
+        'often as "I", or more than two fillers.',
         "ko": "본인의 행동과 결과가 있지만 5점의 조건 중 빠진 것이 있습니다: 결과에 숫자가 없거나, "
         "결론이 앞에 없거나, 상황 설명이 없거나, '저희'가 '제가'보다 훨씬 많거나, 군말이 "
         "세 번 이상입니다.",
     },
     5: {
+        # The scale reads "we" outweighing "I" (a Korean story may name no subject at all).
         "en": "A situation, the candidate's own action and a measured result, the point "
-        'first, spoken as "I", at most two fillers, under two minutes: almost nothing to fix.',
-        "ko": "상황, 본인의 행동, 숫자로 말한 결과가 있고, 결론이 먼저 나오며, '제가'로 말하고, "
-        "군말은 두 번 이하, 2분 이내입니다: 고칠 것이 거의 없습니다.",
+        'first, "we" no more than twice as often as "I", at most two fillers, under two '
+        "minutes: almost nothing to fix.",
+        "ko": "상황, 본인의 행동, 숫자로 말한 결과가 있고, 결론이 먼저 나오며, '저희'가 '제가'보다 "
+        "훨씬 많지 않고, 군말은 두 번 이하, 2분 이내입니다: 고칠 것이 거의 없습니다.",
     },
 }
 # Questions that do not ask for a story (motivation, strengths, plans, technical).

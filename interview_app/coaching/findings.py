@@ -50,7 +50,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "verdicts_5": {
             "unowned": "A strong answer: clear and backed by numbers.",
             "direct": "A strong answer: your point comes first and an example of your own "
-            "backs it.",
+            "backs it up.",
         },
         "gaps": {
             "action": "Say what you did yourself.",
@@ -109,7 +109,7 @@ TEXT: dict[str, dict[str, Any]] = {
             1: "아직 답변의 뼈대가 없습니다. 아래 구성으로 다시 세워 보세요.",
         },
         "verdicts_5": {
-            "unowned": "훌륭한 답변입니다: 명확하고, 결과가 숫자로 분명합니다.",
+            "unowned": "훌륭한 답변입니다: 명확하고, 결과를 숫자로 분명히 보여 줍니다.",
             "direct": "훌륭한 답변입니다: 요점을 먼저 말하고, 본인의 사례로 뒷받침합니다.",
         },
         "gaps": {
