@@ -36,8 +36,12 @@ while hub.ticks == ticks:  # the monitor's first wake-up after the hold
     gevent.sleep(0.001)
 late = hub.lag
 
-# While the hub is late, an opening waits; once it runs on time again, it goes.
+# While the hub is late, an opening waits; once it runs on time again (a later tick),
+# it goes. (How long it waits is up to the tick: with two test processes on two cores
+# this one ran up to 9 ms late into its tick and waited 1.3 ms.)
+before = hub.ticks
 waited = hub.wait_turn()
+ticked = hub.ticks - before
 
 # At most `per_tick` openings pass in one tick: 8 openings take at least 3 more ticks.
 passed = []
@@ -46,7 +50,7 @@ def open_one():
     passed.append(hub.ticks)
 gevent.joinall([gevent.spawn(open_one) for _ in range(8)])
 per_tick = max(passed.count(t) for t in set(passed))
-print(json.dumps({"calm": calm, "late": late, "waited": waited,
+print(json.dumps({"calm": calm, "late": late, "waited": waited, "ticked": ticked,
                   "spread": max(passed) - min(passed), "per_tick": per_tick}))
 """
 
@@ -57,7 +61,7 @@ def test_the_monitor_sees_a_held_loop_and_the_gate_waits_for_it() -> None:
     found = json.loads(out.strip().splitlines()[-1])
     assert found["calm"] < 0.02, found
     assert found["late"] >= 0.1, found  # the 150 ms the loop was held
-    assert found["waited"] > 0.005, found  # the opening waited for a tick on time
+    assert found["waited"] > 0 and found["ticked"] >= 1, found  # it waited for a tick
     assert found["per_tick"] <= 2 and found["spread"] >= 3, found
 
 
@@ -140,7 +144,9 @@ while time.perf_counter() < end:  # the loop held once, for half a second
 while hub.ticks == ticks:  # the monitor's wake-up after the hold: half a second late
     gevent.sleep(0.001)
 late = hub.lag
-print(json.dumps({"late": late, "waited": hub.wait_turn()}))
+before = hub.ticks
+waited = hub.wait_turn()
+print(json.dumps({"late": late, "waited": waited, "ticks": hub.ticks - before}))
 """
 
 
@@ -153,7 +159,8 @@ def test_one_late_wake_up_held_new_streams_for_several_ticks() -> None:
                          text=True, timeout=60, check=True).stdout  # fmt: skip
     found = json.loads(out.strip().splitlines()[-1])
     assert found["late"] >= 0.4, found
-    assert found["waited"] < 0.05, found  # one tick or two, not nine
+    # One tick or two, not nine: counted in ticks, which a busy machine makes late.
+    assert found["ticks"] <= 2, found
 
 
 @pytest.mark.parametrize("max_wait", ["0.5", "0.1"])
