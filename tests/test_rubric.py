@@ -174,8 +174,10 @@ def test_a_models_5_for_a_short_direct_answer_without_i_sat_above_two_crosses() 
     assert from_model(model_rubric(**five, first_person=True), request, rules) is None
     question_answer = DIRECT_5["en"]
     long_enough = CoachingRequest("feedback", *question_answer, "en", None)
-    kept = from_model(model_rubric(**five), long_enough, analyse(*question_answer, "en"))
+    rules = analyse(*question_answer, "en")
+    kept = from_model(model_rubric(**five), long_enough, rules)
     assert kept is not None and kept["score"] == 5 and kept["bound_by"] is None
+    assert from_model(model_rubric(**five, first_person=False), long_enough, rules) is None
 
 
 def test_rubric_off_sends_no_analysis(

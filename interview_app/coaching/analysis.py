@@ -874,25 +874,40 @@ def scored_length(lang: Language, behavioural: bool) -> tuple[int, int]:
 
 def bound_of(analysis: dict[str, Any], lang: Language) -> str | None:
     """What set a score, read from an `analysis` object (a model's, whose reading the rules
-    do not have): the first mark of the scale its checklist misses; None for a 5."""
+    do not have): the first mark of the scale its checklist misses; None for a 5. The
+    marks of a 5 are the rules' own (`_story_five`, `_direct_five`)."""
     if analysis["score"] >= 5:
         return None
     star, words, fillers = analysis["star"], analysis["word_count"], analysis["filler_words"]
-    low, high = length_range(lang, analysis["behavioural"])
+    conclusion = analysis["conclusion_first"]
     if analysis["behavioural"]:
         marks = [(star["action"], "action"), (words >= scored_length(lang, True)[0], "length"),
-                 (star["result"], "result"), (star["situation"], "situation"),
-                 (analysis["quantified_result"], "quantified_result"),
-                 (not analysis.get("we_heavy", False), "first_person")]  # fmt: skip
-        marks += [(analysis["conclusion_first"], "conclusion_first"),
-                  (fillers <= 2, "fillers"), (words <= high, "length")]  # fmt: skip
-    else:
-        # As `_direct_score` reads it: "I" at all, and the good length itself for a 5 (a
-        # model's 5 for 20 words without "I" sat above two crosses).
-        marks = [(words >= low / 3, "length"), (analysis["first_person"], "first_person"),
-                 (analysis["conclusion_first"], "conclusion_first"),
-                 (low <= words <= high, "length"), (fillers <= 2, "fillers")]  # fmt: skip
-    return _first_missing(marks)
+                 (star["result"], "result")]  # fmt: skip
+        return _first_missing(marks + _story_five(
+            lang, star["situation"], analysis["quantified_result"], conclusion,
+            analysis.get("we_heavy", False), fillers, words))  # fmt: skip
+    # A model's 5 for 20 words without "I" sat above two crosses: its "I" and length.
+    marks = [(words >= scored_length(lang, False)[0] / 3, "length"),
+             (analysis["first_person"], "first_person")]  # fmt: skip
+    return _first_missing(marks + _direct_five(lang, conclusion, fillers, words))
+
+
+def _story_five(lang: Language, situation: bool, quantified: bool, conclusion: bool,
+                we_heavy: bool, fillers: int, words: int) -> list[tuple[bool, str]]:  # fmt: skip
+    """What a story with an action and a result needs for a 5, in the scale's order."""
+    longest = scored_length(lang, True)[1]
+    return [(situation, "situation"), (quantified, "quantified_result"),
+            (conclusion, "conclusion_first"), (not we_heavy, "first_person"),
+            (fillers <= 2, "fillers"), (words <= longest, "length")]  # fmt: skip
+
+
+def _direct_five(
+    lang: Language, conclusion: bool, fillers: int, words: int
+) -> list[tuple[bool, str]]:
+    """What a direct answer with an example and "I" needs for a 5, in the scale's order."""
+    low, high = scored_length(lang, False)
+    return [(conclusion, "conclusion_first"), (low <= words <= high, "length"),
+            (fillers <= 2, "fillers")]  # fmt: skip
 
 
 def _first_missing(marks: list[tuple[bool, str]]) -> str | None:
@@ -909,16 +924,14 @@ def _story_score(r: _Reading) -> tuple[int, str | None]:
         return 1, "action"
     if not star["action"]:
         return 2, "action"
-    shortest, longest = scored_length(r.lang, True)
-    if r.words < shortest:
+    if r.words < scored_length(r.lang, True)[0]:
         return 2, "length"
     if not star["result"]:
         return 3, "result"
     if r.scene_only > 0.5:
         return 3, "scene"
-    five = [(star["situation"], "situation"), (r.quantified, "quantified_result"),
-            (r.conclusion, "conclusion_first"), (not r.we_heavy, "first_person"),
-            (r.fillers <= 2, "fillers"), (r.words <= longest, "length")]  # fmt: skip
+    five = _story_five(r.lang, star["situation"], r.quantified, r.conclusion, r.we_heavy,
+                       r.fillers, r.words)  # fmt: skip
     missing = _first_missing(five)
     return (4, missing) if missing else (5, None)
 
@@ -926,8 +939,7 @@ def _story_score(r: _Reading) -> tuple[int, str | None]:
 def _direct_score(r: _Reading) -> tuple[int, str | None]:
     """The anchored scale for a question that is not a story (motivation, strengths,
     plans, technical): the answer, why, and something concrete of the candidate's own."""
-    low, high = scored_length(r.lang, False)
-    if r.words < low / 3:
+    if r.words < scored_length(r.lang, False)[0] / 3:
         return 1, "length"
     if not (r.reasons or r.concrete):
         return 2, "reasons"
@@ -935,9 +947,7 @@ def _direct_score(r: _Reading) -> tuple[int, str | None]:
         return 3, "example"
     if not r.first:
         return 3, "first_person"
-    five = [(r.conclusion, "conclusion_first"), (low <= r.words <= high, "length"),
-            (r.fillers <= 2, "fillers")]  # fmt: skip
-    missing = _first_missing(five)
+    missing = _first_missing(_direct_five(r.lang, r.conclusion, r.fillers, r.words))
     return (4, missing) if missing else (5, None)
 
 
