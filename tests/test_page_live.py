@@ -110,6 +110,21 @@ def test_the_transcript_grows_while_recording_in_practice(page: Page, server: Se
     assert page.get_by_test_id("delivery").is_visible()
 
 
+def test_a_stopped_recording_still_said_recording(page: Page, server: Server) -> None:
+    """Stopped, the recorder said "Recording… press again to stop." until the live
+    transcription's final text came (in the journey's screenshots, beside a finished
+    feedback)."""
+    page.goto(f"http://127.0.0.1:{server.port}/")
+    page.get_by_test_id("record").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=record-status]').textContent.startsWith('Recording')"
+    )
+    page.wait_for_timeout(1500)
+    page.get_by_test_id("record").click()
+    said = page.get_by_test_id("record-status").inner_text()
+    assert said.startswith(("Transcrib", "No speech")), said
+
+
 # A Korean story told at length with no result: context, a pause, more context.
 RAMBLE_A = (
     "저희 팀은 결제 시스템을 운영하고 있었습니다 "

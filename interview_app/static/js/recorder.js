@@ -289,6 +289,9 @@ export function recorder({ button, time, level, box, panel, status, keep, target
     audio = null;
     const recording = media;
     recording.stop();
+    // Until the final text: "Recording… press again to stop." stayed under a stopped
+    // recorder while the live transcription finished (seen in the journey's screenshots).
+    setStatus(t("transcribing"));
   }
 
   button.addEventListener("click", () => (media ? stop() : start()));
